@@ -1,0 +1,37 @@
+# Every target creates the virtualenv it needs; a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve mocks test lint typecheck unit schema clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/helsegraf serve
+
+mocks: $(STAMP)
+	$(BIN)/helsegraf mocks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+schema: $(STAMP)
+	$(BIN)/helsegraf schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

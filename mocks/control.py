@@ -1,0 +1,113 @@
+"""Latency and fault injection, and request counters, for one mock upstream.
+
+Wrapped around each mock app as ASGI middleware. Tests hold the `UpstreamControl`
+object and change its `faults` or read its `requests` while the mock runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+@dataclass
+class Faults:
+    """What the upstream does wrong. Every field off by default."""
+
+    latency_ms: float = 0.0  # added before every response
+    jitter_ms: float = 0.0  # uniform extra latency, 0..jitter_ms
+    error_rate: float = 0.0  # share of requests answered with `error_status`
+    error_status: int = 503
+    retry_after: int | None = None  # seconds, sent with injected errors
+    hang: bool = False  # never answer (until the client gives up)
+    reset: bool = False  # drop the connection without a response
+    malformed: bool = False  # answer 200 with a body that is not JSON
+    seed: int = 1
+
+
+@dataclass
+class UpstreamControl:
+    """Faults to inject and requests counted, for one named upstream."""
+
+    name: str
+    faults: Faults = field(default_factory=Faults)
+    requests: Counter[str] = field(default_factory=Counter)  # by "METHOD /path"
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.faults.seed)
+
+    @property
+    def total(self) -> int:
+        """Requests served since the last reset."""
+        return sum(self.requests.values())
+
+    def reset(self) -> None:
+        """Forget counted requests and clear all faults."""
+        self.requests.clear()
+        self.faults = Faults()
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        """The app with this control's faults and counting in front of it."""
+
+        async def controlled(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            self.requests[f"{scope['method']} {scope['path']}"] += 1
+            faults = self.faults
+            delay = faults.latency_ms + (
+                self._rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0.0
+            )
+            if delay:
+                await asyncio.sleep(delay / 1000)
+            if faults.hang:
+                await asyncio.Event().wait()
+            if faults.reset:
+                raise ConnectionResetError("mock upstream dropped the connection")
+            if faults.error_rate and self._rng.random() < faults.error_rate:
+                await _send_error(send, faults.error_status, faults.retry_after, self.name)
+                return
+            if faults.malformed:
+                await _send_raw(
+                    send, 200, b'{"resourceType": "Bundle", "entry": [', b"application/json"
+                )
+                return
+            await app(scope, receive, send)
+
+        return controlled
+
+
+async def _send_raw(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Send, status: int, retry_after: int | None, name: str) -> None:
+    body = orjson.dumps(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": "transient",
+                    "diagnostics": f"{name} is temporarily unavailable (injected fault)",
+                }
+            ],
+        }
+    )
+    extra = [(b"retry-after", str(retry_after).encode())] if retry_after is not None else []
+    await _send_raw(send, status, body, b"application/fhir+json", extra)

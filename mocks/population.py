@@ -1,0 +1,355 @@
+"""A deterministic synthetic population shared by every mock upstream.
+
+People, families and powers of attorney live here; their health records live in
+`mocks.records`. The same seed and reference date always give the same population, so
+tests can name fixed personas (`kari`, `ola`, ...) and benchmarks can ask for 100,000
+generated people without anything random leaking between runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from authz.identity import synthetic_national_id
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+@dataclass(frozen=True, slots=True)
+class Municipality:
+    """A municipality with its own care-services upstream."""
+
+    code: str
+    name: str
+    on_shared_ehr: bool
+
+
+MUNICIPALITIES: tuple[Municipality, ...] = (
+    Municipality("5001", "Trondheim", on_shared_ehr=False),
+    Municipality("5037", "Levanger", on_shared_ehr=False),
+    Municipality("0301", "Oslo", on_shared_ehr=False),
+)
+MUNICIPALITY_BY_CODE = {m.code: m for m in MUNICIPALITIES}
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A registered (folkeregistrert) address."""
+
+    street: str
+    postal_code: str
+    city: str
+    municipality: str  # municipality code
+
+
+@dataclass(frozen=True, slots=True)
+class PowerOfAttorney:
+    """A registered power of attorney (fullmakt) from `grantor` to `holder`."""
+
+    id: str
+    grantor: str  # national id
+    holder: str  # national id
+    kind: str  # full | standard | read-only | communicate-only
+    areas: tuple[int, ...]  # Helsenorge service areas
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One synthetic person as the population registry knows them."""
+
+    index: int
+    nin: str
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    female: bool
+    address: Address
+    confidential_address: str | None = None  # "6" strictly confidential, "7" confidential
+    lives_abroad: bool = False
+    deceased: dt.date | None = None
+    children: tuple[str, ...] = ()  # national ids of children under parental responsibility
+    persona: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Display name, given name first."""
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def fhir_id(self) -> str:
+        """The EHR's opaque Patient id: derived, so it never contains the national id."""
+        return "e" + hashlib.sha256(f"patient:{self.nin}".encode()).hexdigest()[:20]
+
+    def age_on(self, day: dt.date) -> int:
+        """Completed years on `day`."""
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+GIVEN_F = ("Kari", "Ingrid", "Anne", "Marit", "Liv", "Nora", "Emma", "Sofie", "Ida", "Maja")
+GIVEN_M = ("Ola", "Per", "Jan", "Lars", "Knut", "Jonas", "Emil", "Jakob", "Filip", "Noah")
+FAMILY = ("Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Dahl")
+STREETS = ("Storgata", "Kirkegata", "Parkveien", "Skolegata", "Fjordveien", "Bakkeveien")
+
+
+def years_before(day: dt.date, years: int, extra_days: int) -> dt.date:
+    """The date `years` years and `extra_days` days before `day` (29 Feb safe)."""
+    try:
+        anniversary = day.replace(year=day.year - years)
+    except ValueError:
+        anniversary = day.replace(year=day.year - years, day=28)
+    return anniversary - dt.timedelta(days=extra_days)
+
+
+def oslo_today() -> dt.date:
+    """Today's date in Europe/Oslo."""
+    return dt.datetime.now(OSLO).date()
+
+
+@dataclass(frozen=True, slots=True)
+class _PersonaSpec:
+    key: str
+    given: str
+    family: str
+    age: int
+    days_past_birthday: int
+    female: bool
+    home: str  # household key
+    confidential: str | None = None
+    abroad: bool = False
+
+
+# Ages are relative to the population's reference date so they never drift.
+_PERSONAS: tuple[_PersonaSpec, ...] = (
+    _PersonaSpec("kari", "Kari", "Nordmann", 45, 120, True, "nordmann"),
+    _PersonaSpec("emil", "Emil", "Nordmann", 8, 40, False, "nordmann"),
+    _PersonaSpec("ida", "Ida", "Nordmann", 14, 200, True, "nordmann"),
+    _PersonaSpec("jonas", "Jonas", "Nordmann", 17, 90, False, "nordmann"),
+    _PersonaSpec("ola", "Ola", "Nordmann", 82, 300, False, "ola"),
+    _PersonaSpec("per", "Per", "Hansen", 51, 60, False, "per"),
+)
+
+_HOMES = {
+    "nordmann": Address("Kirkegata 12", "7013", "Trondheim", "5001"),
+    "ola": Address("Fjordveien 3", "7600", "Levanger", "5037"),
+    "per": Address("Parkveien 40", "0350", "Oslo", "0301"),
+}
+
+_PERSONA_CHILDREN = {"kari": ("emil", "ida", "jonas")}
+_PERSONA_POAS = (("ola", "kari", "full", (1, 3)),)
+
+
+@dataclass
+class Population:
+    """Fixed personas first, then `size` generated people in households of one to five."""
+
+    size: int = 1000
+    seed: int = 20261123
+    today: dt.date = field(default_factory=oslo_today)
+
+    def __post_init__(self) -> None:
+        self._people: list[Person] = []
+        self._by_nin: dict[str, int] = {}
+        self._by_fhir: dict[str, int] = {}
+        self._persona_index: dict[str, int] = {}
+        self._parents: dict[str, list[str]] = {}
+        self.powers_of_attorney: list[PowerOfAttorney] = []
+        self._build_personas()
+        self._build_generated()
+        for person in self._people:
+            for child in person.children:
+                self._parents.setdefault(child, []).append(person.nin)
+
+    # -- look-ups ---------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Person]:
+        return iter(self._people)
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+    def persona(self, key: str) -> Person:
+        """A fixed persona by key (`kari`, `ola`, ...); KeyError names unknown keys."""
+        try:
+            return self._people[self._persona_index[key]]
+        except KeyError:
+            raise KeyError(f"no mock persona named {key!r}; known: {self.persona_keys}") from None
+
+    @property
+    def persona_keys(self) -> list[str]:
+        """The keys of every fixed persona."""
+        return list(self._persona_index)
+
+    def by_nin(self, nin: str) -> Person | None:
+        """The person with this national id, if any."""
+        index = self._by_nin.get(nin)
+        return None if index is None else self._people[index]
+
+    def by_fhir_id(self, fhir_id: str) -> Person | None:
+        """The person whose EHR Patient id this is, if any."""
+        index = self._by_fhir.get(fhir_id)
+        return None if index is None else self._people[index]
+
+    def parents_of(self, nin: str) -> list[str]:
+        """National ids of those with registered parental responsibility for `nin`."""
+        return list(self._parents.get(nin, ()))
+
+    def powers_for_holder(self, nin: str) -> list[PowerOfAttorney]:
+        """Powers of attorney held by `nin`."""
+        return [p for p in self.powers_of_attorney if p.holder == nin]
+
+    def powers_from_grantor(self, nin: str) -> list[PowerOfAttorney]:
+        """Powers of attorney granted by `nin`."""
+        return [p for p in self.powers_of_attorney if p.grantor == nin]
+
+    @cached_property
+    def adults(self) -> list[Person]:
+        """Every person 18 or older on the reference date."""
+        return [p for p in self._people if p.age_on(self.today) >= 18]
+
+    # -- construction ---------------------------------------------------------------------
+
+    def _add(self, person: Person) -> None:
+        self._by_nin[person.nin] = person.index
+        self._by_fhir[person.fhir_id] = person.index
+        if person.persona:
+            self._persona_index[person.persona] = person.index
+        self._people.append(person)
+
+    def _unique_nin(self, born: dt.date, female: bool, serial: int) -> str:
+        for attempt in range(0, 500, 7):
+            nin = synthetic_national_id(born, serial + attempt, female=female)
+            if nin not in self._by_nin:
+                return nin
+        raise ValueError("ran out of synthetic identity numbers for one birth date")
+
+    def _build_personas(self) -> None:
+        nins: dict[str, str] = {}
+        # children first so parents can reference them
+        order = sorted(_PERSONAS, key=lambda s: s.key in _PERSONA_CHILDREN)
+        for serial, spec in enumerate(order):
+            born = years_before(self.today, spec.age, spec.days_past_birthday)
+            nins[spec.key] = self._unique_nin(born, spec.female, serial * 37)
+        for spec in _PERSONAS:
+            born = years_before(self.today, spec.age, spec.days_past_birthday)
+            children = tuple(nins[c] for c in _PERSONA_CHILDREN.get(spec.key, ()))
+            self._add(
+                Person(
+                    index=len(self._people),
+                    nin=nins[spec.key],
+                    given_name=spec.given,
+                    family_name=spec.family,
+                    birth_date=born,
+                    female=spec.female,
+                    address=_HOMES[spec.home],
+                    confidential_address=spec.confidential,
+                    lives_abroad=spec.abroad,
+                    children=children,
+                    persona=spec.key,
+                )
+            )
+        for n, (grantor, holder, kind, areas) in enumerate(_PERSONA_POAS):
+            self.powers_of_attorney.append(
+                PowerOfAttorney(
+                    id=f"poa-{n:06d}",
+                    grantor=nins[grantor],
+                    holder=nins[holder],
+                    kind=kind,
+                    areas=areas,
+                    valid_from=self.today - dt.timedelta(days=400),
+                    valid_to=self.today + dt.timedelta(days=700),
+                )
+            )
+
+    def _build_generated(self) -> None:
+        rng = random.Random(self.seed)
+        made = 0
+        household = 0
+        while made < self.size:
+            household += 1
+            muni = MUNICIPALITIES[household % len(MUNICIPALITIES)]
+            family = rng.choice(FAMILY)
+            address = Address(
+                f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+                f"{rng.randint(1000, 9999)}",
+                muni.name,
+                muni.code,
+            )
+            adults = min(rng.choice((1, 2, 2)), self.size - made)
+            kids = min(rng.choice((0, 0, 1, 2, 3)), self.size - made - adults)
+            child_nins: list[str] = []
+            kid_people: list[Person] = []
+            for _ in range(kids):
+                female = rng.random() < 0.5
+                born = years_before(self.today, rng.randint(0, 17), rng.randint(0, 364))
+                nin = self._unique_nin(born, female, rng.randint(0, 498))
+                given = rng.choice(GIVEN_F if female else GIVEN_M)
+                kid_people.append(
+                    Person(
+                        len(self._people) + len(kid_people),
+                        nin,
+                        given,
+                        family,
+                        born,
+                        female,
+                        address,
+                    )
+                )
+                child_nins.append(nin)
+            for kid in kid_people:
+                self._by_nin[kid.nin] = kid.index  # reserve the number
+            adult_people: list[Person] = []
+            for _ in range(adults):
+                female = rng.random() < 0.5
+                age = rng.randint(25 if kids else 18, 55 if kids else 95)
+                born = years_before(self.today, age, rng.randint(0, 364))
+                nin = self._unique_nin(born, female, rng.randint(0, 498))
+                self._by_nin[nin] = -1
+                adult_people.append(
+                    Person(
+                        index=0,
+                        nin=nin,
+                        given_name=rng.choice(GIVEN_F if female else GIVEN_M),
+                        family_name=family,
+                        birth_date=born,
+                        female=female,
+                        address=address,
+                        children=tuple(child_nins),
+                    )
+                )
+            for kid in kid_people:
+                self._add(kid)
+            for adult in adult_people:
+                self._add(_reindex(adult, len(self._people)))
+            made += kids + adults
+        # A few generated powers of attorney, between generated adults.
+        generated_adults = [
+            p for p in self._people if p.persona is None and p.age_on(self.today) >= 18
+        ]
+        for n in range(len(generated_adults) // 50):
+            grantor, holder = rng.sample(generated_adults, 2)
+            self.powers_of_attorney.append(
+                PowerOfAttorney(
+                    id=f"poa-g{n:06d}",
+                    grantor=grantor.nin,
+                    holder=holder.nin,
+                    kind=rng.choice(("full", "standard", "read-only", "communicate-only")),
+                    areas=(1, 3),
+                    valid_from=self.today - dt.timedelta(days=rng.randint(1, 900)),
+                    valid_to=self.today + dt.timedelta(days=rng.randint(1, 900)),
+                )
+            )
+
+
+def _reindex(person: Person, index: int) -> Person:
+    return replace(person, index=index)
