@@ -1,0 +1,71 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.endpoint import graphql
+from gateway.services import Clock, Services, oslo_now
+from gateway.settings import Settings
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: the token keys and every upstream can be reached."""
+    services: Services = request.app.state.services
+    checks = {
+        "oidc": await services.jwks_reachable(),
+        "ehr": await services.ehr.ping("metadata"),
+        "national": await services.national.ping(""),
+        **{
+            f"municipality {code}": await upstream.ping("info")
+            for code, upstream in services.municipalities.items()
+        },
+    }
+    ready = all(checks.values())
+    return JSONResponse(
+        {
+            "status": "ready" if ready else "not ready",
+            "checks": {k: "ok" if v else "failing" for k, v in checks.items()},
+        },
+        status_code=200 if ready else 503,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = oslo_now,
+) -> Starlette:
+    """The gateway app for `settings`. `transport` stands in for the network in tests."""
+    services = Services.build(settings, transport=transport, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

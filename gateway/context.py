@@ -1,0 +1,48 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from gateway.access import Access
+from gateway.auth import Principal
+from gateway.i18n import Language
+from gateway.ids import IdCodec
+from sources.ehr import EhrClient
+from sources.errors import UpstreamError
+from sources.municipal import MunicipalClient
+from sources.national import NationalClient
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A failure that cost part of a field's data but not the field: reported, not raised."""
+
+    error: UpstreamError
+    path: tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who is asking, the clock, and fresh per-request upstream clients and loaders."""
+
+    principal: Principal
+    request_id: str
+    now: dt.datetime  # timezone-aware, Europe/Oslo
+    language: Language
+    ids: IdCodec
+    ehr: EhrClient
+    national: NationalClient
+    municipal: MunicipalClient
+    access: Access
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def today(self) -> dt.date:
+        """Today's date in Europe/Oslo, the date every age rule uses."""
+        return self.now.date()
+
+    def report(self, error: UpstreamError, path: tuple[str | int, ...]) -> None:
+        """Record a partial failure to return beside the data."""
+        self.problems.append(Problem(error, path))

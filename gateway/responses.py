@@ -1,0 +1,67 @@
+"""Turning execution results and failures into GraphQL-over-HTTP JSON bodies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from gateway.context import Problem
+from gateway.errors import ErrorCode, GatewayError
+from sources.errors import UpstreamError, UpstreamTimeout
+
+log = logging.getLogger("helsegraf.errors")
+
+SOURCE_NAMES = {"EHR": "the health record (EHR)", "NATIONAL": "the national portal"}
+
+
+def _upstream(error: UpstreamError) -> tuple[str, dict[str, Any]]:
+    name = SOURCE_NAMES.get(error.source, f"the {error.source.lower()} service")
+    if isinstance(error, UpstreamTimeout):
+        message = f"Data from {name} is missing: it did not answer in time."
+        code = ErrorCode.UPSTREAM_TIMEOUT
+    else:
+        message = f"Data from {name} is missing: it could not be reached."
+        code = ErrorCode.UPSTREAM_UNAVAILABLE
+    return message, {"code": code.value, "source": error.source}
+
+
+def error_body(message: str, code: ErrorCode, **extensions: Any) -> dict[str, Any]:
+    """One error object for a response's `errors` list."""
+    return {"message": message, "extensions": {"code": code.value, **extensions}}
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """A client-safe error: catalogue code, no internals, no personal data."""
+    original = error.original_error
+    out: dict[str, Any] = {}
+    if isinstance(original, UpstreamError):
+        out["message"], extensions = _upstream(original)
+    elif isinstance(original, GatewayError):
+        out["message"] = str(original)
+        extensions = {"code": original.code.value, **original.extensions}
+    elif original is None:  # raised by graphql-core itself: syntax, validation, variables
+        out["message"] = error.message
+        extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
+    else:
+        log.error(
+            "unexpected %s while resolving a field (request %s)",
+            type(original).__name__,
+            request_id,
+            exc_info=original,
+        )
+        out["message"] = f"Internal error. Quote request id {request_id} to support."
+        extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
+    if error.locations:
+        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        out["path"] = list(error.path)
+    out["extensions"] = extensions
+    return out
+
+
+def format_problem(problem: Problem) -> dict[str, Any]:
+    """A partial failure: the field kept the other sources' data; this names the one lost."""
+    message, extensions = _upstream(problem.error)
+    return {"message": message, "path": list(problem.path), "extensions": extensions}

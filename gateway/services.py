@@ -1,0 +1,131 @@
+"""Long-lived services of one gateway process: pools, key cache, schema, id codec."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from gateway.access import Access
+from gateway.auth import JwksCache, Principal, TokenValidator
+from gateway.context import Context
+from gateway.i18n import Language
+from gateway.ids import IdCodec
+from gateway.schema import GatewaySchema, build_schema
+from gateway.settings import Settings, UpstreamSettings
+from mocks.population import OSLO
+from sources.ehr import EhrClient
+from sources.municipal import MunicipalClient
+from sources.national import NationalClient
+from sources.upstream import Upstream
+
+Clock = Callable[[], dt.datetime]
+
+
+def oslo_now() -> dt.datetime:
+    """The current time in Europe/Oslo."""
+    return dt.datetime.now(OSLO)
+
+
+def _upstream(
+    name: str, config: UpstreamSettings, transport: httpx.AsyncBaseTransport | None
+) -> Upstream:
+    return Upstream(
+        name,
+        config.url,
+        timeout_s=config.timeout_s,
+        max_connections=config.max_connections,
+        transport=transport,
+    )
+
+
+@dataclass
+class Services:
+    """Everything built once per process and shared by requests."""
+
+    settings: Settings
+    schema: GatewaySchema
+    ids: IdCodec
+    validator: TokenValidator
+    ehr: Upstream
+    national: Upstream
+    municipalities: dict[str, Upstream]
+    municipality_names: dict[str, str]
+    jwks_client: httpx.AsyncClient
+    clock: Clock
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = oslo_now,
+    ) -> Services:
+        """Services for `settings`; `transport` replaces the network (tests, embedded mocks)."""
+        if settings.ehr is None or settings.national is None or settings.oidc_jwks_url is None:
+            raise ValueError(
+                "the EHR, national and OIDC JWKS URLs must be set (HELSEGRAF_EHR__URL, "
+                "HELSEGRAF_NATIONAL__URL, HELSEGRAF_OIDC_JWKS_URL), or run `helsegraf serve` "
+                "with none of them to use the embedded mocks"
+            )
+        jwks_client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.oidc_timeout_s),
+            transport=transport,
+            follow_redirects=False,
+        )
+        validator = TokenValidator(
+            JwksCache(jwks_client, settings.oidc_jwks_url),
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+        )
+        return cls(
+            settings=settings,
+            schema=build_schema(),
+            ids=IdCodec(settings.id_secret.get_secret_value().encode()),
+            validator=validator,
+            ehr=_upstream("EHR", settings.ehr, transport),
+            national=_upstream("NATIONAL", settings.national, transport),
+            municipalities={
+                code: _upstream(f"MUNICIPAL {code}", config, transport)
+                for code, config in settings.municipalities.items()
+            },
+            municipality_names={
+                code: config.name for code, config in settings.municipalities.items() if config.name
+            },
+            jwks_client=jwks_client,
+            clock=clock,
+        )
+
+    def context(self, principal: Principal, request_id: str, language: Language) -> Context:
+        """A fresh context, with fresh loaders, for one request."""
+        now = self.clock()
+        national = NationalClient(self.national)
+        return Context(
+            principal=principal,
+            request_id=request_id,
+            now=now,
+            language=language,
+            ids=self.ids,
+            ehr=EhrClient(self.ehr),
+            national=national,
+            municipal=MunicipalClient(self.municipalities, self.municipality_names),
+            access=Access(national, self.ids, principal.nin, now.date()),
+        )
+
+    async def jwks_reachable(self) -> bool:
+        """True when the issuer's key set can be fetched now."""
+        assert self.settings.oidc_jwks_url is not None
+        try:
+            response = await self.jwks_client.get(self.settings.oidc_jwks_url)
+        except (httpx.HTTPError, OSError):
+            return False
+        return response.status_code == 200
+
+    async def aclose(self) -> None:
+        """Close every connection pool."""
+        for upstream in (self.ehr, self.national, *self.municipalities.values()):
+            await upstream.aclose()
+        await self.jwks_client.aclose()

@@ -1,0 +1,84 @@
+"""The gateway's one settings class, read from `HELSEGRAF_*` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_ID_SECRET = "development-only-id-secret-not-for-production"  # noqa: S105
+DEFAULT_ISSUER = "https://idporten.mock.helsegraf.dev"
+DEFAULT_AUDIENCE = "helsegraf"
+
+
+class UpstreamSettings(BaseModel):
+    """Where one upstream lives and how long the gateway waits for it."""
+
+    url: str
+    name: str | None = None  # display name, for municipalities
+    timeout_s: float = Field(default=2.0, gt=0, le=60)
+    max_connections: int = Field(default=50, ge=1, le=1000)
+
+
+class MockSettings(BaseModel):
+    """The embedded mock upstreams, used when no real upstream URL is configured."""
+
+    population: int = Field(default=1000, ge=0, le=1_000_000)
+    latency_ms: float = Field(default=0.0, ge=0, le=60_000)
+    seed: int = 20261123
+
+
+class Settings(BaseSettings):
+    """Everything configurable; built by the app factory or CLI, never at import.
+
+    Nested values use a double underscore: `HELSEGRAF_EHR__URL`,
+    `HELSEGRAF_EHR__TIMEOUT_S`, `HELSEGRAF_MUNICIPALITIES='{"5001": {"url": "..."}}'`.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="HELSEGRAF_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    ehr: UpstreamSettings | None = None
+    national: UpstreamSettings | None = None
+    municipalities: dict[str, UpstreamSettings] = Field(default_factory=dict)
+
+    oidc_issuer: str = DEFAULT_ISSUER
+    oidc_audience: str = DEFAULT_AUDIENCE
+    oidc_jwks_url: str | None = None
+    oidc_timeout_s: float = Field(default=2.0, gt=0, le=60)
+
+    id_secret: SecretStr = SecretStr(DEVELOPMENT_ID_SECRET)
+    mocks: MockSettings = Field(default_factory=MockSettings)
+
+    @property
+    def embedded_mocks(self) -> bool:
+        """True when the gateway must start its own mock upstreams."""
+        return self.ehr is None or self.national is None or self.oidc_jwks_url is None
+
+    @property
+    def graphiql(self) -> bool:
+        """GraphiQL is served in development only."""
+        return self.env == "development"
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> Settings:
+        if self.env == "production" and (
+            self.id_secret.get_secret_value() == DEVELOPMENT_ID_SECRET
+            or len(self.id_secret.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "HELSEGRAF_ID_SECRET must be set to a random value of at least 32 characters "
+                "in production"
+            )
+        for code in self.municipalities:
+            if not (len(code) == 4 and code.isdigit()):
+                raise ValueError(
+                    f"HELSEGRAF_MUNICIPALITIES: {code!r} is not a four-digit municipality code"
+                )
+        return self

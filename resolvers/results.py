@@ -1,0 +1,100 @@
+"""Laboratory results from the EHR."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.access import Subject
+from gateway.context import Context
+from gateway.errors import BadUserInput
+from gateway.ids import encode
+from sources import models
+
+MAX_RESULTS = 50
+
+
+@strawberry.enum(description="How a result compares with its reference range.")
+class Interpretation(Enum):
+    NORMAL = strawberry.enum_value("N", description="Within the reference range.")
+    HIGH = strawberry.enum_value("H", description="Above the reference range.")
+    LOW = strawberry.enum_value("L", description="Below the reference range.")
+    ABNORMAL = strawberry.enum_value("A", description="Outside normal, direction not given.")
+    UNKNOWN = strawberry.enum_value("UNKNOWN", description="Not interpreted.")
+
+
+@strawberry.type(description="The range a healthy value lies in.")
+class ReferenceRange:
+    low: float | None = strawberry.field(description="Lower limit, when there is one.")
+    high: float | None = strawberry.field(description="Upper limit, when there is one.")
+
+
+@strawberry.type(description="One laboratory result.")
+class LabResult:
+    record: strawberry.Private[models.LabResult]
+
+    @strawberry.field(description="Opaque id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode("LabResult", "ehr", self.record.id))
+
+    @strawberry.field(description="What was measured, as the laboratory names it.")
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field(description="The analysis code (LOINC), for programs.")
+    def code(self) -> str | None:
+        return self.record.code
+
+    @strawberry.field(description="The numeric value, when the result is a number.")
+    def value(self) -> float | None:
+        return self.record.value
+
+    @strawberry.field(description="The result as text, when it is not a number.")
+    def value_text(self) -> str | None:
+        return self.record.value_text
+
+    @strawberry.field(description="Unit of the value.")
+    def unit(self) -> str | None:
+        return self.record.unit
+
+    @strawberry.field(description="The reference range, when the laboratory gives one.")
+    def reference_range(self) -> ReferenceRange | None:
+        if self.record.low is None and self.record.high is None:
+            return None
+        return ReferenceRange(low=self.record.low, high=self.record.high)
+
+    @strawberry.field(description="High, low or normal.")
+    def interpretation(self) -> Interpretation:
+        try:
+            return Interpretation(self.record.interpretation)
+        except ValueError:
+            return Interpretation.UNKNOWN
+
+    @strawberry.field(description="When the sample was taken.")
+    def taken_at(self) -> dt.datetime | None:
+        return self.record.taken_at
+
+
+async def latest_lab_results(
+    info: Info[Context, None], subject: Subject, first: int
+) -> list[LabResult]:
+    """The newest results, newest first."""
+    if first < 1 or first > MAX_RESULTS:
+        raise BadUserInput(f"`first` must be between 1 and {MAX_RESULTS}.", argument="first")
+    ctx = info.context
+    patient = await ctx.ehr.patient_id(subject.nin)
+    if patient is None:
+        return []
+    return [LabResult(record=r) for r in await ctx.ehr.lab_results(patient, first)]
+
+
+async def unread_message_count(info: Info[Context, None], subject: Subject) -> int:
+    """Unread messages in the EHR inbox."""
+    ctx = info.context
+    patient = await ctx.ehr.patient_id(subject.nin)
+    if patient is None:
+        return 0
+    return await ctx.ehr.unread_message_count(patient)

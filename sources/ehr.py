@@ -1,0 +1,174 @@
+"""The EHR (FHIR R4) client of one GraphQL request: batched reads, typed records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from aiodataloader import DataLoader
+
+from sources import fhir
+from sources.coalescer import Coalescer
+from sources.errors import UpstreamBadResponse
+from sources.models import Appointment, LabResult, Location, MedicationEntry, Practitioner
+from sources.upstream import Upstream, status_error
+
+NIN_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
+SOURCE = "EHR"
+
+
+def _query(resource_type: str, **params: str) -> str:
+    return f"{resource_type}?{urlencode(params, safe=',:|')}"
+
+
+class EhrClient:
+    """Reads from the EHR for one GraphQL request.
+
+    Every read is a relative FHIR URL handed to a coalescer, so the reads of one
+    dependency level go out as one FHIR batch Bundle, and Practitioners and Locations
+    are loaded in batches by id (or taken from `_include`d resources when present).
+    """
+
+    def __init__(self, upstream: Upstream) -> None:
+        self._upstream = upstream
+        self._reads: Coalescer[str, Any] = Coalescer(self._dispatch)
+        self.practitioners: DataLoader[str, Practitioner | None] = DataLoader(
+            self._load_practitioners
+        )
+        self.locations: DataLoader[str, Location | None] = DataLoader(self._load_locations)
+
+    # -- transport -----------------------------------------------------------------
+
+    async def _dispatch(self, urls: Sequence[str]) -> list[Any]:
+        if len(urls) == 1:
+            return [await self._single(urls[0])]
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "batch",
+            "entry": [{"request": {"method": "GET", "url": url}} for url in urls],
+        }
+        response = await self._upstream.call(
+            "POST",
+            "",
+            operation="batch",
+            json_body=bundle,
+            content_type="application/fhir+json",
+        )
+        entries = response.get("entry") if isinstance(response, dict) else None
+        if (
+            response.get("type") != "batch-response"
+            or not isinstance(entries, list)
+            or len(entries) != len(urls)
+        ):
+            raise UpstreamBadResponse(SOURCE, "batch", "malformed batch-response")
+        out: list[Any] = []
+        for url, entry in zip(urls, entries, strict=True):
+            status_text = str((entry.get("response") or {}).get("status", "500"))
+            status = int(status_text.split()[0]) if status_text.split()[0].isdigit() else 500
+            error = status_error(SOURCE, url.split("?", 1)[0].split("/", 1)[0], status)
+            out.append(error if error is not None else entry.get("resource"))
+        return out
+
+    async def _single(self, url: str) -> Any:
+        path, _, query = url.partition("?")
+        if not query:  # a read: Type/id
+            return await self._upstream.call("GET", path, operation=f"read {path.split('/')[0]}")
+        # POST _search keeps search values (identifiers) out of URLs and access logs.
+        return await self._upstream.call(
+            "POST", f"{path}/_search", operation=f"search {path}", form=query
+        )
+
+    async def _search(self, url: str) -> Any:
+        result = await self._reads.load(url)
+        if not isinstance(result, dict):
+            raise UpstreamBadResponse(SOURCE, url.split("?", 1)[0], "not a JSON object")
+        return result
+
+    # -- directories ------------------------------------------------------------------
+
+    async def _load_practitioners(self, ids: list[str]) -> list[Practitioner | None]:
+        bundle = await self._search(_query("Practitioner", _id=",".join(sorted(set(ids)))))
+        found = {r["id"]: fhir.practitioner(r) for r in fhir.bundle_resources(bundle)}
+        return [found.get(i) for i in ids]
+
+    async def _load_locations(self, ids: list[str]) -> list[Location | None]:
+        bundle = await self._search(_query("Location", _id=",".join(sorted(set(ids)))))
+        found = {r["id"]: fhir.location(r) for r in fhir.bundle_resources(bundle)}
+        return [found.get(i) for i in ids]
+
+    def _prime_included(self, bundle: dict[str, Any]) -> None:
+        for resource in fhir.bundle_resources(bundle, mode="include"):
+            kind = resource.get("resourceType")
+            if kind == "Practitioner":
+                self.practitioners.prime(resource["id"], fhir.practitioner(resource))
+            elif kind == "Location":
+                self.locations.prime(resource["id"], fhir.location(resource))
+
+    # -- reads -------------------------------------------------------------------------
+
+    async def patient_id(self, nin: str) -> str | None:
+        """The EHR's Patient id for a national id, or None when the EHR has no such patient."""
+        bundle = await self._search(_query("Patient", identifier=f"{NIN_SYSTEM}|{nin}"))
+        patients = fhir.bundle_resources(bundle)
+        return str(patients[0]["id"]) if patients else None
+
+    async def appointments(
+        self, patient_id: str, *, upcoming: bool, now: dt.datetime
+    ) -> list[Appointment]:
+        """Upcoming (soonest first) or past (latest first) appointments, with their
+        practitioners and locations included in the same read."""
+        moment = now.isoformat(timespec="seconds")
+        bundle = await self._search(
+            _query(
+                "Appointment",
+                patient=patient_id,
+                date=("ge" if upcoming else "lt") + moment,
+                _sort="date" if upcoming else "-date",
+                _count="100",
+                _include="Appointment:actor",
+            )
+        )
+        self._prime_included(bundle)
+        return [fhir.appointment(r) for r in fhir.bundle_resources(bundle)]
+
+    async def unread_message_count(self, patient_id: str) -> int:
+        """How many messages to the patient are unread."""
+        bundle = await self._search(
+            _query(
+                "Communication",
+                patient=patient_id,
+                **{"patient-read": "false"},
+                _summary="count",
+            )
+        )
+        total = bundle.get("total")
+        if not isinstance(total, int):
+            raise UpstreamBadResponse(SOURCE, "search Communication", "no total")
+        return total
+
+    async def lab_results(self, patient_id: str, count: int) -> list[LabResult]:
+        """The newest laboratory results, newest first."""
+        bundle = await self._search(
+            _query(
+                "Observation",
+                patient=patient_id,
+                category="laboratory",
+                _sort="-date",
+                _count=str(count),
+            )
+        )
+        return [fhir.lab_result(r) for r in fhir.bundle_resources(bundle)]
+
+    async def medications(self, patient_id: str) -> list[MedicationEntry]:
+        """Active medication statements."""
+        bundle = await self._search(
+            _query(
+                "MedicationStatement",
+                patient=patient_id,
+                status="active",
+                _count="200",
+            )
+        )
+        return [fhir.medication(r) for r in fhir.bundle_resources(bundle)]

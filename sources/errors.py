@@ -1,0 +1,39 @@
+"""One error family for every upstream; transport errors are translated once, here."""
+
+from __future__ import annotations
+
+
+class UpstreamError(Exception):
+    """An upstream failed. The message names the upstream and operation, never a person."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+    def __init__(self, source: str, operation: str, detail: str = "") -> None:
+        self.source = source
+        self.operation = operation
+        text = f"{source} upstream failed during {operation}"
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+
+class UpstreamTimeout(UpstreamError):
+    """The upstream did not answer within its deadline."""
+
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The upstream refused, reset, or answered with a server error."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamNotFound(UpstreamError):
+    """The upstream says the thing asked for does not exist."""
+
+    code = "UPSTREAM_NOT_FOUND"
+
+
+class UpstreamBadResponse(UpstreamError):
+    """The upstream answered with something the gateway cannot use."""
+
+    code = "UPSTREAM_BAD_RESPONSE"

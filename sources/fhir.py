@@ -1,0 +1,164 @@
+"""Parsing FHIR R4 JSON into the gateway's typed records (plain dict access: it is hot)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sources.errors import UpstreamBadResponse
+from sources.models import (
+    EHR,
+    Address,
+    Appointment,
+    LabResult,
+    Location,
+    MedicationEntry,
+    Practitioner,
+)
+
+Json = dict[str, Any]
+RELEASE_CATEGORY_URL = "https://fhir.helsegraf.dev/StructureDefinition/release-category"
+ATC_SYSTEM = "http://www.whocc.no/atc"
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    return dt.date.fromisoformat(value[:10])
+
+
+def _ref_id(reference: str | None, resource_type: str) -> str | None:
+    if reference and reference.startswith(resource_type + "/"):
+        return reference.split("/", 1)[1]
+    return None
+
+
+def human_name(resource: Json) -> str:
+    """The display name of a Patient or Practitioner."""
+    names = resource.get("name") or []
+    if not names:
+        return ""
+    name = names[0]
+    if name.get("text"):
+        return str(name["text"])
+    return " ".join([*name.get("given", []), name.get("family", "")]).strip()
+
+
+def address(resource: Json) -> Address | None:
+    """The first address of a resource."""
+    value = resource.get("address")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if not value:
+        return None
+    return Address(
+        street=" ".join(value.get("line", [])),
+        postal_code=value.get("postalCode", ""),
+        city=value.get("city", ""),
+    )
+
+
+def practitioner(resource: Json) -> Practitioner:
+    """A Practitioner resource as a record."""
+    qualification = resource.get("qualification") or []
+    role = qualification[0].get("code", {}).get("text") if qualification else None
+    return Practitioner(id=resource["id"], name=human_name(resource), role=role)
+
+
+def location(resource: Json) -> Location:
+    """A Location resource as a record."""
+    return Location(id=resource["id"], name=resource.get("name", ""), address=address(resource))
+
+
+def appointment(resource: Json) -> Appointment:
+    """An Appointment resource as a record."""
+    practitioner_id = location_id = None
+    for participant in resource.get("participant", []):
+        ref = (participant.get("actor") or {}).get("reference")
+        practitioner_id = practitioner_id or _ref_id(ref, "Practitioner")
+        location_id = location_id or _ref_id(ref, "Location")
+    start = _instant(resource.get("start"))
+    if start is None:
+        raise UpstreamBadResponse("EHR", "appointments", "appointment without start")
+    service_types = resource.get("serviceType") or []
+    service = service_types[0].get("text") if service_types else resource.get("description")
+    appointment_type = (resource.get("appointmentType") or {}).get("coding") or []
+    video = any(c.get("code") in ("VR", "virtual", "video") for c in appointment_type)
+    return Appointment(
+        id=resource["id"],
+        source=EHR,
+        start=start,
+        end=_instant(resource.get("end")),
+        status=resource.get("status", "booked"),
+        service=service,
+        video=video,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+    )
+
+
+def lab_result(resource: Json) -> LabResult:
+    """An Observation resource as a record."""
+    coding = (resource.get("code") or {}).get("coding") or [{}]
+    quantity = resource.get("valueQuantity") or {}
+    ranges = resource.get("referenceRange") or [{}]
+    interpretation = (resource.get("interpretation") or [{}])[0].get("coding") or [{}]
+    release = None
+    for extension in resource.get("extension", []):
+        if extension.get("url") == RELEASE_CATEGORY_URL:
+            release = extension.get("valueInteger")
+    return LabResult(
+        id=resource["id"],
+        code=coding[0].get("code"),
+        name=(resource.get("code") or {}).get("text") or coding[0].get("display", ""),
+        value=quantity.get("value"),
+        value_text=resource.get("valueString"),
+        unit=quantity.get("unit"),
+        low=(ranges[0].get("low") or {}).get("value"),
+        high=(ranges[0].get("high") or {}).get("value"),
+        interpretation=interpretation[0].get("code"),
+        taken_at=_instant(resource.get("effectiveDateTime")),
+        release_category=release,
+    )
+
+
+def medication(resource: Json) -> MedicationEntry:
+    """A MedicationStatement resource as a record."""
+    concept = resource.get("medicationCodeableConcept") or {}
+    atc = next(
+        (c.get("code") for c in concept.get("coding", []) if c.get("system") == ATC_SYSTEM),
+        None,
+    )
+    dosage = resource.get("dosage") or [{}]
+    period = resource.get("effectivePeriod") or {}
+    return MedicationEntry(
+        id=resource["id"],
+        source=EHR,
+        atc=atc,
+        name=concept.get("text") or (concept.get("coding") or [{}])[0].get("display", ""),
+        form=None,
+        dosage=dosage[0].get("text"),
+        started=_date(period.get("start") or resource.get("effectiveDateTime")),
+    )
+
+
+def bundle_resources(bundle: Json, mode: str = "match") -> list[Json]:
+    """Resources in a searchset Bundle with the given search mode."""
+    if bundle.get("resourceType") != "Bundle":
+        raise UpstreamBadResponse("EHR", "search", "expected a Bundle")
+    out = []
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource")
+        if resource is None:
+            continue
+        entry_mode = (entry.get("search") or {}).get("mode", "match")
+        if entry_mode == mode:
+            out.append(resource)
+    return out

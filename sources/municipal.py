@@ -1,0 +1,107 @@
+"""The municipal-services client of one GraphQL request, routed by municipality code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sources.errors import UpstreamBadResponse, UpstreamNotFound
+from sources.models import (
+    Address,
+    Appointment,
+    Location,
+    Practitioner,
+    SourceKind,
+    SourceRef,
+    VaccinationEntry,
+)
+from sources.rest import RestBatcher
+from sources.upstream import Upstream
+
+_STATUS = {
+    "booked": "booked",
+    "completed": "fulfilled",
+    "cancelled": "cancelled",
+    "noShow": "noshow",
+}
+
+
+def _appointment(item: dict[str, Any], source: SourceRef) -> Appointment:
+    place = item.get("place") or {}
+    staff = item.get("staff") or {}
+    return Appointment(
+        id=item["id"],
+        source=source,
+        start=dt.datetime.fromisoformat(item["start"]),
+        end=dt.datetime.fromisoformat(item["end"]) if item.get("end") else None,
+        status=_STATUS.get(item.get("status", ""), "booked"),
+        service=item.get("service"),
+        video=bool(item.get("video")),
+        practitioner=Practitioner(
+            id=f"{source.municipality}:{staff.get('name', '')}",
+            name=staff.get("name", ""),
+            role=staff.get("role"),
+        )
+        if staff
+        else None,
+        location=Location(
+            id=f"{source.municipality}:{place.get('name', '')}",
+            name=place.get("name", ""),
+            address=Address(place.get("street", ""), "", place.get("city", "")),
+        )
+        if place
+        else None,
+    )
+
+
+class MunicipalClient:
+    """Reads from each municipality's service for one GraphQL request."""
+
+    def __init__(self, upstreams: dict[str, Upstream], names: dict[str, str]) -> None:
+        self._batchers = {code: RestBatcher(u) for code, u in upstreams.items()}
+        self._names = names
+
+    def name(self, municipality: str) -> str | None:
+        """The municipality's display name, when configured."""
+        return self._names.get(municipality)
+
+    def serves(self, municipality: str | None) -> bool:
+        """True when a service for this municipality is configured."""
+        return municipality is not None and municipality in self._batchers
+
+    async def _list(self, municipality: str, path: str, nin: str, items: str) -> list[Any]:
+        try:
+            return await self._batchers[municipality].post_all(path, {"nin": nin}, items)
+        except UpstreamNotFound:
+            return []  # not (or no longer) known as a resident there: nothing to show
+
+    async def appointments(self, municipality: str, nin: str) -> list[Appointment]:
+        """The person's appointments with their municipality."""
+        source = SourceRef(SourceKind.MUNICIPAL, municipality)
+        items = await self._list(municipality, "/appointments/_search", nin, "appointments")
+        try:
+            return [_appointment(i, source) for i in items]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(
+                f"MUNICIPAL {municipality}", "appointments", "malformed entry"
+            ) from exc
+
+    async def vaccinations(self, municipality: str, nin: str) -> list[VaccinationEntry]:
+        """Health-station vaccinations recorded by the municipality."""
+        source = SourceRef(SourceKind.MUNICIPAL, municipality)
+        items = await self._list(municipality, "/vaccinations/_search", nin, "vaccinations")
+        try:
+            return [
+                VaccinationEntry(
+                    id=v["id"],
+                    source=source,
+                    atc=v.get("atc"),
+                    name=v["name"],
+                    date=dt.date.fromisoformat(v["date"]),
+                )
+                for v in items
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(
+                f"MUNICIPAL {municipality}", "vaccinations", "malformed entry"
+            ) from exc

@@ -1,0 +1,127 @@
+"""The national-portal client of one GraphQL request: registry facts, powers of attorney,
+e-prescriptions and vaccinations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from sources.errors import UpstreamBadResponse
+from sources.models import (
+    NATIONAL,
+    Address,
+    MedicationEntry,
+    PersonFacts,
+    PowerOfAttorney,
+    VaccinationEntry,
+)
+from sources.rest import RestBatcher
+from sources.upstream import Upstream
+
+SOURCE = "NATIONAL"
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _facts(item: dict[str, Any]) -> PersonFacts:
+    address = item.get("address")
+    born = _date(item.get("birthDate"))
+    if born is None:
+        raise UpstreamBadResponse(SOURCE, "persons", "person without birth date")
+    return PersonFacts(
+        nin=item["nin"],
+        given_name=item.get("givenName", ""),
+        family_name=item.get("familyName", ""),
+        birth_date=born,
+        address=Address(
+            address.get("street", ""), address.get("postalCode", ""), address.get("city", "")
+        )
+        if address
+        else None,
+        municipality=item.get("municipality"),
+        address_protection=item.get("addressProtection"),
+        lives_abroad=bool(item.get("livesAbroad")),
+        deceased_date=_date(item.get("deceasedDate")),
+        children=tuple(c["childNin"] for c in item.get("parentalResponsibility", [])),
+        parents=tuple(p["nin"] for p in item.get("parents", []) if p.get("parentalResponsibility")),
+    )
+
+
+class NationalClient:
+    """Reads from the national portal for one GraphQL request, batched per level."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self._rest = RestBatcher(upstream)
+        self.persons: DataLoader[str, PersonFacts | None] = DataLoader(
+            self._load_persons, max_batch_size=100
+        )
+
+    async def _load_persons(self, nins: list[str]) -> list[PersonFacts | None]:
+        result = await self._rest.post("/persons/_search", {"nins": sorted(set(nins))})
+        try:
+            found = {p["nin"]: _facts(p) for p in result.get("persons", [])}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(SOURCE, "persons", "malformed person") from exc
+        return [found.get(n) for n in nins]
+
+    async def powers_held_by(self, nin: str) -> list[PowerOfAttorney]:
+        """Powers of attorney where `nin` is the holder."""
+        items = await self._rest.post_all(
+            "/powers-of-attorney/_search", {"holderNin": nin}, "powersOfAttorney"
+        )
+        try:
+            return [
+                PowerOfAttorney(
+                    id=p["id"],
+                    grantor=p["grantorNin"],
+                    holder=p["holderNin"],
+                    kind=p["kind"],
+                    service_areas=tuple(p.get("serviceAreas", ())),
+                    valid_from=_date(p["validFrom"]) or dt.date.min,
+                    valid_to=_date(p.get("validTo")),
+                )
+                for p in items
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(SOURCE, "powers-of-attorney", "malformed entry") from exc
+
+    async def prescriptions(self, nin: str) -> list[MedicationEntry]:
+        """Active e-prescriptions."""
+        items = await self._rest.post_all("/prescriptions/_search", {"nin": nin}, "prescriptions")
+        try:
+            return [
+                MedicationEntry(
+                    id=p["id"],
+                    source=NATIONAL,
+                    atc=p.get("atc"),
+                    name=p["name"],
+                    form=p.get("form"),
+                    dosage=p.get("dosage"),
+                    started=_date(p.get("issuedOn")),
+                )
+                for p in items
+                if p.get("status", "active") == "active"
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(SOURCE, "prescriptions", "malformed entry") from exc
+
+    async def vaccinations(self, nin: str) -> list[VaccinationEntry]:
+        """Vaccinations in the national registry."""
+        items = await self._rest.post_all("/vaccinations/_search", {"nin": nin}, "vaccinations")
+        try:
+            return [
+                VaccinationEntry(
+                    id=v["id"],
+                    source=NATIONAL,
+                    atc=v.get("atc"),
+                    name=v["name"],
+                    date=dt.date.fromisoformat(v["date"]),
+                )
+                for v in items
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(SOURCE, "vaccinations", "malformed entry") from exc
