@@ -164,6 +164,9 @@ class Population:
         self._persona_index: dict[str, int] = {}
         self._parents: dict[str, list[str]] = {}
         self.powers_of_attorney: list[PowerOfAttorney] = []
+        self._by_holder: dict[str, list[PowerOfAttorney]] = {}
+        self._by_grantor: dict[str, list[PowerOfAttorney]] = {}
+        self._poa_index_size = -1
         self._build_personas()
         self._build_generated()
         for person in self._people:
@@ -206,11 +209,23 @@ class Population:
 
     def powers_for_holder(self, nin: str) -> list[PowerOfAttorney]:
         """Powers of attorney held by `nin`."""
-        return [p for p in self.powers_of_attorney if p.holder == nin]
+        return list(self._powers_index()[0].get(nin, ()))
 
     def powers_from_grantor(self, nin: str) -> list[PowerOfAttorney]:
         """Powers of attorney granted by `nin`."""
-        return [p for p in self.powers_of_attorney if p.grantor == nin]
+        return list(self._powers_index()[1].get(nin, ()))
+
+    def _powers_index(
+        self,
+    ) -> tuple[dict[str, list[PowerOfAttorney]], dict[str, list[PowerOfAttorney]]]:
+        if self._poa_index_size != len(self.powers_of_attorney):
+            self._by_holder = {}
+            self._by_grantor = {}
+            for power in self.powers_of_attorney:
+                self._by_holder.setdefault(power.holder, []).append(power)
+                self._by_grantor.setdefault(power.grantor, []).append(power)
+            self._poa_index_size = len(self.powers_of_attorney)
+        return self._by_holder, self._by_grantor
 
     @cached_property
     def adults(self) -> list[Person]:

@@ -223,7 +223,9 @@ class RecordStore:
         self.population = population
         self.catalogue = Catalogue(population.seed)
         self._hospital = self.catalogue.locations_of_kind("hospital")
-        self._municipal = self.catalogue.locations_of_kind("municipal")
+        self._municipal_by_city: dict[str, list[Location]] = {}
+        for loc in self.catalogue.locations_of_kind("municipal"):
+            self._municipal_by_city.setdefault(loc.city, []).append(loc)
         self.record = lru_cache(maxsize=8192)(self._derive)
 
     def _derive(self, nin: str) -> HealthRecord:
@@ -260,7 +262,11 @@ class RecordStore:
                 status = rng.choice(("booked", "booked", "booked", "cancelled"))
             if n < 2:
                 status = "booked"
-            places = self._hospital if system == "ehr" else self._municipal
+            places = (
+                self._hospital
+                if system == "ehr"
+                else self._municipal_by_city.get(person.address.city, self._hospital)
+            )
             services = SERVICES_HOSPITAL if system == "ehr" else SERVICES_MUNICIPAL
             out.append(
                 Appointment(
@@ -354,7 +360,7 @@ class RecordStore:
             (today.year - person.birth_date.year) * 12 + today.month - person.birth_date.month
         )
         for atc, name, months in VACCINES_CHILD:
-            if months > age_months:
+            if months > age_months or age_months >= 20 * 12:  # adults: records predate SYSVAK
                 continue
             date = person.birth_date + dt.timedelta(days=months * 30)
             # health stations record child vaccinations; most also reach the national registry

@@ -255,7 +255,11 @@ REFUSALS = [
     _refusal(lambda i, p: "not-a-token", "malformed", "garbage"),
     _refusal(lambda i, p: "a.b.c", "malformed", "three-garbage-segments"),
     _refusal(lambda i, p: "Bearer " + i.token_for(p), "malformed", "scheme-left-in"),
-    _refusal(lambda i, p: i.token_for(p)[:-20], "malformed", "truncated-signature"),
+    _refusal(
+        lambda i, p: i.token_for(p).rsplit(".", 1)[0] + "." + i.token_for(p).rsplit(".", 1)[1][:20],
+        "bad-signature",
+        "truncated-signature",
+    ),
     _refusal(
         lambda i, p: tampered(i.token_for(p), exp=now() + 86_400),
         "bad-signature",

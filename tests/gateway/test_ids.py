@@ -25,8 +25,11 @@ def test_entity_ids_round_trip() -> None:
     assert decode(encode("Appointment", "m5001", "ap123:x")) == ("Appointment", "m5001", "ap123:x")
 
 
-@pytest.mark.parametrize("bad", ["", "!!!", "Zm9v", "a" * 600, "UGVyc29uOmd3Og"],
-                         ids=["empty", "not-base64", "no-separators", "too-long", "empty-key"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "!!!", "Zm9v", "a" * 600, "UGVyc29uOmd3Og"],
+    ids=["empty", "not-base64", "no-separators", "too-long", "empty-key"],
+)
 def test_malformed_ids_are_bad_user_input(bad: str) -> None:
     with pytest.raises(BadUserInput, match="not a valid helsegraf id"):
         decode(bad)

@@ -50,8 +50,9 @@ async def test_a_later_level_is_a_second_dispatch() -> None:
 async def test_one_failing_key_fails_only_its_waiters() -> None:
     recorder = Recorder()
     coalescer: Coalescer[str, str] = Coalescer(recorder.dispatch)
-    good, bad = await asyncio.gather(coalescer.load("ok"), coalescer.load("bad1"),
-                                     return_exceptions=True)
+    good, bad = await asyncio.gather(
+        coalescer.load("ok"), coalescer.load("bad1"), return_exceptions=True
+    )
     assert good == "OK"
     assert isinstance(bad, ValueError)
 
@@ -61,8 +62,7 @@ async def test_a_failing_dispatch_fails_every_waiter() -> None:
         raise RuntimeError("upstream down")
 
     coalescer: Coalescer[str, str] = Coalescer(broken)
-    results = await asyncio.gather(coalescer.load("a"), coalescer.load("b"),
-                                   return_exceptions=True)
+    results = await asyncio.gather(coalescer.load("a"), coalescer.load("b"), return_exceptions=True)
     assert all(isinstance(r, RuntimeError) for r in results)
 
 

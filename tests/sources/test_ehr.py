@@ -19,38 +19,57 @@ from sources.upstream import Upstream
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-def bundle(*resources: dict[str, Any], included: tuple[dict[str, Any], ...] = (),
-           total: int | None = None) -> dict[str, Any]:
+def bundle(
+    *resources: dict[str, Any], included: tuple[dict[str, Any], ...] = (), total: int | None = None
+) -> dict[str, Any]:
     entries = [{"resource": r, "search": {"mode": "match"}} for r in resources]
     entries += [{"resource": r, "search": {"mode": "include"}} for r in included]
-    return {"resourceType": "Bundle", "type": "searchset",
-            "total": len(resources) if total is None else total, "entry": entries}
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources) if total is None else total,
+        "entry": entries,
+    }
 
 
 APPOINTMENT = {
-    "resourceType": "Appointment", "id": "ap1", "status": "booked",
-    "start": "2026-12-01T09:00:00+01:00", "end": "2026-12-01T09:30:00+01:00",
+    "resourceType": "Appointment",
+    "id": "ap1",
+    "status": "booked",
+    "start": "2026-12-01T09:00:00+01:00",
+    "end": "2026-12-01T09:30:00+01:00",
     "serviceType": [{"text": "Poliklinikk"}],
-    "participant": [{"actor": {"reference": "Patient/e1"}, "status": "accepted"},
-                    {"actor": {"reference": "Practitioner/pr1"}, "status": "accepted"},
-                    {"actor": {"reference": "Location/loc1"}, "status": "accepted"}],
+    "participant": [
+        {"actor": {"reference": "Patient/e1"}, "status": "accepted"},
+        {"actor": {"reference": "Practitioner/pr1"}, "status": "accepted"},
+        {"actor": {"reference": "Location/loc1"}, "status": "accepted"},
+    ],
 }
-PRACTITIONER = {"resourceType": "Practitioner", "id": "pr1",
-                "name": [{"family": "Aas", "given": ["Anne"]}]}
-LOCATION = {"resourceType": "Location", "id": "loc1", "name": "St. Olavs",
-            "address": {"line": ["Prinsens gate 1"], "city": "Trondheim", "postalCode": "7030"}}
+PRACTITIONER = {
+    "resourceType": "Practitioner",
+    "id": "pr1",
+    "name": [{"family": "Aas", "given": ["Anne"]}],
+}
+LOCATION = {
+    "resourceType": "Location",
+    "id": "loc1",
+    "name": "St. Olavs",
+    "address": {"line": ["Prinsens gate 1"], "city": "Trondheim", "postalCode": "7030"},
+}
 
 
-def client(handler: Callable[[httpx.Request], httpx.Response], timeout_s: float = 1.0
-           ) -> tuple[EhrClient, list[httpx.Request]]:
+def client(
+    handler: Callable[[httpx.Request], httpx.Response], timeout_s: float = 1.0
+) -> tuple[EhrClient, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def recording(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return handler(request)
 
-    upstream = Upstream("EHR", "http://ehr.test/fhir", timeout_s=timeout_s,
-                        transport=httpx.MockTransport(recording))
+    upstream = Upstream(
+        "EHR", "http://ehr.test/fhir", timeout_s=timeout_s, transport=httpx.MockTransport(recording)
+    )
     return EhrClient(upstream), seen
 
 
@@ -83,8 +102,9 @@ async def test_sibling_reads_go_out_as_one_batch_bundle() -> None:
             else:
                 resource = bundle()
             responses.append({"response": {"status": "200 OK"}, "resource": resource})
-        return httpx.Response(200, json={"resourceType": "Bundle", "type": "batch-response",
-                                         "entry": responses})
+        return httpx.Response(
+            200, json={"resourceType": "Bundle", "type": "batch-response", "entry": responses}
+        )
 
     ehr, seen = client(handler)
     appointments, unread, labs = await asyncio.gather(
@@ -122,16 +142,25 @@ async def test_practitioners_load_in_one_id_search() -> None:
 
 async def test_a_failed_batch_entry_fails_only_its_read() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"resourceType": "Bundle", "type": "batch-response",
-                                         "entry": [
-            {"response": {"status": "200 OK"}, "resource": bundle(total=2)},
-            {"response": {"status": "500 Internal Server Error"},
-             "resource": {"resourceType": "OperationOutcome", "issue": []}},
-        ]})
+        return httpx.Response(
+            200,
+            json={
+                "resourceType": "Bundle",
+                "type": "batch-response",
+                "entry": [
+                    {"response": {"status": "200 OK"}, "resource": bundle(total=2)},
+                    {
+                        "response": {"status": "500 Internal Server Error"},
+                        "resource": {"resourceType": "OperationOutcome", "issue": []},
+                    },
+                ],
+            },
+        )
 
     ehr, _ = client(handler)
-    unread, labs = await asyncio.gather(ehr.unread_message_count("e1"),
-                                        ehr.lab_results("e1", 5), return_exceptions=True)
+    unread, labs = await asyncio.gather(
+        ehr.unread_message_count("e1"), ehr.lab_results("e1", 5), return_exceptions=True
+    )
     assert unread == 2
     assert isinstance(labs, UpstreamUnavailable)
 
@@ -140,14 +169,19 @@ async def test_a_failed_batch_entry_fails_only_its_read() -> None:
     ("response", "error"),
     [
         pytest.param(httpx.Response(503), UpstreamUnavailable, id="server-error"),
-        pytest.param(httpx.Response(200, content=b"{not json"), UpstreamBadResponse,
-                     id="malformed-json"),
-        pytest.param(httpx.Response(200, json={"resourceType": "OperationOutcome"}),
-                     UpstreamBadResponse, id="not-a-bundle"),
+        pytest.param(
+            httpx.Response(200, content=b"{not json"), UpstreamBadResponse, id="malformed-json"
+        ),
+        pytest.param(
+            httpx.Response(200, json={"resourceType": "OperationOutcome"}),
+            UpstreamBadResponse,
+            id="not-a-bundle",
+        ),
     ],
 )
-async def test_failures_become_upstream_errors(response: httpx.Response,
-                                               error: type[Exception]) -> None:
+async def test_failures_become_upstream_errors(
+    response: httpx.Response, error: type[Exception]
+) -> None:
     ehr, _ = client(lambda request: response)
     with pytest.raises(error) as caught:
         await ehr.patient_id("26878118862")
@@ -159,7 +193,8 @@ async def test_the_deadline_covers_the_whole_call() -> None:
         await asyncio.sleep(5)
         return httpx.Response(200, json=bundle())
 
-    upstream = Upstream("EHR", "http://ehr.test/fhir", timeout_s=0.05,
-                        transport=httpx.MockTransport(slow))
+    upstream = Upstream(
+        "EHR", "http://ehr.test/fhir", timeout_s=0.05, transport=httpx.MockTransport(slow)
+    )
     with pytest.raises(UpstreamTimeout):
         await EhrClient(upstream).patient_id("26878118862")

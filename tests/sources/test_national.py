@@ -13,12 +13,20 @@ from sources.municipal import MunicipalClient
 from sources.national import NationalClient
 from sources.upstream import Upstream
 
-PERSON = {"nin": "26878118862", "givenName": "Kari", "familyName": "Nordmann",
-          "birthDate": "1981-07-26", "sex": "female",
-          "address": {"street": "Kirkegata 12", "postalCode": "7013", "city": "Trondheim"},
-          "municipality": "5001", "addressProtection": None, "livesAbroad": False,
-          "deceasedDate": None, "parentalResponsibility": [{"childNin": "14901850101"}],
-          "parents": []}
+PERSON = {
+    "nin": "26878118862",
+    "givenName": "Kari",
+    "familyName": "Nordmann",
+    "birthDate": "1981-07-26",
+    "sex": "female",
+    "address": {"street": "Kirkegata 12", "postalCode": "7013", "city": "Trondheim"},
+    "municipality": "5001",
+    "addressProtection": None,
+    "livesAbroad": False,
+    "deceasedDate": None,
+    "parentalResponsibility": [{"childNin": "14901850101"}],
+    "parents": [],
+}
 
 
 def answer(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -26,10 +34,18 @@ def answer(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return 200, {"persons": [PERSON] if PERSON["nin"] in body["nins"] else []}
     if path == "/prescriptions/_search":
         if body.get("pageToken") == "p2":
-            return 200, {"prescriptions": [{"id": "rx2", "atc": "C10AA01", "name": "Simvastatin",
-                                            "status": "active"}], "nextPageToken": None}
-        return 200, {"prescriptions": [{"id": "rx1", "atc": "H03AA01", "name": "Levaxin",
-                                        "status": "active"}], "nextPageToken": "p2"}
+            return 200, {
+                "prescriptions": [
+                    {"id": "rx2", "atc": "C10AA01", "name": "Simvastatin", "status": "active"}
+                ],
+                "nextPageToken": None,
+            }
+        return 200, {
+            "prescriptions": [
+                {"id": "rx1", "atc": "H03AA01", "name": "Levaxin", "status": "active"}
+            ],
+            "nextPageToken": "p2",
+        }
     if path == "/vaccinations/_search":
         return 503, {"title": "down"}
     return 404, {"title": "no route"}
@@ -48,8 +64,14 @@ def national(seen: list[httpx.Request]) -> NationalClient:
         status, payload = answer(request.url.path.removeprefix("/api"), body)
         return httpx.Response(status, json=payload)
 
-    return NationalClient(Upstream("NATIONAL", "http://national.test/api", timeout_s=1,
-                                   transport=httpx.MockTransport(handler)))
+    return NationalClient(
+        Upstream(
+            "NATIONAL",
+            "http://national.test/api",
+            timeout_s=1,
+            transport=httpx.MockTransport(handler),
+        )
+    )
 
 
 async def test_siblings_share_one_batch_and_failures_stay_apart() -> None:
@@ -84,8 +106,9 @@ async def test_municipal_non_resident_is_an_empty_list_not_an_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, json={"type": "unknown-resident", "title": "Unknown resident"})
 
-    upstream = Upstream("MUNICIPAL 5001", "http://m.test", timeout_s=1,
-                        transport=httpx.MockTransport(handler))
+    upstream = Upstream(
+        "MUNICIPAL 5001", "http://m.test", timeout_s=1, transport=httpx.MockTransport(handler)
+    )
     client = MunicipalClient({"5001": upstream}, {"5001": "Trondheim"})
     assert client.serves("5001")
     assert not client.serves("0301")
