@@ -1,0 +1,86 @@
+"""Communication resources, from the EHR's messages (`system == "ehr"`).
+
+Threads: every message of a thread carries the same logical `partOf` reference,
+`{"identifier": {"system": "https://fhir.helsegraf.dev/NamingSystem/message-thread",
+"value": <thread id>}}`, and every reply has `inResponseTo` pointing to the message
+before it. `topic.text` is the thread's subject line and `payload[0].contentString` the
+text. The extension `https://fhir.helsegraf.dev/StructureDefinition/patient-read`
+(valueBoolean) is false while the patient has not read a message, true otherwise;
+the custom search parameter `patient-read` (token `true|false`) matches on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from mocks.fhir.model import (
+    PATIENT_READ_URL,
+    THREAD_SYSTEM,
+    Indexed,
+    Resource,
+    Span,
+    compound_id,
+    instant,
+    meta,
+    record_identifier,
+    ref,
+)
+from mocks.population import Person
+from mocks.records import Catalogue, Message
+
+STATUS_SYSTEM = "http://hl7.org/fhir/event-status"
+
+
+def communications(
+    messages: Iterable[Message], person: Person, catalogue: Catalogue
+) -> Iterator[Indexed]:
+    """The person's EHR messages as Communications, thread by thread in sent order."""
+    previous: dict[str, str] = {}  # thread id -> id of the latest Communication in it
+    for message in messages:
+        if message.system != "ehr":
+            continue
+        item = _communication(message, person, catalogue, previous.get(message.thread_id))
+        previous[message.thread_id] = item.id
+        yield item
+
+
+def _communication(
+    message: Message, person: Person, catalogue: Catalogue, replying_to: str | None
+) -> Indexed:
+    pract = catalogue.practitioner_by_id[message.practitioner_id]
+    patient = ref("Patient", person.fhir_id, person.name)
+    clinician = ref("Practitioner", pract.id, f"{pract.given} {pract.family}")
+    sender, recipient = (patient, clinician) if message.from_patient else (clinician, patient)
+    resource: Resource = {
+        "resourceType": "Communication",
+        "id": compound_id(person.fhir_id, message.id),
+        "meta": meta(message.sent_at),
+        "extension": [{"url": PATIENT_READ_URL, "valueBoolean": message.read}],
+        "identifier": [record_identifier(message.id)],
+        "partOf": [{"identifier": {"system": THREAD_SYSTEM, "value": message.thread_id}}],
+        "status": "completed",
+        "subject": ref("Patient", person.fhir_id),
+        "topic": {"text": message.subject},
+        "sent": instant(message.sent_at),
+        "recipient": [recipient],
+        "sender": sender,
+        "payload": [{"contentString": message.text}],
+    }
+    if replying_to is not None:
+        resource["inResponseTo"] = [ref("Communication", replying_to)]
+    when = Span.instant(message.sent_at)
+    patient_ref = f"Patient/{person.fhir_id}"
+    return Indexed(
+        resource,
+        dates={"sent": when, "date": when},
+        tokens={
+            "status": ((STATUS_SYSTEM, "completed"),),
+            "patient-read": ((None, "true" if message.read else "false"),),
+        },
+        refs={
+            "patient": (patient_ref,),
+            "subject": (patient_ref,),
+            "sender": (sender["reference"],),
+            "recipient": (recipient["reference"],),
+        },
+    )

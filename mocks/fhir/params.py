@@ -1,0 +1,179 @@
+"""What the server serves: resource types, their search parameters, includes and sorts.
+
+The one table both the search parser and the CapabilityStatement read, so the two
+cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mocks.fhir.model import PATIENT_READ_PARAM_URL
+
+
+@dataclass(frozen=True, slots=True)
+class ParamDef:
+    """One search parameter: its name, FHIR type (token, date, reference) and meaning."""
+
+    name: str
+    kind: str
+    doc: str
+    definition: str | None = None  # canonical SearchParameter url for custom parameters
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDef:
+    """One resource type the server serves."""
+
+    name: str
+    params: tuple[ParamDef, ...] = ()
+    includes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # param -> targets
+    sorts: tuple[str, ...] = ()  # date parameters `_sort` accepts
+    compartment: bool = True  # searches must name a patient (or ids)
+    searchable: bool = True
+
+    def param(self, name: str) -> ParamDef | None:
+        """The parameter called `name`, if this type has it."""
+        for param in (ID, *self.params):
+            if param.name == name:
+                return param
+        return None
+
+
+ID = ParamDef("_id", "token", "Logical id; a comma list matches any of them")
+PATIENT = ParamDef("patient", "reference", "The patient (Patient/{id} or a bare id)")
+SUBJECT = ParamDef("subject", "reference", "The subject; only Patient subjects are held")
+STATUS = ParamDef("status", "token", "Status code; a comma list matches any")
+CATEGORY = ParamDef("category", "token", "Category as system|code or code")
+DATE = ParamDef(
+    "date", "date", "Clinically relevant date, with prefixes eq ne lt gt le ge sa eb ap"
+)
+PATIENT_READ = ParamDef(
+    "patient-read",
+    "token",
+    "Whether the patient has read the message (true|false), from the patient-read extension",
+    PATIENT_READ_PARAM_URL,
+)
+TO_PATIENT = {"patient": ("Patient",)}
+
+TYPES: dict[str, TypeDef] = {
+    t.name: t
+    for t in (
+        TypeDef(
+            "Patient",
+            (
+                ParamDef("identifier", "token", "National identity number as system|value"),
+                ParamDef("gender", "token", "Administrative gender"),
+                ParamDef("birthdate", "date", "Date of birth"),
+            ),
+            sorts=("birthdate",),
+        ),
+        TypeDef("Practitioner", compartment=False),
+        TypeDef("Location", compartment=False),
+        TypeDef(
+            "Appointment",
+            (
+                PATIENT,
+                DATE,
+                STATUS,
+                ParamDef("actor", "reference", "Any participant (Patient, Practitioner, Location)"),
+                ParamDef("practitioner", "reference", "The Practitioner participant"),
+                ParamDef("location", "reference", "The Location participant"),
+            ),
+            # `actor` includes the Practitioner and Location, not the Patient searched for.
+            {
+                "actor": ("Practitioner", "Location"),
+                "practitioner": ("Practitioner",),
+                "location": ("Location",),
+                **TO_PATIENT,
+            },
+            sorts=("date",),
+        ),
+        TypeDef(
+            "Communication",
+            (
+                PATIENT,
+                SUBJECT,
+                ParamDef("sent", "date", "When the message was sent"),
+                ParamDef("date", "date", "Alias of sent"),
+                STATUS,
+                ParamDef("sender", "reference", "Who sent the message"),
+                ParamDef("recipient", "reference", "Who received the message"),
+                PATIENT_READ,
+            ),
+            {
+                "sender": ("Practitioner", "Patient"),
+                "recipient": ("Practitioner", "Patient"),
+                "subject": ("Patient",),
+                **TO_PATIENT,
+            },
+            sorts=("date", "sent"),
+        ),
+        TypeDef(
+            "Observation",
+            (PATIENT, SUBJECT, DATE, STATUS, CATEGORY, ParamDef("code", "token", "LOINC code")),
+            {"subject": ("Patient",), **TO_PATIENT},
+            sorts=("date",),
+        ),
+        TypeDef(
+            "DiagnosticReport",
+            (
+                PATIENT,
+                SUBJECT,
+                DATE,
+                STATUS,
+                CATEGORY,
+                ParamDef("code", "token", "Report code (LOINC)"),
+                ParamDef("result", "reference", "An Observation in the report"),
+            ),
+            {"result": ("Observation",), "subject": ("Patient",), **TO_PATIENT},
+            sorts=("date",),
+        ),
+        TypeDef(
+            "MedicationStatement",
+            (
+                PATIENT,
+                SUBJECT,
+                ParamDef("effective", "date", "When the medicine is or was taken"),
+                STATUS,
+                ParamDef("code", "token", "ATC code"),
+            ),
+            {"subject": ("Patient",), **TO_PATIENT},
+            sorts=("effective",),
+        ),
+        TypeDef("Immunization", (PATIENT, DATE, STATUS), TO_PATIENT, sorts=("date",)),
+        TypeDef(
+            "DocumentReference",
+            (
+                PATIENT,
+                SUBJECT,
+                DATE,
+                STATUS,
+                CATEGORY,
+                ParamDef("related", "reference", "The Appointment the document belongs to"),
+            ),
+            {"related": ("Appointment",), "subject": ("Patient",), **TO_PATIENT},
+            sorts=("date",),
+        ),
+        TypeDef("Binary", searchable=False),
+    )
+}
+
+# Result parameters every search accepts, besides the type's own.
+CONTROL = frozenset(
+    {
+        "_count",
+        "_page",
+        "_sort",
+        "_include",
+        "_summary",
+        "_elements",
+        "_format",
+        "_pretty",
+        "_total",
+    }
+)
+DEFAULT_COUNT = 50
+MAX_COUNT = 200
+PAGE_PARAM = "_page"
