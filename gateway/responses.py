@@ -43,7 +43,12 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions = {"code": original.code.value, **original.extensions}
     elif original is None:  # raised by graphql-core itself: syntax, validation, variables
         out["message"] = error.message
-        extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
+        code = (
+            ErrorCode.GRAPHQL_PARSE_FAILED
+            if error.message.startswith("Syntax Error")
+            else ErrorCode.GRAPHQL_VALIDATION_FAILED
+        )
+        extensions = {"code": code.value}
     else:
         log.error(
             "unexpected %s while resolving a field (request %s)",

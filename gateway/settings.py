@@ -21,12 +21,30 @@ class UpstreamSettings(BaseModel):
     max_connections: int = Field(default=50, ge=1, le=1000)
 
 
+class MockFaultSettings(BaseModel):
+    """Faults one embedded mock upstream injects (see `mocks.control.Faults`)."""
+
+    model_config = {"extra": "forbid"}
+
+    latency_ms: float = Field(default=0.0, ge=0, le=60_000)
+    jitter_ms: float = Field(default=0.0, ge=0, le=60_000)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    error_status: int = Field(default=503, ge=400, le=599)
+    retry_after: int | None = Field(default=None, ge=0, le=3600)
+
+
 class MockSettings(BaseModel):
-    """The embedded mock upstreams, used when no real upstream URL is configured."""
+    """The embedded mock upstreams, used when no real upstream URL is configured.
+
+    `faults` is keyed by upstream: `ehr`, `national`, `oidc` or a municipality code,
+    e.g. `HELSEGRAF_MOCKS__FAULTS='{"ehr": {"latency_ms": 20}, "5001": {"error_rate": 0.1}}'`.
+    `latency_ms` applies to every upstream without its own entry.
+    """
 
     population: int = Field(default=1000, ge=0, le=1_000_000)
     latency_ms: float = Field(default=0.0, ge=0, le=60_000)
     seed: int = 20261123
+    faults: dict[str, MockFaultSettings] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):

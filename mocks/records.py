@@ -195,11 +195,13 @@ class Catalogue:
                 name=(
                     f"St. Olavs hospital, {SERVICES_HOSPITAL[n % len(SERVICES_HOSPITAL)]}"
                     if kinds[n % 3] == "hospital"
-                    else f"{MUNICIPALITIES[n % len(MUNICIPALITIES)].name} "
+                    else f"{MUNICIPALITIES[(n // 3) % len(MUNICIPALITIES)].name} "
                     + ("legekontor" if kinds[n % 3] == "gp" else "helsestasjon")
                 ),
                 street=f"Prinsens gate {n + 1}",
-                city=MUNICIPALITIES[n % len(MUNICIPALITIES)].name,
+                city="Trondheim"
+                if kinds[n % 3] == "hospital"
+                else MUNICIPALITIES[(n // 3) % len(MUNICIPALITIES)].name,
                 kind=kinds[n % 3],
             )
             for n in range(locations)

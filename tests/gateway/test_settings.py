@@ -24,15 +24,15 @@ def test_production_refuses_the_development_id_secret() -> None:
 
 
 def test_production_accepts_a_real_secret() -> None:
-    settings = Settings(env="production", id_secret="x" * 40)  # type: ignore[arg-type]
+    settings = Settings(env="production", id_secret="x" * 40)
     assert not settings.graphiql
 
 
 def test_municipality_codes_are_validated() -> None:
     with pytest.raises(ValidationError, match="four-digit municipality code"):
-        Settings(municipalities={"Oslo": {"url": "http://x"}})  # type: ignore[dict-item]
+        Settings(municipalities={"Oslo": {"url": "http://x"}})
 
 
 def test_timeouts_are_bounded() -> None:
     with pytest.raises(ValidationError, match="timeout_s"):
-        Settings(ehr={"url": "http://x", "timeout_s": 0})  # type: ignore[arg-type]
+        Settings(ehr={"url": "http://x", "timeout_s": 0})

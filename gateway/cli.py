@@ -1,0 +1,144 @@
+"""`helsegraf serve | mocks | schema | token`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import uvicorn
+
+from gateway.settings import Settings
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _server(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, socket.socket]:
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    return uvicorn.Server(config), sock
+
+
+def _mocks(settings: Settings) -> Any:
+    from mocks.app import MockUpstreams
+
+    return MockUpstreams(
+        size=settings.mocks.population,
+        seed=settings.mocks.seed,
+        latency_ms=settings.mocks.latency_ms,
+    )
+
+
+def with_embedded_upstreams(settings: Settings, embedded: dict[str, Any]) -> Settings:
+    """`settings` with every upstream it leaves unset pointed at the embedded mocks."""
+    values = settings.model_dump()
+    for key in ("ehr", "national"):
+        if values[key] is None:
+            values[key] = embedded[key]
+    if not values["municipalities"]:
+        values["municipalities"] = embedded["municipalities"]
+    if values["oidc_jwks_url"] is None:  # the mock issuer signs the tokens
+        values["oidc_jwks_url"] = embedded["oidc_jwks_url"]
+        values["oidc_issuer"] = embedded["oidc_issuer"]
+    return Settings.model_validate(values)
+
+
+async def _serve(settings: Settings) -> None:
+    from gateway.app import create_app
+
+    servers: list[tuple[uvicorn.Server, socket.socket]] = []
+    if settings.embedded_mocks:
+        mocks = _mocks(settings)
+        mock_sock = _bound_socket("127.0.0.1", 0)
+        origin = f"http://127.0.0.1:{mock_sock.getsockname()[1]}"
+        settings = with_embedded_upstreams(settings, mocks.settings_env(origin))
+        servers.append(_server(mocks.asgi(), mock_sock))
+        print(f"helsegraf: embedded mock upstreams at {origin}", file=sys.stderr)
+    gateway_sock = _bound_socket(settings.host, settings.port)
+    servers.append(_server(create_app(settings), gateway_sock))
+    print(
+        f"helsegraf: gateway at http://{settings.host}:{gateway_sock.getsockname()[1]}/graphql",
+        file=sys.stderr,
+    )
+    await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
+
+
+async def _serve_mocks(settings: Settings) -> None:
+    mocks = _mocks(settings)
+    sock = _bound_socket(settings.host, settings.port)
+    print(
+        f"helsegraf: mock upstreams at http://{settings.host}:{sock.getsockname()[1]}",
+        file=sys.stderr,
+    )
+    server, _ = _server(mocks.asgi(), sock)
+    await server.serve(sockets=[sock])
+
+
+def _token(persona: str, claims: Sequence[str]) -> str:
+    from mocks.oidc import MockIssuer, parse_claim
+    from mocks.population import Population
+
+    overrides = dict(parse_claim(c) for c in claims)
+    person = Population(size=0).persona(persona)
+    return MockIssuer().token_for(person, overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `helsegraf` console script."""
+    parser = argparse.ArgumentParser(prog="helsegraf", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the gateway (embedded mocks unless upstreams are set)")
+    commands.add_parser("mocks", help="run the mock upstreams alone (HELSEGRAF_PORT sets the port)")
+    commands.add_parser("schema", help="print the GraphQL SDL")
+    token = commands.add_parser("token", help="print a bearer token for a mock persona")
+    token.add_argument("persona", help="kari, ola, emil, ida, jonas, per, ...")
+    token.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a claim, e.g. aud=other or exp=1700000000 (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL at INFO
+
+    if args.command == "schema":
+        from gateway.schema import print_sdl
+
+        sys.stdout.write(print_sdl())
+        return 0
+    if args.command == "token":
+        try:
+            print(_token(args.persona, args.claim))
+        except (KeyError, ValueError) as exc:
+            print(f"helsegraf token: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+            return 2
+        return 0
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        print(f"helsegraf: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "mocks":
+        if "HELSEGRAF_PORT" not in os.environ:  # beside the gateway's default 8000
+            settings = settings.model_copy(update={"port": 8001})
+        asyncio.run(_serve_mocks(settings))
+        return 0
+    asyncio.run(_serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
