@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     oidc_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
     id_secret: SecretStr = SecretStr(DEVELOPMENT_ID_SECRET)
+
+    # The audit trail: PostgreSQL when a DSN is set, else an SQLite file.
+    audit_dsn: SecretStr | None = None
+    audit_path: str = ".helsegraf/audit.sqlite3"
     mocks: MockSettings = Field(default_factory=MockSettings)
 
     @property

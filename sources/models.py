@@ -23,6 +23,25 @@ class SourceRef:
     municipality: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Security:
+    """What an item's source says about who may see it (FHIR security labels and friends).
+
+    The gateway's item filters (`authz.filters`) decide from these; sources only report.
+    """
+
+    confidentiality: str | None = None  # v3 Confidentiality: N, R, V, ...
+    sensitivity: frozenset[str] = frozenset()  # v3 ActCode sensitivity: PSY, ETH, HIV, ...
+    not_shown_electronically: bool = False  # withheld from the portal for everyone
+    kept_from_guardians: bool = False  # a 12-15-year-old asked to keep it from guardians
+    reserved_from_guardians: bool = False  # an e-prescription reserved from guardians
+    release_category: int | None = None  # laboratory release category 1-4
+    reviewed_at: dt.datetime | None = None  # clinician review (release category 2)
+    released_at: dt.datetime | None = None  # manual release (release category 3)
+
+
+NO_LABELS = Security()
+
 EHR = SourceRef(SourceKind.EHR)
 NATIONAL = SourceRef(SourceKind.NATIONAL)
 
@@ -49,6 +68,7 @@ class PersonFacts:
     address_protection: str | None  # None | "confidential" | "strictlyConfidential"
     lives_abroad: bool
     deceased_date: dt.date | None
+    youth_consent: bool = False  # a recorded parental consent to youth access (13-15)
     children: tuple[str, ...] = field(default=(), repr=False)  # under parental responsibility
     parents: tuple[str, ...] = field(default=(), repr=False)  # with parental responsibility
 
@@ -104,6 +124,7 @@ class Appointment:
     location_id: str | None = None
     practitioner: Practitioner | None = None  # inline, when the source has no directory
     location: Location | None = None
+    security: Security = NO_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +142,7 @@ class LabResult:
     interpretation: str | None  # H | L | N | ...
     taken_at: dt.datetime | None
     release_category: int | None
+    security: Security = NO_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +156,7 @@ class MedicationEntry:
     form: str | None
     dosage: str | None
     started: dt.date | None
+    security: Security = NO_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +168,32 @@ class VaccinationEntry:
     atc: str | None
     name: str
     date: dt.date
+    security: Security = NO_LABELS
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to or from the person."""
+
+    id: str
+    source: SourceRef
+    thread_id: str | None
+    sent_at: dt.datetime | None
+    from_patient: bool
+    subject: str | None
+    text: str
+    read: bool
+    counterpart: str | None = None  # the practitioner or office, when known
+    security: Security = NO_LABELS
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEvent:
+    """Someone opened the person's record in the EHR (a FHIR AuditEvent)."""
+
+    id: str
+    at: dt.datetime
+    who: str
+    role: str | None
+    action: str  # R read, U update, C create, ...
+    what: str | None
