@@ -1,4 +1,4 @@
-"""`helsegraf serve | mocks | schema | token`."""
+"""`helsegraf serve | mocks | schema | token | audit verify | audit head`."""
 
 from __future__ import annotations
 
@@ -94,6 +94,43 @@ def _token(persona: str, claims: Sequence[str]) -> str:
     return MockIssuer().token_for(person, overrides=overrides)
 
 
+def _checkpoint(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise argparse.ArgumentTypeError("expected SEQ:HASH, as printed by `helsegraf audit head`")
+    return int(seq), digest.lower()
+
+
+async def _audit(settings: Settings, command: str, checkpoint: tuple[int, str] | None) -> int:
+    from authz.audit import ChainVerifier
+    from gateway.audit import AuditUnavailable, open_audit_store
+
+    store = open_audit_store(settings, create=False)  # a missing trail is an error, not empty
+    try:
+        if command == "head":
+            seq, digest = await store.head()
+            print(f"{seq}:{digest}")
+            return 0
+        verifier = ChainVerifier(checkpoint)
+        async for record in store.records():
+            verdict = verifier.add(record)
+            if verdict is not None:
+                break
+        else:
+            verdict = verifier.finish()
+    except AuditUnavailable as exc:
+        where = "HELSEGRAF_AUDIT_DSN" if settings.audit_dsn else settings.audit_path
+        print(f"helsegraf audit {command}: {exc} ({where})", file=sys.stderr)
+        return 2
+    finally:
+        await store.aclose()
+    if verdict.ok:
+        print(f"audit trail intact: {verdict.checked} records")
+        return 0
+    print(f"audit trail broken at record {verdict.first_broken_seq}: {verdict.reason}")
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `helsegraf` console script."""
     parser = argparse.ArgumentParser(prog="helsegraf", description=__doc__)
@@ -110,6 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="override a claim, e.g. aud=other or exp=1700000000 (repeatable)",
     )
+    audit = commands.add_parser("audit", help="check the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming the first break")
+    verify.add_argument(
+        "--checkpoint",
+        type=_checkpoint,
+        metavar="SEQ:HASH",
+        help="an earlier `audit head`: also catches records removed from the end",
+    )
+    audit.add_parser("head", help="print the last record as SEQ:HASH, to keep as a checkpoint")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL at INFO
@@ -131,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"helsegraf: invalid settings: {exc}", file=sys.stderr)
         return 2
+    if args.command == "audit":
+        checkpoint = getattr(args, "checkpoint", None)
+        return asyncio.run(_audit(settings, args.audit_command, checkpoint))
     if args.command == "mocks":
         if "HELSEGRAF_PORT" not in os.environ:  # beside the gateway's default 8000
             settings = settings.model_copy(update={"port": 8001})

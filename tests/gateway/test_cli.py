@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
 import jwt
 import pytest
 
@@ -86,3 +91,104 @@ def test_embedded_upstreams_fill_only_what_is_unset() -> None:
     assert settings.oidc_jwks_url == "http://127.0.0.1:1/oidc/jwks"
     assert set(settings.municipalities) == {"5001", "5037", "0301"}
     assert not settings.embedded_mocks
+
+
+def _write_trail(path: Path, count: int) -> None:
+    from authz.audit import AuditEntry
+    from gateway.audit import SqliteAuditStore
+
+    at = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+    entries = [
+        AuditEntry(
+            at=at + dt.timedelta(seconds=n),
+            request_id=f"req-{n}",
+            actor="01010012345",
+            actor_kind="citizen",
+            basis="SELF",
+            subject="01010012345",
+            categories=("observations",),
+            resources=(f"EHR/Observation/{n}",),
+            action="read",
+            outcome="success",
+            client_id=None,
+        )
+        for n in range(count)
+    ]
+
+    async def write() -> None:
+        store = SqliteAuditStore(path)
+        try:
+            await store.append(entries)
+        finally:
+            await store.aclose()
+
+    asyncio.run(write())
+
+
+@pytest.fixture
+def trail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An SQLite audit trail of three records, which `helsegraf audit` will read."""
+    path = tmp_path / "audit.sqlite3"
+    monkeypatch.setenv("HELSEGRAF_AUDIT_PATH", str(path))
+    monkeypatch.delenv("HELSEGRAF_AUDIT_DSN", raising=False)
+    _write_trail(path, 3)
+    return path
+
+
+def _bypass_triggers(path: Path, sql: str) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER audit_record_no_update")
+        conn.execute("DROP TRIGGER audit_record_no_delete")
+        conn.execute(sql)
+
+
+def test_audit_verify_reports_an_intact_trail(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out == "audit trail intact: 3 records\n"
+
+
+def test_audit_verify_names_the_first_broken_record(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _bypass_triggers(trail, "UPDATE audit_record SET outcome = 'denied' WHERE seq = 2")
+    assert main(["audit", "verify"]) == 1
+    assert capsys.readouterr().out.startswith("audit trail broken at record 2: ")
+
+
+def test_audit_verify_catches_a_truncated_tail_against_a_checkpoint(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "head"]) == 0
+    checkpoint = capsys.readouterr().out.strip()
+    assert checkpoint.startswith("3:")
+    _bypass_triggers(trail, "DELETE FROM audit_record WHERE seq = 3")
+    assert main(["audit", "verify"]) == 0  # the chain alone cannot see it
+    capsys.readouterr()
+    assert main(["audit", "verify", "--checkpoint", checkpoint]) == 1
+    assert capsys.readouterr().out.startswith("audit trail broken at record 3: ")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        pytest.param("HELSEGRAF_AUDIT_PATH", "{tmp}/missing/audit.sqlite3", id="sqlite-missing"),
+        pytest.param("HELSEGRAF_AUDIT_DSN", "postgresql://postgres@127.0.0.1:1/x", id="postgres"),
+    ],
+)
+def test_audit_verify_reports_an_unreachable_store(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+) -> None:
+    monkeypatch.delenv("HELSEGRAF_AUDIT_DSN", raising=False)
+    monkeypatch.setenv("HELSEGRAF_AUDIT_PATH", str(tmp_path / "unused.sqlite3"))
+    monkeypatch.setenv(variable, value.format(tmp=tmp_path))
+    assert main(["audit", "verify"]) == 2
+    err = capsys.readouterr().err
+    assert "audit store" in err
+    assert "unavailable" in err
+    assert not (tmp_path / "missing").exists()  # verifying never starts a new trail

@@ -1,0 +1,221 @@
+"""The audit chain: sealing, verification and every way of tampering with it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authz.audit import (
+    GENESIS,
+    AuditEntry,
+    AuditRecord,
+    canonical,
+    chain_hash,
+    seal,
+    verify,
+)
+
+ACTOR = "01010012345"
+SUBJECT = "02020054321"
+AT = dt.datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=dt.UTC)
+
+
+def entry(n: int = 0, /, **changes: object) -> AuditEntry:
+    base = AuditEntry(
+        at=AT + dt.timedelta(seconds=n),
+        request_id=f"req-{n}",
+        actor=ACTOR,
+        actor_kind="citizen",
+        basis="PARENT",
+        subject=SUBJECT,
+        categories=("observations",),
+        resources=(f"EHR/Observation/{n}",),
+        action="read",
+        outcome="success",
+        client_id=None,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def chain(n: int = 5) -> list[AuditRecord]:
+    return seal([entry(i) for i in range(n)], 0, GENESIS)
+
+
+def test_seal_numbers_from_one_and_links_each_record_to_the_previous() -> None:
+    records = chain(3)
+    assert [r.seq for r in records] == [1, 2, 3]
+    assert records[0].prev_hash == GENESIS
+    assert records[1].prev_hash == records[0].hash
+    assert records[2].prev_hash == records[1].hash
+    assert all(r.hash == chain_hash(r.entry, r.seq, r.prev_hash) for r in records)
+    assert verify(records).ok
+    assert verify(records).checked == 3
+
+
+def test_seal_continues_an_existing_chain() -> None:
+    first = chain(2)
+    more = seal([entry(7)], first[-1].seq, first[-1].hash)
+    assert more[0].seq == 3
+    assert verify([*first, *more]).ok
+
+
+def test_empty_trail_is_intact() -> None:
+    assert verify([]) == verify([], expected_head=(0, GENESIS))
+    assert verify([]).ok
+    assert verify([]).checked == 0
+
+
+def test_canonical_form_is_sorted_compact_utc_with_microseconds() -> None:
+    oslo = dt.timezone(dt.timedelta(hours=1))
+    local = entry(at=dt.datetime(2026, 11, 23, 10, 30, 0, 123456, tzinfo=oslo))
+    data = canonical(local, 1, GENESIS)
+    document = json.loads(data)
+    assert document["at"] == "2026-11-23T09:30:00.123456Z"
+    assert list(document) == sorted(document)
+    assert b" " not in data
+    assert canonical(local, 1, GENESIS) == canonical(entry(), 1, GENESIS)
+
+
+def test_a_naive_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        entry(at=dt.datetime(2026, 11, 23, 9, 30))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("basis", "NEIGHBOUR"), ("action", "delete"), ("outcome", "maybe"), ("actor_kind", "bot")],
+)
+def test_unknown_vocabulary_is_refused_without_naming_people(field: str, value: str) -> None:
+    with pytest.raises(ValueError, match=field) as raised:
+        entry(**{field: value})
+    assert ACTOR not in str(raised.value)
+    assert SUBJECT not in str(raised.value)
+
+
+def test_repr_never_shows_national_ids() -> None:
+    record = chain(1)[0]
+    for text in (repr(record.entry), repr(record), str(record)):
+        assert ACTOR not in text
+        assert SUBJECT not in text
+        assert "***" in text
+
+
+def _tampered(records: list[AuditRecord], index: int, **changes: object) -> list[AuditRecord]:
+    out = list(records)
+    out[index] = dataclasses.replace(out[index], **changes)  # type: ignore[arg-type]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("tamper", "broken_seq", "reason"),
+    [
+        pytest.param(
+            lambda r: _tampered(r, 2, entry=dataclasses.replace(r[2].entry, outcome="denied")),
+            3,
+            "altered",
+            id="altered-field",
+        ),
+        pytest.param(
+            lambda r: _tampered(r, 2, entry=dataclasses.replace(r[2].entry, subject="x")),
+            3,
+            "altered",
+            id="altered-subject",
+        ),
+        pytest.param(lambda r: _tampered(r, 1, hash="f" * 64), 2, "altered", id="altered-hash"),
+        pytest.param(lambda r: [r[0], r[2], r[1], r[3], r[4]], 2, "out of order", id="swapped"),
+        pytest.param(lambda r: [r[0], r[1], r[3], r[4]], 3, "missing", id="removed-middle"),
+        pytest.param(lambda r: [r[0], r[1], r[1], r[2]], 3, "duplicated", id="duplicated"),
+        pytest.param(lambda r: r[1:], 1, "missing", id="removed-first"),
+        pytest.param(
+            # a rewritten record with a freshly computed hash still breaks the next link
+            lambda r: _tampered(
+                r,
+                1,
+                entry=dataclasses.replace(r[1].entry, outcome="denied"),
+                hash=chain_hash(
+                    dataclasses.replace(r[1].entry, outcome="denied"), 2, r[1].prev_hash
+                ),
+            ),
+            3,
+            "chain broken",
+            id="rehashed-record",
+        ),
+    ],
+)
+def test_verify_names_the_first_broken_record(tamper: object, broken_seq: int, reason: str) -> None:
+    assert callable(tamper)
+    result = verify(tamper(chain(5)))
+    assert not result.ok
+    assert result.first_broken_seq == broken_seq
+    assert result.reason is not None
+    assert reason in result.reason
+    assert result.checked == broken_seq - 1
+
+
+def test_a_truncated_tail_is_invisible_to_the_chain_alone() -> None:
+    records = chain(5)
+    assert verify(records[:3]).ok  # documented limitation: a prefix is a valid chain
+
+
+def test_a_truncated_tail_is_caught_by_a_checkpoint() -> None:
+    records = chain(5)
+    head = (records[-1].seq, records[-1].hash)
+    assert verify(records, expected_head=head).ok
+    result = verify(records[:3], expected_head=head)
+    assert not result.ok
+    assert result.first_broken_seq == 4
+    assert result.reason is not None
+    assert "removed from the end" in result.reason
+
+
+def test_a_checkpoint_may_be_older_than_the_head() -> None:
+    records = chain(5)
+    assert verify(records, expected_head=(2, records[1].hash)).ok
+
+
+def test_a_rewritten_trail_does_not_match_the_checkpoint() -> None:
+    records = chain(5)
+    rewritten = seal([entry(i, outcome="denied") for i in range(5)], 0, GENESIS)
+    result = verify(rewritten, expected_head=(5, records[-1].hash))
+    assert not result.ok
+    assert result.first_broken_seq == 5
+    assert result.reason is not None
+    assert "checkpoint" in result.reason
+
+
+def test_verify_streams_from_a_generator() -> None:
+    records = chain(4)
+    assert verify(r for r in records).checked == 4
+
+
+_text = st.text(min_size=1, max_size=20)
+_entries = st.builds(
+    AuditEntry,
+    at=st.datetimes(timezones=st.timezones()),
+    request_id=_text,
+    actor=_text,
+    actor_kind=st.sampled_from(["citizen", "partner", "analyst"]),
+    basis=st.sampled_from(["SELF", "PARENT", "PROXY", "YOUTH", "PARTNER", "ANALYST"]),
+    subject=_text,
+    categories=st.lists(_text, max_size=4).map(tuple),
+    resources=st.lists(_text, max_size=4).map(tuple),
+    action=st.sampled_from(["read", "write"]),
+    outcome=st.sampled_from(["success", "denied", "failed"]),
+    client_id=st.none() | _text,
+)
+
+
+@given(st.lists(_entries, max_size=20), st.integers(min_value=1, max_value=20))
+def test_any_entries_seal_into_a_verifiable_chain(entries: list[AuditEntry], split: int) -> None:
+    first = seal(entries[:split], 0, GENESIS)
+    last_seq, last_hash = (first[-1].seq, first[-1].hash) if first else (0, GENESIS)
+    records = first + seal(entries[split:], last_seq, last_hash)
+    result = verify(records, expected_head=(len(records), records[-1].hash) if records else None)
+    assert result.ok
+    assert result.checked == len(entries)
+    assert len({r.hash for r in records}) == len(records)
