@@ -3,6 +3,11 @@ home-care decisions of its residents, as REST/JSON.
 
 Each app serves only people registered as living in its municipality; anyone else is an
 `unknown-resident` 404 whose detail never repeats the number asked about.
+
+Appointments carry `keptFromGuardians` (a 12-15-year-old asked to keep it from their
+parents). A home visit (`Hjemmesykepleie`) takes place at the resident's home, so its
+`place` is `Hjemmebesøk` with the home street, or with `street` and `city` null when the
+resident lives at a confidential address (code 6 or 7).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mocks.population import MUNICIPALITY_BY_CODE, OSLO, Person
+from mocks.record_types import HOME_VISIT
 from mocks.records import Appointment, RecordStore
 from mocks.rest import (
     PAGE_FIELDS,
@@ -54,9 +60,19 @@ class _Municipal:
     async def info(self, request: Request) -> Response:
         return JsonResponse({"code": self.code, "name": self.name})
 
-    def _appointment(self, appointment: Appointment) -> dict[str, Any]:
+    def _place(self, appointment: Appointment, person: Person) -> dict[str, Any]:
+        """Where it happens: a home visit is at the resident's home, which is never
+        described for a resident at a confidential address."""
+        if appointment.service == HOME_VISIT:
+            if person.confidential_address is not None:
+                return {"name": "Hjemmebesøk", "street": None, "city": None}
+            home = person.address
+            return {"name": "Hjemmebesøk", "street": home.street, "city": home.city}
+        place = self.store.catalogue.location_by_id[appointment.location_id]
+        return {"name": place.name, "street": place.street, "city": place.city}
+
+    def _appointment(self, appointment: Appointment, person: Person) -> dict[str, Any]:
         catalogue = self.store.catalogue
-        place = catalogue.location_by_id[appointment.location_id]
         staff = catalogue.practitioner_by_id[appointment.practitioner_id]
         end = appointment.start + dt.timedelta(minutes=appointment.minutes)
         return {
@@ -65,9 +81,10 @@ class _Municipal:
             "end": end.isoformat(),
             "status": _STATUS.get(appointment.status, appointment.status),
             "service": appointment.service,
-            "place": {"name": place.name, "street": place.street, "city": place.city},
+            "place": self._place(appointment, person),
             "staff": {"name": f"{staff.given} {staff.family}", "role": staff.role},
             "video": appointment.video,
+            "keptFromGuardians": appointment.security.kept_from_guardians,
         }
 
     async def appointments(self, request: Request) -> Response:
@@ -88,7 +105,7 @@ class _Municipal:
         )
         items, token = body.page(f"appointments:{self.code}:{person.nin}:{start}:{end}").take(found)
         return JsonResponse(
-            {"appointments": [self._appointment(a) for a in items], "nextPageToken": token}
+            {"appointments": [self._appointment(a, person) for a in items], "nextPageToken": token}
         )
 
     async def vaccinations(self, request: Request) -> Response:

@@ -1,16 +1,23 @@
 """A Helsenorge-like national portal: registry facts, powers of attorney, e-prescriptions,
-national vaccinations, GPs and critical information, as REST/JSON.
+national vaccinations, GPs, critical information and vaccination statistics, as REST/JSON.
 
 Every endpoint is `POST .../_search` with the persons named in the body. Unknown persons
-are simply absent from results, as in a registry search.
+are simply absent from results, as in a registry search. Person entries carry
+`youthConsent` (`{"grantedOn": date}` or null) and list every registered parent, those
+without parental responsibility with `"parentalResponsibility": false`; prescriptions
+carry `reservedFromGuardians`. `/statistics/vaccination-coverage/_search` takes optional
+`municipality` and `vaccine` (ATC) filters and answers exact `rows` (see `statistics.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+from collections.abc import Sequence
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +27,7 @@ from mocks.population import Person, PowerOfAttorney
 from mocks.records import MedicationUse, Practitioner, RecordStore, VaccinationRecord
 from mocks.rest import PAGE_FIELDS, JsonResponse, bad_request, create_json_api, read_body
 from mocks.rest import stable_int as _h
+from mocks.statistics import coverage
 
 _PROTECTION = {"6": "strictlyConfidential", "7": "confidential"}
 _CRITICAL = (
@@ -34,9 +42,27 @@ _CRITICAL = (
 )
 
 
-def person_json(person: Person, parents: list[str]) -> dict[str, Any]:
-    """A registry entry; confidential addresses and emigrants' addresses are withheld."""
+def youth_consent_granted(person: Person) -> dt.date | None:
+    """When a parent recorded consent to the person's own youth access (a month after
+    their 13th birthday), or None without consent."""
+    if not person.youth_consent:
+        return None
+    born = person.birth_date
+    thirteen = born.replace(
+        year=born.year + 13, day=28 if (born.month, born.day) == (2, 29) else born.day
+    )
+    return thirteen + dt.timedelta(days=30)
+
+
+def person_json(
+    person: Person, parents: list[str], non_custodial: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A registry entry; confidential addresses and emigrants' addresses are withheld.
+
+    `parents` hold parental responsibility; `non_custodial` are registered parents
+    without it, listed with `"parentalResponsibility": false`."""
     code = person.confidential_address
+    granted = youth_consent_granted(person)
     protection = None if code is None else _PROTECTION.get(code, "strictlyConfidential")
     address = person.address
     shown = protection is None and not person.lives_abroad
@@ -57,7 +83,9 @@ def person_json(person: Person, parents: list[str]) -> dict[str, Any]:
         "livesAbroad": person.lives_abroad,
         "deceasedDate": person.deceased.isoformat() if person.deceased else None,
         "parentalResponsibility": [{"childNin": child} for child in person.children],
-        "parents": [{"nin": nin, "parentalResponsibility": True} for nin in parents],
+        "parents": [{"nin": nin, "parentalResponsibility": True} for nin in parents]
+        + [{"nin": nin, "parentalResponsibility": False} for nin in non_custodial],
+        "youthConsent": {"grantedOn": granted.isoformat()} if granted else None,
     }
 
 
@@ -104,7 +132,15 @@ class _National:
     async def persons(self, request: Request) -> Response:
         nins = (await read_body(request, "nins")).nins("nins")
         found = (self.population.by_nin(nin) for nin in nins)
-        people = [person_json(p, self.population.parents_of(p.nin)) for p in found if p]
+        people = [
+            person_json(
+                p,
+                self.population.parents_of(p.nin),
+                self.population.non_custodial_parents_of(p.nin),
+            )
+            for p in found
+            if p
+        ]
         return JsonResponse({"persons": people})
 
     async def powers(self, request: Request) -> Response:
@@ -135,6 +171,7 @@ class _National:
             "issuedOn": issued.isoformat(),
             "validTo": (issued + dt.timedelta(days=365)).isoformat(),
             "status": "active",
+            "reservedFromGuardians": med.reserved_from_guardians,
             "prescriber": self._doctor(f"prescriber:{rx}"),
         }
 
@@ -159,9 +196,12 @@ class _National:
         return JsonResponse({"vaccinations": shots, "nextPageToken": token})
 
     def _gp(self, person: Person) -> dict[str, Any]:
-        # one list (fastlege) per household, at an office in the home municipality if any
+        # one list (fastlege) per household, at an office in the home municipality if any;
+        # at a confidential address the office must not give the municipality away
         home = f"{person.address.street}|{person.address.postal_code}|{person.address.city}"
         local = [o for o in self.offices if o.city == person.address.city] or self.offices
+        if person.confidential_address is not None:
+            home, local = f"protected|{person.nin}", self.offices
         office = local[_h(f"office:{home}") % len(local)]
         digits = f"{_h(f'phone:{office.id}') % 1_000_000:06d}"
         return {
@@ -197,6 +237,27 @@ class _National:
             for kind, text in chosen
         ]
 
+    async def coverage(self, request: Request) -> Response:
+        body = await read_body(request, "municipality", "vaccine")
+        municipality = body.data.get("municipality")
+        vaccine = body.data.get("vaccine")
+        if municipality is not None and not (
+            isinstance(municipality, str) and re.fullmatch(r"\d{4}", municipality, re.ASCII)
+        ):
+            raise bad_request("municipality must be a four-digit municipality code.")
+        if vaccine is not None and not (
+            isinstance(vaccine, str) and re.fullmatch(r"J07[A-Z]{2}\d{2}", vaccine, re.ASCII)
+        ):
+            raise bad_request("vaccine must be an ATC code of a vaccine (J07, 7 characters).")
+        table = await anyio.to_thread.run_sync(coverage, self.store)
+        rows = [
+            r.json()
+            for r in table
+            if (municipality is None or r.municipality == municipality)
+            and (vaccine is None or r.vaccine == vaccine)
+        ]
+        return JsonResponse({"rows": rows})
+
     async def critical(self, request: Request) -> Response:
         body = await read_body(request, "nin", *PAGE_FIELDS)
         nin = body.nin("nin")
@@ -217,5 +278,6 @@ def create_national_app(store: RecordStore) -> Starlette:
             Route("/vaccinations/_search", api.vaccinations, methods=["POST"]),
             Route("/gp/_search", api.gps, methods=["POST"]),
             Route("/critical-information/_search", api.critical, methods=["POST"]),
+            Route("/statistics/vaccination-coverage/_search", api.coverage, methods=["POST"]),
         ]
     )

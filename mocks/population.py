@@ -9,144 +9,42 @@ generated people without anything random leaking between runs.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from authz.identity import synthetic_national_id
-
-OSLO = ZoneInfo("Europe/Oslo")
-
-
-@dataclass(frozen=True, slots=True)
-class Municipality:
-    """A municipality with its own care-services upstream."""
-
-    code: str
-    name: str
-    on_shared_ehr: bool
-
-
-MUNICIPALITIES: tuple[Municipality, ...] = (
-    Municipality("5001", "Trondheim", on_shared_ehr=False),
-    Municipality("5037", "Levanger", on_shared_ehr=False),
-    Municipality("0301", "Oslo", on_shared_ehr=False),
+from mocks.personas import CHILDREN, HOMES, NON_CUSTODIAL_CHILDREN, PERSONAS, POWERS
+from mocks.registry import (
+    MUNICIPALITIES,
+    MUNICIPALITY_BY_CODE,
+    OSLO,
+    Address,
+    Municipality,
+    Person,
+    PowerOfAttorney,
+    oslo_today,
+    years_before,
 )
-MUNICIPALITY_BY_CODE = {m.code: m for m in MUNICIPALITIES}
 
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    """A registered (folkeregistrert) address."""
-
-    street: str
-    postal_code: str
-    city: str
-    municipality: str  # municipality code
-
-
-@dataclass(frozen=True, slots=True)
-class PowerOfAttorney:
-    """A registered power of attorney (fullmakt) from `grantor` to `holder`."""
-
-    id: str
-    grantor: str  # national id
-    holder: str  # national id
-    kind: str  # full | standard | read-only | communicate-only
-    areas: tuple[int, ...]  # Helsenorge service areas
-    valid_from: dt.date
-    valid_to: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """One synthetic person as the population registry knows them."""
-
-    index: int
-    nin: str
-    given_name: str
-    family_name: str
-    birth_date: dt.date
-    female: bool
-    address: Address
-    confidential_address: str | None = None  # "6" strictly confidential, "7" confidential
-    lives_abroad: bool = False
-    deceased: dt.date | None = None
-    children: tuple[str, ...] = ()  # national ids of children under parental responsibility
-    persona: str | None = None
-
-    @property
-    def name(self) -> str:
-        """Display name, given name first."""
-        return f"{self.given_name} {self.family_name}"
-
-    @property
-    def fhir_id(self) -> str:
-        """The EHR's opaque Patient id: derived, so it never contains the national id."""
-        return "e" + hashlib.sha256(f"patient:{self.nin}".encode()).hexdigest()[:20]
-
-    def age_on(self, day: dt.date) -> int:
-        """Completed years on `day`."""
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
-
+__all__ = [
+    "MUNICIPALITIES",
+    "MUNICIPALITY_BY_CODE",
+    "OSLO",
+    "Address",
+    "Municipality",
+    "Person",
+    "Population",
+    "PowerOfAttorney",
+    "oslo_today",
+    "years_before",
+]
 
 GIVEN_F = ("Kari", "Ingrid", "Anne", "Marit", "Liv", "Nora", "Emma", "Sofie", "Ida", "Maja")
 GIVEN_M = ("Ola", "Per", "Jan", "Lars", "Knut", "Jonas", "Emil", "Jakob", "Filip", "Noah")
 FAMILY = ("Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Dahl")
 STREETS = ("Storgata", "Kirkegata", "Parkveien", "Skolegata", "Fjordveien", "Bakkeveien")
-
-
-def years_before(day: dt.date, years: int, extra_days: int) -> dt.date:
-    """The date `years` years and `extra_days` days before `day` (29 Feb safe)."""
-    try:
-        anniversary = day.replace(year=day.year - years)
-    except ValueError:
-        anniversary = day.replace(year=day.year - years, day=28)
-    return anniversary - dt.timedelta(days=extra_days)
-
-
-def oslo_today() -> dt.date:
-    """Today's date in Europe/Oslo."""
-    return dt.datetime.now(OSLO).date()
-
-
-@dataclass(frozen=True, slots=True)
-class _PersonaSpec:
-    key: str
-    given: str
-    family: str
-    age: int
-    days_past_birthday: int
-    female: bool
-    home: str  # household key
-    confidential: str | None = None
-    abroad: bool = False
-
-
-# Ages are relative to the population's reference date so they never drift.
-_PERSONAS: tuple[_PersonaSpec, ...] = (
-    _PersonaSpec("kari", "Kari", "Nordmann", 45, 120, True, "nordmann"),
-    _PersonaSpec("emil", "Emil", "Nordmann", 8, 40, False, "nordmann"),
-    _PersonaSpec("ida", "Ida", "Nordmann", 14, 200, True, "nordmann"),
-    _PersonaSpec("jonas", "Jonas", "Nordmann", 17, 90, False, "nordmann"),
-    _PersonaSpec("ola", "Ola", "Nordmann", 82, 300, False, "ola"),
-    _PersonaSpec("per", "Per", "Hansen", 51, 60, False, "per"),
-)
-
-_HOMES = {
-    "nordmann": Address("Kirkegata 12", "7013", "Trondheim", "5001"),
-    "ola": Address("Fjordveien 3", "7600", "Levanger", "5037"),
-    "per": Address("Parkveien 40", "0350", "Oslo", "0301"),
-}
-
-_PERSONA_CHILDREN = {"kari": ("emil", "ida", "jonas")}
-_PERSONA_POAS = (("ola", "kari", "full", (1, 3)),)
 
 
 @dataclass
@@ -163,6 +61,7 @@ class Population:
         self._by_fhir: dict[str, int] = {}
         self._persona_index: dict[str, int] = {}
         self._parents: dict[str, list[str]] = {}
+        self._non_custodial: dict[str, list[str]] = {}
         self.powers_of_attorney: list[PowerOfAttorney] = []
         self._by_holder: dict[str, list[PowerOfAttorney]] = {}
         self._by_grantor: dict[str, list[PowerOfAttorney]] = {}
@@ -172,6 +71,8 @@ class Population:
         for person in self._people:
             for child in person.children:
                 self._parents.setdefault(child, []).append(person.nin)
+            for child in person.non_custodial_children:
+                self._non_custodial.setdefault(child, []).append(person.nin)
 
     # -- look-ups ---------------------------------------------------------------------
 
@@ -206,6 +107,10 @@ class Population:
     def parents_of(self, nin: str) -> list[str]:
         """National ids of those with registered parental responsibility for `nin`."""
         return list(self._parents.get(nin, ()))
+
+    def non_custodial_parents_of(self, nin: str) -> list[str]:
+        """National ids of registered parents of `nin` WITHOUT parental responsibility."""
+        return list(self._non_custodial.get(nin, ()))
 
     def powers_for_holder(self, nin: str) -> list[PowerOfAttorney]:
         """Powers of attorney held by `nin`."""
@@ -250,39 +155,42 @@ class Population:
 
     def _build_personas(self) -> None:
         nins: dict[str, str] = {}
-        # children first so parents can reference them
-        order = sorted(_PERSONAS, key=lambda s: s.key in _PERSONA_CHILDREN)
+        # Identity numbers depend on the serial, so the original six keep theirs: children
+        # before parents among them, then every later persona in table order.
+        order = sorted(PERSONAS, key=lambda s: (PERSONAS.index(s) >= 6, s.key in CHILDREN))
         for serial, spec in enumerate(order):
             born = years_before(self.today, spec.age, spec.days_past_birthday)
             nins[spec.key] = self._unique_nin(born, spec.female, serial * 37)
-        for spec in _PERSONAS:
-            born = years_before(self.today, spec.age, spec.days_past_birthday)
-            children = tuple(nins[c] for c in _PERSONA_CHILDREN.get(spec.key, ()))
+        for spec in PERSONAS:
             self._add(
                 Person(
                     index=len(self._people),
                     nin=nins[spec.key],
                     given_name=spec.given,
                     family_name=spec.family,
-                    birth_date=born,
+                    birth_date=years_before(self.today, spec.age, spec.days_past_birthday),
                     female=spec.female,
-                    address=_HOMES[spec.home],
+                    address=Address(*HOMES[spec.home]),
                     confidential_address=spec.confidential,
                     lives_abroad=spec.abroad,
-                    children=children,
+                    children=tuple(nins[c] for c in CHILDREN.get(spec.key, ())),
+                    non_custodial_children=tuple(
+                        nins[c] for c in NON_CUSTODIAL_CHILDREN.get(spec.key, ())
+                    ),
+                    youth_consent=spec.youth_consent,
                     persona=spec.key,
                 )
             )
-        for n, (grantor, holder, kind, areas) in enumerate(_PERSONA_POAS):
+        for n, power in enumerate(POWERS):
             self.powers_of_attorney.append(
                 PowerOfAttorney(
                     id=f"poa-{n:06d}",
-                    grantor=nins[grantor],
-                    holder=nins[holder],
-                    kind=kind,
-                    areas=areas,
+                    grantor=nins[power.grantor],
+                    holder=nins[power.holder],
+                    kind=power.kind,
+                    areas=power.areas,
                     valid_from=self.today - dt.timedelta(days=400),
-                    valid_to=self.today + dt.timedelta(days=700),
+                    valid_to=self.today + dt.timedelta(days=power.ends_in_days),
                 )
             )
 

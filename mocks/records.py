@@ -2,220 +2,66 @@
 
 Each person's records are derived from the population seed and their identity, so the
 EHR, the national portal and their municipality agree about the same medicine or the
-same vaccination without any of them storing the whole population.
+same vaccination without any of them storing the whole population. Personas get their
+fixed security-relevant cases (`persona_records`); generated people get a few labels at
+low rates from a stream of their own (`record_labels`), so labels never shift the rest.
+Vaccinations also have their own stream, so statistics can derive them alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
-from dataclasses import dataclass
 from functools import lru_cache
 
-from mocks.population import MUNICIPALITIES, OSLO, Person, Population
-
-
-@dataclass(frozen=True, slots=True)
-class Practitioner:
-    """A clinician in the EHR's directory."""
-
-    id: str
-    given: str
-    family: str
-    female: bool
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """A place where appointments happen."""
-
-    id: str
-    name: str
-    street: str
-    city: str
-    kind: str  # hospital | gp | municipal
-
-
-@dataclass(frozen=True, slots=True)
-class Appointment:
-    """A booked, past or cancelled appointment; `system` is `ehr` or `municipal`."""
-
-    id: str
-    system: str
-    start: dt.datetime
-    minutes: int
-    status: str  # booked | fulfilled | cancelled | noshow
-    service: str
-    practitioner_id: str
-    location_id: str
-    video: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One message in a thread between the person and a care provider."""
-
-    id: str
-    thread_id: str
-    system: str
-    sent_at: dt.datetime
-    from_patient: bool
-    practitioner_id: str
-    subject: str
-    text: str
-    read: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LabResult:
-    """One laboratory observation, part of a report."""
-
-    id: str
-    report_id: str
-    code: str  # LOINC
-    display: str
-    value: float
-    unit: str
-    low: float
-    high: float
-    taken_at: dt.datetime
-    release_category: int
-
-
-@dataclass(frozen=True, slots=True)
-class MedicationUse:
-    """A medicine the person uses, as the EHR and/or the e-prescription registry know it."""
-
-    atc: str
-    name: str
-    form: str
-    dosage: str
-    started: dt.date
-    ehr_id: str | None  # MedicationStatement id when the EHR lists it
-    prescription_id: str | None  # e-prescription id when one exists
-
-
-@dataclass(frozen=True, slots=True)
-class VaccinationRecord:
-    """One vaccination, recorded nationally, at a health station, or both."""
-
-    id: str
-    atc: str
-    name: str
-    date: dt.date
-    national: bool
-    municipal: bool
-
-
-@dataclass(frozen=True, slots=True)
-class HealthRecord:
-    """Everything the mocks know about one person's health."""
-
-    appointments: tuple[Appointment, ...]
-    messages: tuple[Message, ...]
-    labs: tuple[LabResult, ...]
-    medications: tuple[MedicationUse, ...]
-    vaccinations: tuple[VaccinationRecord, ...]
-
-
-SERVICES_HOSPITAL = (
-    "Poliklinikk indremedisin",
-    "Ortopedisk kontroll",
-    "Hudpoliklinikk",
-    "Øyepoliklinikk",
-    "Barnepoliklinikk",
-    "Røntgen",
+from mocks.catalogue import (
+    LABS,
+    MEDICINES,
+    MESSAGE_SUBJECTS,
+    SERVICES_HOSPITAL,
+    SERVICES_MUNICIPAL,
+    VACCINES_ADULT,
+    VACCINES_CHILD,
+    Catalogue,
 )
-SERVICES_MUNICIPAL = ("Helsestasjon", "Hjemmesykepleie", "Fysioterapi", "Legevakt oppfølging")
-LABS = (  # LOINC code, display, unit, low, high
-    ("718-7", "Hemoglobin", "g/dL", 11.7, 15.3),
-    ("2345-7", "Glucose", "mmol/L", 4.0, 6.0),
-    ("2160-0", "Creatinine", "umol/L", 45.0, 90.0),
-    ("3016-3", "TSH", "mIU/L", 0.5, 4.1),
-    ("1988-5", "C reactive protein", "mg/L", 0.0, 5.0),
-    ("2093-3", "Cholesterol", "mmol/L", 3.3, 6.9),
-)
-MEDICINES = (  # ATC, name, form, dosage
-    ("H03AA01", "Levaxin 50 mikrog", "tablett", "1 tablett om morgenen"),
-    ("C10AA01", "Simvastatin 20 mg", "tablett", "1 tablett om kvelden"),
-    ("N02BE01", "Paracet 500 mg", "tablett", "1-2 tabletter ved behov, maks 8 per døgn"),
-    ("R03AC02", "Ventoline 0,1 mg/dose", "inhalasjonsaerosol", "1-2 doser ved behov"),
-    ("A02BC01", "Omeprazol 20 mg", "enterokapsel", "1 kapsel daglig"),
-    ("C09AA05", "Ramipril 5 mg", "tablett", "1 tablett daglig"),
-    ("B01AC06", "Albyl-E 75 mg", "enterotablett", "1 tablett daglig"),
-)
-VACCINES_CHILD = (  # ATC, name, age in months
-    ("J07CA06", "DTP-IPV-Hib-HepB (Infanrix hexa)", 3),
-    ("J07AL02", "Pneumokokk (Prevenar 13)", 5),
-    ("J07BD52", "MMR (Priorix)", 15),
-    ("J07CA02", "DTP-IPV (Tetravac)", 84),
-    ("J07BM02", "HPV (Cervarix)", 144),
-)
-VACCINES_ADULT = (
-    ("J07BB02", "Influensa (Influvac Tetra)"),
-    ("J07BN01", "Covid-19 (Comirnaty)"),
-    ("J07AL02", "Pneumokokk (Prevenar 13)"),
-)
-MESSAGE_SUBJECTS = (
-    "Spørsmål om time",
-    "Prøvesvar",
-    "Endring av medisin",
-    "Innkalling",
-    "Resept fornyet",
-    "Oppfølging etter besøk",
+from mocks.persona_records import persona_cases
+from mocks.population import Person, Population
+from mocks.record_labels import generated_labels
+from mocks.record_types import (
+    PLAIN,
+    Appointment,
+    HealthRecord,
+    Labels,
+    LabResult,
+    Location,
+    MedicationUse,
+    Message,
+    Practitioner,
+    VaccinationRecord,
+    oslo_at,
+    record_id,
 )
 
-
-def _pid(prefix: str, seed: str) -> str:
-    return prefix + hashlib.sha256(seed.encode()).hexdigest()[:16]
-
-
-class Catalogue:
-    """Shared directories: practitioners and locations every record points into."""
-
-    def __init__(self, seed: int, practitioners: int = 200, locations: int = 40) -> None:
-        rng = random.Random(seed * 7 + 1)
-        roles = ("Lege", "Sykepleier", "Fysioterapeut", "Helsesykepleier", "Jordmor")
-        self.practitioners = [
-            Practitioner(
-                id=f"pr{n:05d}",
-                given=rng.choice(("Anne", "Bjørn", "Cecilie", "Dag", "Eva", "Frode", "Guro")),
-                family=rng.choice(("Aas", "Bakke", "Eide", "Foss", "Holm", "Lie", "Moe")),
-                female=rng.random() < 0.5,
-                role=roles[n % len(roles)],
-            )
-            for n in range(practitioners)
-        ]
-        kinds = ("hospital", "gp", "municipal")
-        self.locations = [
-            Location(
-                id=f"loc{n:04d}",
-                name=(
-                    f"St. Olavs hospital, {SERVICES_HOSPITAL[n % len(SERVICES_HOSPITAL)]}"
-                    if kinds[n % 3] == "hospital"
-                    else f"{MUNICIPALITIES[(n // 3) % len(MUNICIPALITIES)].name} "
-                    + ("legekontor" if kinds[n % 3] == "gp" else "helsestasjon")
-                ),
-                street=f"Prinsens gate {n + 1}",
-                city="Trondheim"
-                if kinds[n % 3] == "hospital"
-                else MUNICIPALITIES[(n // 3) % len(MUNICIPALITIES)].name,
-                kind=kinds[n % 3],
-            )
-            for n in range(locations)
-        ]
-        self.practitioner_by_id = {p.id: p for p in self.practitioners}
-        self.location_by_id = {loc.id: loc for loc in self.locations}
-
-    def locations_of_kind(self, kind: str) -> list[Location]:
-        """Locations of one kind (`hospital`, `gp`, `municipal`)."""
-        return [loc for loc in self.locations if loc.kind == kind]
+__all__ = [
+    "PLAIN",
+    "Appointment",
+    "Catalogue",
+    "HealthRecord",
+    "LabResult",
+    "Labels",
+    "Location",
+    "MedicationUse",
+    "Message",
+    "Practitioner",
+    "RecordStore",
+    "VaccinationRecord",
+]
 
 
-def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=OSLO)
+_pid = record_id
+
+
+_at = oslo_at
 
 
 class RecordStore:
@@ -236,13 +82,24 @@ class RecordStore:
             raise KeyError("unknown person")
         rng = random.Random(f"{self.population.seed}:{nin}")
         today = self.population.today
-        return HealthRecord(
+        record = HealthRecord(
             appointments=self._appointments(rng, person, today),
             messages=self._messages(rng, person, today),
             labs=self._labs(rng, person, today),
             medications=self._medications(rng, person, today),
-            vaccinations=self._vaccinations(rng, person, today),
+            vaccinations=self.vaccinations(person),
         )
+        if person.persona is not None:
+            return persona_cases(person, record, today, self.catalogue)
+        return generated_labels(
+            record, person, today, random.Random(f"labels:{self.population.seed}:{nin}")
+        )
+
+    def vaccinations(self, person: Person) -> tuple[VaccinationRecord, ...]:
+        """The person's vaccinations alone: cheap, with their own random stream, so
+        statistics over the whole population need not derive whole records."""
+        rng = random.Random(f"{self.population.seed}:{person.nin}:vaccinations")
+        return self._vaccinations(rng, person, self.population.today)
 
     def _appointments(
         self, rng: random.Random, person: Person, today: dt.date

@@ -6,6 +6,7 @@ Routes, relative to wherever the app is mounted (e.g. `/ehr/fhir/R4`):
     POST /                        batch of GETs -> batch-response
     GET  /{type}?params           search -> searchset Bundle
     POST /{type}/_search          search, form-encoded parameters
+    POST /Communication           create -> 201 with Location and ETag
     GET  /{type}/{id}             read (Binary also as raw text when asked for text/plain)
 
 Every error is an OperationOutcome with `application/fhir+json`.
@@ -27,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mocks.fhir.batch import run_batch
+from mocks.fhir.create import parse_body
 from mocks.fhir.outcome import FhirError, operation_outcome
 from mocks.fhir.service import FhirService
 from mocks.records import RecordStore
@@ -95,6 +97,21 @@ def create_fhir_app(store: RecordStore) -> Starlette:
         )
         return FhirResponse(bundle)
 
+    async def create(request: Request) -> Response:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind not in (FHIR_JSON, "application/json"):
+            raise FhirError(415, "not-supported", f"A create takes {FHIR_JSON}")
+        data = parse_body(await request.body())
+        resource = service.create(request.path_params["type"], data).resource
+        url = f"{base_url(request)}{resource['resourceType']}/{resource['id']}/_history/1"
+        updated = dt.datetime.fromisoformat(resource["meta"]["lastUpdated"])
+        headers = {
+            "location": url,
+            "etag": 'W/"1"',
+            "last-modified": email.utils.format_datetime(updated.astimezone(dt.UTC), usegmt=True),
+        }
+        return FhirResponse(resource, status_code=201, headers=headers)
+
     async def batch(request: Request) -> Response:
         body = await request.body()
         return FhirResponse(
@@ -108,6 +125,7 @@ def create_fhir_app(store: RecordStore) -> Starlette:
             Route("/{type}/_search", search, methods=["GET", "POST"]),
             Route("/{type}/{id}", read, methods=["GET"]),
             Route("/{type}", search, methods=["GET"]),
+            Route("/{type}", create, methods=["POST"]),
         ],
         exception_handlers={FhirError: _fhir_error, HTTPException: _http_error},
     )
@@ -127,7 +145,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         code, text = (
             "not-supported",
-            f"{request.method} is not supported here; the server is read-only",
+            f"{request.method} is not supported here; the server only creates Communication",
         )
     elif exc.status_code == 404:
         code, text = "not-found", "No such endpoint"

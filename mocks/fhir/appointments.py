@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mocks.fhir.labels import labelled
 from mocks.fhir.model import (
     VIDEO_JOIN_URL,
     Indexed,
@@ -47,7 +48,7 @@ def appointment(item: Appointment, person: Person, catalogue: Catalogue, today: 
     resource: Resource = {
         "resourceType": "Appointment",
         "id": compound_id(person.fhir_id, item.id),
-        "meta": meta(updated),
+        "meta": labelled(meta(updated), item.security),
         "identifier": [record_identifier(item.id)],
         "status": item.status,
         "serviceType": [{"text": item.service}],

@@ -1,9 +1,10 @@
-"""Batch: `POST /` with a Bundle of type `batch` whose entries are GET requests.
+"""Batch: `POST /` with a Bundle of type `batch` whose entries are GETs or creates.
 
-Each entry is answered on its own (`200 OK`, `404 Not Found`, ...) with the read
-resource, the searchset Bundle or an OperationOutcome. Writes are not served yet, so
-any other method answers that entry with 405. A body that is not a batch Bundle is a
-400 for the whole request.
+Each entry is answered on its own (`200 OK`, `201 Created`, `404 Not Found`, ...) with
+the read resource, the searchset Bundle, the created resource or an OperationOutcome.
+A POST entry creates its `resource` at `request.url` (only `Communication`); any other
+method answers that entry with 405. A body that is not a batch Bundle is a 400 for the
+whole request.
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ def _answer(service: FhirService, entry: dict[str, Any], base: str, strict: bool
     try:
         if not isinstance(request, dict) or not isinstance(request.get("url"), str):
             raise FhirError(400, "structure", "Each entry needs request.method and request.url")
-        if request.get("method") != "GET":
-            raise FhirError(405, "not-supported", "Only GET entries are supported in a batch")
+        method = request.get("method")
+        if method == "POST":
+            return _create(service, entry, request["url"], base)
+        if method != "GET":
+            raise FhirError(405, "not-supported", "Only GET and POST entries are supported")
         resource = service.get(request["url"], base=base, strict=strict)
     except FhirError as error:
         return {"resource": error.outcome, "response": {"status": status_line(error.status)}}
@@ -62,3 +66,21 @@ def _answer(service: FhirService, entry: dict[str, Any], base: str, strict: bool
         response["etag"] = f'W/"{resource["meta"]["versionId"]}"'
         response["lastModified"] = resource["meta"]["lastUpdated"]
     return out
+
+
+def _create(service: FhirService, entry: dict[str, Any], url: str, base: str) -> Resource:
+    segments = service.relative(url, base=base)
+    if len(segments) != 1 or "?" in url:
+        raise FhirError(400, "not-supported", "A POST entry's url must be a resource type")
+    created = service.create(segments[0], entry.get("resource")).resource
+    full_url = f"{base}{created['resourceType']}/{created['id']}"
+    return {
+        "fullUrl": full_url,
+        "resource": created,
+        "response": {
+            "status": status_line(201),
+            "location": f"{full_url}/_history/1",
+            "etag": 'W/"1"',
+            "lastModified": created["meta"]["lastUpdated"],
+        },
+    }

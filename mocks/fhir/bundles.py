@@ -31,6 +31,7 @@ MANDATORY = {
     "MedicationStatement": ("status", "medicationCodeableConcept", "subject"),
     "DocumentReference": ("status", "content"),
     "Immunization": ("status", "vaccineCode", "patient", "occurrenceDateTime"),
+    "AuditEvent": ("type", "recorded", "agent", "source"),
 }
 
 

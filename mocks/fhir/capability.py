@@ -11,7 +11,8 @@ SOFTWARE = {"name": "helsegraf EHR mock", "version": "0.1.0"}
 
 
 def capability_statement(base: str, today: dt.date) -> Resource:
-    """What this server does: R4 (4.0.1), JSON, reads, searches and batch."""
+    """What this server does: R4 (4.0.1), JSON, reads, searches, batch, and creating
+    Communications."""
     return {
         "resourceType": "CapabilityStatement",
         "id": "helsegraf-ehr-mock",
@@ -40,6 +41,7 @@ def capability_statement(base: str, today: dt.date) -> Resource:
 
 def _resource(type_: TypeDef) -> Resource:
     interactions = [{"code": "read"}] + ([{"code": "search-type"}] if type_.searchable else [])
+    interactions += [{"code": "create"}] if type_.creatable else []
     out: Resource = {
         "type": type_.name,
         "interaction": interactions,

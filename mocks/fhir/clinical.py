@@ -2,9 +2,13 @@
 
 Lab results become laboratory Observations (LOINC codes, UCUM quantities, reference
 range, H/L/N interpretation) with the release category as the extension
-`https://fhir.helsegraf.dev/StructureDefinition/release-category` (valueInteger);
+`https://fhir.helsegraf.dev/StructureDefinition/release-category` (valueInteger), and
+when set `.../reviewed` (clinician review) and `.../released` (manual release), both
+valueDateTime; labels go in `meta.security` (see `labels.py`), a report carrying the
+most restrictive labels of its results;
 each report id becomes a DiagnosticReport whose `result` lists its Observations.
-Medicines the EHR lists (`ehr_id` set) become MedicationStatements coded in ATC.
+Medicines the EHR lists (`ehr_id` set) become MedicationStatements coded in ATC; one
+whose prescription is reserved from guardians is labelled `kept-from-guardians`.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from mocks.fhir.labels import combined, labelled
 from mocks.fhir.model import (
     RELEASE_CATEGORY_URL,
+    RELEASED_URL,
+    REVIEWED_URL,
     Indexed,
     Resource,
     Span,
@@ -24,7 +31,9 @@ from mocks.fhir.model import (
     ref,
 )
 from mocks.population import OSLO, Person
-from mocks.records import LabResult, MedicationUse
+from mocks.records import PLAIN, Labels, LabResult, MedicationUse
+
+KEPT = Labels(kept_from_guardians=True)
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -45,6 +54,15 @@ def issued_at(lab: LabResult) -> dt.datetime:
     return lab.taken_at + dt.timedelta(hours=6)
 
 
+def _lab_extensions(lab: LabResult) -> list[Resource]:
+    out: list[Resource] = [{"url": RELEASE_CATEGORY_URL, "valueInteger": lab.release_category}]
+    if lab.reviewed_at is not None:
+        out.append({"url": REVIEWED_URL, "valueDateTime": instant(lab.reviewed_at)})
+    if lab.released_at is not None:
+        out.append({"url": RELEASED_URL, "valueDateTime": instant(lab.released_at)})
+    return out
+
+
 def _quantity(value: float, unit: str) -> Resource:
     return {"value": value, "unit": unit, "system": UCUM, "code": UCUM_CODES.get(unit, unit)}
 
@@ -55,8 +73,8 @@ def observation(lab: LabResult, person: Person) -> Indexed:
     resource: Resource = {
         "resourceType": "Observation",
         "id": compound_id(person.fhir_id, lab.id),
-        "meta": meta(issued_at(lab)),
-        "extension": [{"url": RELEASE_CATEGORY_URL, "valueInteger": lab.release_category}],
+        "meta": labelled(meta(issued_at(lab)), lab.security),
+        "extension": _lab_extensions(lab),
         "identifier": [record_identifier(lab.id)],
         "status": "final",
         "category": [
@@ -110,7 +128,7 @@ def diagnostic_reports(labs: Iterable[LabResult], person: Person) -> Iterator[In
         resource: Resource = {
             "resourceType": "DiagnosticReport",
             "id": compound_id(person.fhir_id, report_id),
-            "meta": meta(issued_at(first)),
+            "meta": labelled(meta(issued_at(first)), combined(lab.security for lab in members)),
             "identifier": [record_identifier(report_id)],
             "status": "final",
             "category": [
@@ -153,7 +171,7 @@ def medication_statement(use: MedicationUse, person: Person) -> Indexed | None:
     resource: Resource = {
         "resourceType": "MedicationStatement",
         "id": compound_id(person.fhir_id, use.ehr_id),
-        "meta": meta(asserted),
+        "meta": labelled(meta(asserted), KEPT if use.reserved_from_guardians else PLAIN),
         "identifier": [record_identifier(use.ehr_id)],
         "status": "active",
         "medicationCodeableConcept": {

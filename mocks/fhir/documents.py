@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from mocks.fhir.appointments import as_of
+from mocks.fhir.labels import labelled
 from mocks.fhir.model import (
     DOCUMENT_CATEGORY_SYSTEM,
     Indexed,
@@ -68,7 +69,7 @@ def _invitation(
     document: Resource = {
         "resourceType": "DocumentReference",
         "id": doc_id,
-        "meta": meta(written),
+        "meta": labelled(meta(written), item.security),
         "status": "current",
         "docStatus": "final",
         "type": {"text": "Innkallingsbrev"},
@@ -104,7 +105,7 @@ def _invitation(
     binary: Resource = {
         "resourceType": "Binary",
         "id": doc_id,
-        "meta": meta(written),
+        "meta": labelled(meta(written), item.security),
         "contentType": "text/plain",
         "securityContext": patient,
         "data": base64.b64encode(data).decode(),

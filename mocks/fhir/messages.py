@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from mocks.fhir.labels import labelled
 from mocks.fhir.model import (
     PATIENT_READ_URL,
     THREAD_SYSTEM,
@@ -54,7 +55,7 @@ def _communication(
     resource: Resource = {
         "resourceType": "Communication",
         "id": compound_id(person.fhir_id, message.id),
-        "meta": meta(message.sent_at),
+        "meta": labelled(meta(message.sent_at), message.security),
         "extension": [{"url": PATIENT_READ_URL, "valueBoolean": message.read}],
         "identifier": [record_identifier(message.id)],
         "partOf": [{"identifier": {"system": THREAD_SYSTEM, "value": message.thread_id}}],

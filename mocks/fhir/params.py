@@ -32,6 +32,7 @@ class TypeDef:
     sorts: tuple[str, ...] = ()  # date parameters `_sort` accepts
     compartment: bool = True  # searches must name a patient (or ids)
     searchable: bool = True
+    creatable: bool = False  # POST /{type} creates one
 
     def param(self, name: str) -> ParamDef | None:
         """The parameter called `name`, if this type has it."""
@@ -109,6 +110,7 @@ TYPES: dict[str, TypeDef] = {
                 **TO_PATIENT,
             },
             sorts=("date", "sent"),
+            creatable=True,
         ),
         TypeDef(
             "Observation",
@@ -154,6 +156,19 @@ TYPES: dict[str, TypeDef] = {
                 ParamDef("related", "reference", "The Appointment the document belongs to"),
             ),
             {"related": ("Appointment",), "subject": ("Patient",), **TO_PATIENT},
+            sorts=("date",),
+        ),
+        TypeDef(
+            "AuditEvent",
+            (
+                PATIENT,
+                ParamDef("date", "date", "When the event was recorded"),
+                ParamDef("action", "token", "Action code (C R U D E)"),
+                ParamDef("type", "token", "Event type, e.g. DCM|110110"),
+                ParamDef("agent", "reference", "Who acted (a Practitioner)"),
+                ParamDef("entity", "reference", "What was accessed (the Patient)"),
+            ),
+            {"agent": ("Practitioner",), **TO_PATIENT},
             sorts=("date",),
         ),
         TypeDef("Binary", searchable=False),

@@ -3,7 +3,8 @@
 Patient-compartment resources have compound ids, `{Patient id}-{record id}` (for
 example `e0123456789abcdef0123-ap0123456789abcdef`), so a read or an `_id` search
 finds its person by the id alone. Each person's projected resources are memoised per
-(type, person) in a bounded cache.
+(type, person) in a bounded cache; resources created through the API (`create.py`) are
+kept beside them, unbounded in time, for the life of the server.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from mocks.fhir.appointments import appointment
+from mocks.fhir.audit import audit_events
 from mocks.fhir.clinical import diagnostic_reports, medication_statement, observation
 from mocks.fhir.documents import invitations
 from mocks.fhir.messages import communications
@@ -64,10 +66,27 @@ class Repository:
             "Binary": lambda person, record: (
                 binary for _, binary in invitations(record.appointments, person, catalogue, today)
             ),
+            "AuditEvent": lambda person, _: audit_events(person, catalogue, today, population.seed),
         }
-        self.compartment: Callable[[str, str], tuple[Indexed, ...]] = lru_cache(maxsize=cache_size)(
+        self._projected: Callable[[str, str], tuple[Indexed, ...]] = lru_cache(maxsize=cache_size)(
             self._project
         )
+        self._created: dict[tuple[str, str], list[Indexed]] = {}  # (type, Patient id)
+        self.created_count = 0
+
+    def compartment(self, type_: str, nin: str) -> tuple[Indexed, ...]:
+        """Every resource of `type_` in this person's compartment, created ones last."""
+        projected = self._projected(type_, nin)
+        if not self._created:
+            return projected
+        person = self.store.population.by_nin(nin)
+        created = self._created.get((type_, person.fhir_id), ()) if person else ()
+        return (*projected, *created) if created else projected
+
+    def add_created(self, patient_id: str, resource: Indexed) -> None:
+        """Keep a created resource in the Patient's compartment for the life of the server."""
+        self._created.setdefault((resource.type, patient_id), []).append(resource)
+        self.created_count += 1
 
     def _project(self, type_: str, nin: str) -> tuple[Indexed, ...]:
         """Every resource of `type_` in the compartment of the person with this id number."""

@@ -1,4 +1,4 @@
-"""The FHIR interactions themselves (read, search, capabilities), free of HTTP.
+"""The FHIR interactions themselves (read, search, create, capabilities), free of HTTP.
 
 Both the Starlette routes and the entries of a batch call into one `FhirService`, so a
 request answers the same whichever way it arrives.
@@ -7,11 +7,13 @@ request answers the same whichever way it arrives.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from mocks.fhir.bundles import searchset
 from mocks.fhir.capability import capability_statement
-from mocks.fhir.model import Resource
+from mocks.fhir.create import create, mock_now
+from mocks.fhir.model import Indexed, Resource
 from mocks.fhir.outcome import FhirError, unsupported_type
 from mocks.fhir.params import TYPES, TypeDef
 from mocks.fhir.repository import Repository
@@ -34,6 +36,19 @@ class FhirService:
         """The resource `type_/id_`; 404 for unknown types and ids."""
         return self.repo.read(_type(type_).name, id_).resource
 
+    def create(self, type_: str, data: Any) -> Indexed:
+        """Create a resource (only Communication); FhirError naming the element if invalid."""
+        return create(self.repo, _type(type_).name, data, mock_now(self.today))
+
+    def relative(self, url: str, *, base: str) -> list[str]:
+        """The path segments of a url relative to this server."""
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            if not url.startswith(base):
+                raise FhirError(400, "not-supported", "Absolute urls must point to this server")
+            parts = urlsplit(url[len(base) :])
+        return [s for s in parts.path.split("/") if s]
+
     def search(
         self, type_: str, pairs: Sequence[tuple[str, str]], *, base: str, strict: bool
     ) -> Resource:
@@ -49,7 +64,7 @@ class FhirService:
             if not url.startswith(base):
                 raise FhirError(400, "not-supported", "Absolute urls must point to this server")
             parts = urlsplit(url[len(base) :])
-        segments = [s for s in parts.path.split("/") if s]
+        segments = self.relative(url, base=base)
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         if segments == ["metadata"]:
             return self.metadata(base)

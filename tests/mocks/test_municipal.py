@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from mocks.municipal import create_municipal_app
 from mocks.population import Population
+from mocks.record_types import HOME_VISIT
 from mocks.records import RecordStore
 from tests.mocks.test_rest import json_bodies
 
@@ -101,7 +102,13 @@ async def test_appointments_are_the_municipal_records(
             assert item["status"] in STATUSES
             assert item["service"] == source.service
             place = records.catalogue.location_by_id[source.location_id]
-            assert item["place"] == {"name": place.name, "street": place.street, "city": place.city}
+            home = population.persona(key).address
+            assert item["place"] == (
+                {"name": "Hjemmebesøk", "street": home.street, "city": home.city}
+                if source.service == HOME_VISIT
+                else {"name": place.name, "street": place.street, "city": place.city}
+            )
+            assert item["keptFromGuardians"] is source.security.kept_from_guardians
             staff = records.catalogue.practitioner_by_id[source.practitioner_id]
             assert item["staff"] == {"name": f"{staff.given} {staff.family}", "role": staff.role}
             assert item["video"] is source.video
@@ -276,3 +283,33 @@ async def test_arbitrary_bodies_never_cause_a_server_error(
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert not [n for n in nins if n in response.text]
+
+
+async def test_ida_s_health_station_visit_is_kept_from_guardians(
+    trondheim: httpx.AsyncClient, population: Population
+) -> None:
+    ida = population.persona("ida").nin
+    found = (await _post(trondheim, "/appointments/_search", {"nin": ida}))["appointments"]
+    kept = [a["service"] for a in found if a["keptFromGuardians"]]
+    assert kept == ["Helsestasjon for ungdom"]
+    assert any(a["keptFromGuardians"] is False for a in found)
+
+
+@pytest.mark.parametrize("key", ["mona", "lea"])
+async def test_nothing_reveals_a_strictly_confidential_home(
+    records: RecordStore, population: Population, key: str
+) -> None:
+    person = population.persona(key)
+    texts = []
+    async with await _client(records, "0301") as oslo:
+        for url in ("/appointments/_search", "/vaccinations/_search", "/services/_search"):
+            response = await oslo.post(url, json={"nin": person.nin})
+            assert response.status_code == 200, response.text
+            texts.append(response.text)
+        found = (await _post(oslo, "/appointments/_search", {"nin": person.nin}))["appointments"]
+    for part in (person.address.street, person.address.postal_code):
+        assert not [t for t in texts if part in t]
+    visits = [a["place"] for a in found if a["service"] == HOME_VISIT]
+    assert all(place == {"name": "Hjemmebesøk", "street": None, "city": None} for place in visits)
+    if key == "mona":
+        assert visits, "mona's fixed home visit is missing"

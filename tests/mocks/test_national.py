@@ -27,6 +27,7 @@ ENDPOINTS = {
     "/vaccinations/_search": ("nin", "pageSize", "pageToken"),
     "/gp/_search": ("nins",),
     "/critical-information/_search": ("nin", "pageSize", "pageToken"),
+    "/statistics/vaccination-coverage/_search": ("municipality", "vaccine"),
     "/$batch": ("requests",),
 }
 
@@ -76,11 +77,16 @@ async def test_kari_has_three_children_an_address_and_trondheim(
     assert (person["livesAbroad"], person["deceasedDate"], person["parents"]) == (False, None, [])
 
 
-async def test_emil_lists_kari_as_parent(client: httpx.AsyncClient, population: Population) -> None:
+async def test_emil_lists_kari_with_and_frode_without_responsibility(
+    client: httpx.AsyncClient, population: Population
+) -> None:
     emil = population.persona("emil")
     (person,) = (await _post(client, "/persons/_search", {"nins": [emil.nin]}))["persons"]
-    kari = population.persona("kari").nin
-    assert person["parents"] == [{"nin": kari, "parentalResponsibility": True}]
+    kari, frode = population.persona("kari").nin, population.persona("frode").nin
+    assert person["parents"] == [
+        {"nin": kari, "parentalResponsibility": True},
+        {"nin": frode, "parentalResponsibility": False},
+    ]
     assert person["parentalResponsibility"] == []
 
 

@@ -13,7 +13,10 @@ from mocks.records import HealthRecord, RecordStore
 
 Json = dict[str, Any]
 BASE = "http://ehr.test"
-PERSONAS = ("kari", "ola", "emil", "ida", "jonas", "per")
+PERSONAS = (
+    *("kari", "ola", "emil", "ida", "jonas", "per", "frode", "mona", "lea", "nils", "thea"),
+    *("berit", "arne", "solveig", "gunnar", "anna"),
+)
 FHIR_JSON = "application/fhir+json"
 NIN_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
 PATIENT_READ = "https://fhir.helsegraf.dev/StructureDefinition/patient-read"

@@ -16,6 +16,7 @@ COMPARTMENT_TYPES = (
     "MedicationStatement",
     "Immunization",
     "DocumentReference",
+    "AuditEvent",
 )
 INCLUDES = {
     "Appointment": "Appointment:actor",

@@ -1,0 +1,283 @@
+"""Create: `POST /Communication` (directly or as a batch entry) adds a message.
+
+The body is checked element by element; a failure is a 422 OperationOutcome naming
+the element (`Communication.subject`, `Communication.payload[0].contentString`, ...),
+never echoing a value. Accepted messages get a server id in the subject's compartment
+(`{Patient id}-cm{16 hex}`), `meta.versionId` 1 (keeping any `meta.security` sent),
+`sent` defaulting to now, and the patient-read extension (true when the patient sent
+it). They live in the server's memory for the life of the process and are found by
+read and search like every other Communication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+import orjson
+
+from mocks.fhir.messages import STATUS_SYSTEM
+from mocks.fhir.model import (
+    PATIENT_READ_URL,
+    Indexed,
+    Resource,
+    Span,
+    compound_id,
+    instant,
+    patient_of,
+)
+from mocks.fhir.outcome import FhirError, safe_name
+from mocks.fhir.params import TYPES
+from mocks.fhir.repository import Repository
+from mocks.population import OSLO
+
+EVENT_STATUSES = frozenset(
+    {
+        "preparation",
+        "in-progress",
+        "not-done",
+        "on-hold",
+        "stopped",
+        "completed",
+        "entered-in-error",
+        "unknown",
+    }
+)
+ALLOWED = frozenset(
+    {
+        "resourceType",
+        "id",
+        "meta",
+        "extension",
+        "identifier",
+        "partOf",
+        "inResponseTo",
+        "status",
+        "subject",
+        "topic",
+        "sent",
+        "recipient",
+        "sender",
+        "payload",
+    }
+)
+MAX_TEXT = 20_000
+MAX_CREATED = 100_000
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON of a create request; 400 when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise FhirError(400, "structure", "The request body is not valid JSON") from None
+
+
+def create(repo: Repository, type_: str, data: Any, now: dt.datetime) -> Indexed:
+    """Check and store a new resource of `type_`; FhirError naming the element if invalid."""
+    if not TYPES[type_].creatable:
+        raise FhirError(405, "not-supported", f"Creating {safe_name(type_)} is not supported")
+    if not isinstance(data, dict) or data.get("resourceType") != "Communication":
+        raise FhirError(400, "invalid", "The body must be a Communication resource")
+    if repo.created_count >= MAX_CREATED:
+        raise FhirError(507, "too-costly", "The server holds no more created resources")
+    resource = _checked(repo, data)
+    resource.setdefault("sent", instant(now))
+    sent = _when(resource["sent"])
+    meta: Resource = {"versionId": "1", "lastUpdated": instant(now), **resource.pop("meta")}
+    patient_id = resource["subject"]["reference"].removeprefix("Patient/")
+    sender = resource.get("sender", {}).get("reference", "")
+    extensions = [e for e in resource.pop("extension") if e["url"] != PATIENT_READ_URL]
+    read = sender.startswith("Patient/")
+    patient_ref = f"Patient/{patient_id}"
+    indexed = Indexed(
+        {
+            "resourceType": "Communication",
+            "id": compound_id(patient_id, "cm" + uuid.uuid4().hex[:16]),
+            "meta": meta,
+            "extension": [*extensions, {"url": PATIENT_READ_URL, "valueBoolean": read}],
+            **resource,
+        },
+        dates={"sent": Span.instant(sent), "date": Span.instant(sent)},
+        tokens={
+            "status": ((STATUS_SYSTEM, resource["status"]),),
+            "patient-read": ((None, "true" if read else "false"),),
+        },
+        refs={
+            "patient": (patient_ref,),
+            "subject": (patient_ref,),
+            "sender": (sender,) if sender else (),
+            "recipient": tuple(r["reference"] for r in resource.get("recipient", [])),
+        },
+    )
+    repo.add_created(patient_id, indexed)
+    return indexed
+
+
+def _fail(element: str, why: str, code: str = "invalid") -> FhirError:
+    return FhirError(422, code, f"Communication.{element} {why}")
+
+
+def _text(value: Any) -> bool:
+    """A FHIR string: text with something besides whitespace."""
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= MAX_TEXT
+
+
+def _object(value: Any, element: str, keys: frozenset[str]) -> dict[str, Any]:
+    if not isinstance(value, dict) or not set(value) <= keys:
+        raise _fail(element, f"must be an object with only {', '.join(sorted(keys))}", "structure")
+    return value
+
+
+def _reference(value: Any, element: str, types: tuple[str, ...]) -> Resource:
+    found = _object(value, element, frozenset({"reference", "display"}))
+    reference = found.get("reference")
+    type_, _, id_ = reference.partition("/") if isinstance(reference, str) else ("", "", "")
+    if type_ not in types or not id_ or not _text(id_) or "/" in id_:
+        raise _fail(element, f"must be a reference to {' or '.join(types)}", "value")
+    if "display" in found and not _text(found["display"]):
+        raise _fail(f"{element}.display", "must be text")
+    return dict(found)
+
+
+def _list(data: dict[str, Any], element: str) -> list[Any]:
+    value = data.get(element, [])
+    if not isinstance(value, list):
+        raise _fail(element, "must be a list", "structure")
+    return value
+
+
+def _system_value(value: Any, element: str) -> Resource:
+    found = _object(value, element, frozenset({"system", "value"}))
+    if not (_text(found.get("system")) and _text(found.get("value"))):
+        raise _fail(element, "must have a system and a value")
+    return {"system": found["system"], "value": found["value"]}
+
+
+def _extension(value: Any, element: str) -> Resource:
+    found = _object(value, element, frozenset({"url", *_EXTENSION_VALUES}))
+    values = [k for k in found if k != "url"]
+    kind = _EXTENSION_VALUES.get(values[0]) if len(values) == 1 else None
+    if not _text(found.get("url")) or kind is None or type(found[values[0]]) is not kind:
+        raise _fail(element, f"must have a url and one of {', '.join(_EXTENSION_VALUES)}")
+    pattern = _EXTENSION_PATTERNS.get(values[0])
+    if kind is str and not (
+        _text(found[values[0]]) and (pattern is None or pattern.fullmatch(found[values[0]]))
+    ):
+        raise _fail(element, f"has a {values[0]} that is not valid")
+    return dict(found)
+
+
+_EXTENSION_VALUES: dict[str, type] = {
+    "valueString": str,
+    "valueCode": str,
+    "valueUri": str,
+    "valueUrl": str,
+    "valueBoolean": bool,
+    "valueInteger": int,
+}
+_EXTENSION_PATTERNS = {
+    "valueCode": re.compile(r"[^\s]+( [^\s]+)*"),
+    "valueUri": re.compile(r"\S+"),
+    "valueUrl": re.compile(r"\S+"),
+}
+_CODING_KEYS = frozenset({"system", "code", "display"})
+
+
+def _checked(repo: Repository, data: dict[str, Any]) -> Resource:
+    """A clean resource built from the checked elements only (never passed through)."""
+    unknown = sorted(set(data) - ALLOWED)
+    if unknown:
+        raise _fail(safe_name(unknown[0]), "is not an element this server accepts", "structure")
+    status = data.get("status")
+    if not isinstance(status, str) or status not in EVENT_STATUSES:
+        raise _fail("status", "is required and must be an event-status code", "required")
+    out: Resource = {"status": status}
+    out["subject"] = _reference(data.get("subject"), "subject", ("Patient",))
+    patient_id = out["subject"]["reference"].removeprefix("Patient/")
+    if repo.store.population.by_fhir_id(patient_id) is None:
+        raise _fail("subject", "does not reference a known Patient", "not-found")
+    payload = data.get("payload")
+    if not isinstance(payload, list) or not payload:
+        raise _fail("payload", "is required: at least one contentString", "required")
+    out["payload"] = []
+    for n, item in enumerate(payload):
+        text = item.get("contentString") if isinstance(item, dict) else None
+        if not _text(text) or set(item) != {"contentString"}:
+            raise _fail(f"payload[{n}].contentString", f"must be text of 1 to {MAX_TEXT} chars")
+        out["payload"].append({"contentString": text})
+    if "identifier" in data:
+        out["identifier"] = [
+            _system_value(v, f"identifier[{n}]") for n, v in enumerate(_list(data, "identifier"))
+        ]
+    if "partOf" in data:
+        out["partOf"] = []
+        for n, part in enumerate(_list(data, "partOf")):
+            found = _object(part, f"partOf[{n}]", frozenset({"identifier"}))
+            identifier = _system_value(found.get("identifier"), f"partOf[{n}].identifier")
+            out["partOf"].append({"identifier": identifier})
+    if "inResponseTo" in data:
+        out["inResponseTo"] = []
+        for n, earlier in enumerate(_list(data, "inResponseTo")):
+            target = _reference(earlier, f"inResponseTo[{n}]", ("Communication",))
+            earlier_message = repo.find(target["reference"])
+            if earlier_message is None or patient_of(earlier_message.id) != patient_id:
+                raise _fail(f"inResponseTo[{n}]", "does not reference a message of this subject")
+            out["inResponseTo"].append(target)
+    if "topic" in data:
+        topic = _object(data["topic"], "topic", frozenset({"text"}))
+        if not _text(topic.get("text")):
+            raise _fail("topic", "must be a CodeableConcept with text")
+        out["topic"] = {"text": topic["text"]}
+    if "sender" in data:
+        out["sender"] = _reference(data["sender"], "sender", _SENDERS)
+    if "recipient" in data:
+        out["recipient"] = [
+            _reference(who, f"recipient[{n}]", _RECIPIENTS)
+            for n, who in enumerate(_list(data, "recipient"))
+        ]
+    out["extension"] = [
+        _extension(e, f"extension[{n}]") for n, e in enumerate(_list(data, "extension"))
+    ]
+    if "sent" in data:
+        out["sent"] = instant(_when(data["sent"]))
+    out["meta"] = _meta(data.get("meta", {}))
+    return out
+
+
+_SENDERS = ("Patient", "Practitioner", "RelatedPerson")
+_RECIPIENTS = ("Patient", "Practitioner", "Organization")
+
+
+def _meta(meta: Any) -> Resource:
+    found = _object(meta, "meta", frozenset({"security", "versionId", "lastUpdated", "tag"}))
+    labels = found.get("security", [])
+    if not isinstance(labels, list) or not all(
+        isinstance(c, dict)
+        and set(c) <= _CODING_KEYS
+        and _text(c.get("system"))
+        and _text(c.get("code"))
+        and ("display" not in c or _text(c["display"]))
+        for c in labels
+    ):
+        raise _fail("meta.security", "must be a list of codings with system and code")
+    return {"security": [dict(c) for c in labels]} if labels else {}
+
+
+def _when(value: Any) -> dt.datetime:
+    if isinstance(value, str) and "T" in value:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    raise _fail("sent", "must be a dateTime with time and timezone")
+
+
+def mock_now(today: dt.date) -> dt.datetime:
+    """Now, as the mock sees it: the wall-clock time of day on the reference day, in Oslo."""
+    clock = dt.datetime.now(OSLO).time().replace(microsecond=0)
+    return dt.datetime.combine(today, clock, tzinfo=OSLO)
