@@ -8,21 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from authz.policy import Basis, Policy
 from sources.models import PersonFacts, PowerOfAttorney
-
-PARENT_ACCESS_ENDS_AT = 16
-PROXY_GRANTOR_MIN_AGE = 16
-PROXY_HOLDER_MIN_AGE = 18
-
-
-class Basis(StrEnum):
-    """Why the viewer may see a person's data."""
-
-    SELF = "SELF"
-    PARENT = "PARENT"
-    PROXY = "PROXY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +21,7 @@ class Relation:
     subject: str = field(repr=False)
     valid_until: dt.date | None
     proxy_kind: str | None = None
+    proxy_areas: tuple[int, ...] = ()
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:
@@ -55,6 +44,7 @@ def _protected(facts: PersonFacts) -> bool:
 
 
 def parent_relation(
+    policy: Policy,
     parent: PersonFacts,
     child: PersonFacts,
     other_parents: Sequence[PersonFacts],
@@ -62,13 +52,14 @@ def parent_relation(
 ) -> Relation | None:
     """PARENT when `parent` may act for `child` today, else None.
 
-    Needs registered parental responsibility, a child under 16, at least one parent with
+    Needs registered parental responsibility, a child under the policy's age limit (16),
+    counted from the birthday's first moment in Europe/Oslo, at least one parent with
     responsibility at the child's registered address, no confidential address on either
     side, a parent living in Norway, and a living child.
     """
     if child.nin not in parent.children or parent.nin not in child.parents:
         return None
-    if age_on(child.birth_date, today) >= PARENT_ACCESS_ENDS_AT:
+    if age_on(child.birth_date, today) >= policy.parent_ends_at:
         return None
     if child.deceased_date is not None or parent.lives_abroad:
         return None
@@ -77,12 +68,16 @@ def parent_relation(
     custodians = [parent, *(p for p in other_parents if p.nin in child.parents)]
     if child.address is None or not any(p.address == child.address for p in custodians):
         return None
-    last_day = _birthday(child.birth_date, PARENT_ACCESS_ENDS_AT) - dt.timedelta(days=1)
+    last_day = _birthday(child.birth_date, policy.parent_ends_at) - dt.timedelta(days=1)
     return Relation(Basis.PARENT, child.nin, last_day)
 
 
 def proxy_relation(
-    holder: PersonFacts, grantor: PersonFacts, power: PowerOfAttorney, today: dt.date
+    policy: Policy,
+    holder: PersonFacts,
+    grantor: PersonFacts,
+    power: PowerOfAttorney,
+    today: dt.date,
 ) -> Relation | None:
     """PROXY when the power of attorney is in force today between these two people."""
     if power.holder != holder.nin or power.grantor != grantor.nin:
@@ -91,16 +86,22 @@ def proxy_relation(
         return None
     if grantor.deceased_date is not None:
         return None
-    if age_on(grantor.birth_date, today) < PROXY_GRANTOR_MIN_AGE:
+    if age_on(grantor.birth_date, today) < policy.proxy_grantor_min_age:
         return None
-    if age_on(holder.birth_date, today) < PROXY_HOLDER_MIN_AGE:
+    if age_on(holder.birth_date, today) < policy.proxy_holder_min_age:
         return None
     if _protected(holder) or _protected(grantor):
         return None
-    return Relation(Basis.PROXY, grantor.nin, power.valid_to, proxy_kind=power.kind)
+    kind = power.kind if power.kind in policy.proxy_kinds else None
+    if kind is None and not any(a in policy.proxy_areas for a in power.service_areas):
+        return None  # a power the policy grants nothing for
+    return Relation(
+        Basis.PROXY, grantor.nin, power.valid_to, proxy_kind=kind, proxy_areas=power.service_areas
+    )
 
 
 def relations(
+    policy: Policy,
     viewer: PersonFacts,
     related: Mapping[str, PersonFacts],
     powers: Sequence[PowerOfAttorney],
@@ -118,7 +119,7 @@ def relations(
         if child is None or child_nin in seen:
             continue
         others = [related[n] for n in child.parents if n != viewer.nin and n in related]
-        relation = parent_relation(viewer, child, others, today)
+        relation = parent_relation(policy, viewer, child, others, today)
         if relation is not None:
             out.append(relation)
             seen.add(child_nin)
@@ -126,7 +127,7 @@ def relations(
         grantor = related.get(power.grantor)
         if grantor is None or power.grantor in seen:
             continue
-        relation = proxy_relation(viewer, grantor, power, today)
+        relation = proxy_relation(policy, viewer, grantor, power, today)
         if relation is not None:
             out.append(relation)
             seen.add(power.grantor)

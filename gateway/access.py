@@ -1,54 +1,122 @@
-"""Resolves whom the viewer may act for: fetches registry facts, asks `authz`, memoises."""
+"""Who the viewer is and whom they may act for, per request: fetches registry facts,
+asks the pure rules in `authz`, memoises."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-from authz.relations import Basis, Relation, relations
+from authz.identity import parse_national_id
+from authz.policy import Action, Basis, Decision, Policy, View
+from authz.relations import Relation, age_on, relations
+from gateway.auth import Principal
 from gateway.errors import Forbidden
 from gateway.ids import PERSON, IdCodec, decode
 from sources.models import PersonFacts
 from sources.national import NationalClient
 
 
+class PrincipalKind(StrEnum):
+    """What kind of caller holds the token."""
+
+    CITIZEN = "citizen"
+    PARTNER = "partner"
+    ANALYST = "analyst"
+
+
+def principal_kind(principal: Principal, policy: Policy) -> PrincipalKind:
+    """Partners carry a delegated token (`act`); analysts the analytics scope."""
+    if principal.actor_client_id is not None:
+        return PrincipalKind.PARTNER
+    if policy.analyst_scope in principal.scopes:
+        return PrincipalKind.ANALYST
+    return PrincipalKind.CITIZEN
+
+
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """A person the viewer acts for in this request, and on what basis."""
+    """A person the viewer acts for in this request, and how the viewer sees them."""
 
     nin: str
-    relation: Relation
+    view: View
+    valid_until: dt.date | None = None
 
     @property
     def basis(self) -> Basis:
         """The access basis."""
-        return self.relation.basis
+        return self.view.basis
 
     def __repr__(self) -> str:
-        return f"Subject(basis={self.relation.basis})"
+        return f"Subject(basis={self.view.basis})"
 
 
 class Access:
-    """The viewer's relations for one request, computed at most once."""
+    """The viewer's own view and relations for one request, each computed at most once."""
 
     def __init__(
-        self, national: NationalClient, ids: IdCodec, viewer_nin: str, today: dt.date
+        self,
+        *,
+        policy: Policy,
+        national: NationalClient,
+        ids: IdCodec,
+        principal: Principal,
+        today: dt.date,
     ) -> None:
+        self.policy = policy
+        self.kind = principal_kind(principal, policy)
+        self.principal = principal
         self._national = national
         self._ids = ids
         self._today = today
-        self.me = Subject(viewer_nin, Relation(Basis.SELF, viewer_nin, None))
+        self.high_assurance = principal.acr == policy.high_acr
+        self._me: asyncio.Task[Subject] | None = None
         self._relations: asyncio.Task[list[Relation]] | None = None
+        self._ages: dict[str, int] = {}
+
+    def decide(self, subject: Subject, category: str, action: Action = Action.READ) -> Decision:
+        """The policy's answer for this subject, category and action."""
+        return self.policy.decide(subject.view, category, action)
+
+    # -- the viewer --------------------------------------------------------------------
+
+    async def me(self) -> Subject:
+        """The viewer as a subject: SELF from 16, YOUTH 13-15 with consent, PARTNER for a
+        partner client acting for the citizen. Forbidden for analysts and the very young."""
+        if self._me is None:
+            self._me = asyncio.ensure_future(self._compute_me())
+        return await self._me
+
+    async def _compute_me(self) -> Subject:
+        nin = self.principal.nin
+        if self.kind is PrincipalKind.ANALYST:
+            raise Forbidden()
+        if self.kind is PrincipalKind.PARTNER:
+            view = View(Basis.PARTNER, self.high_assurance, scopes=self.principal.scopes)
+            return Subject(nin, view)
+        age = age_on(parse_national_id(nin).birth_date, self._today)
+        if age >= self.policy.self_min_age:
+            return Subject(nin, View(Basis.SELF, self.high_assurance))
+        facts = await self._national.persons.load(nin)
+        consent = facts is not None and facts.youth_consent
+        if self.policy.youth_allowed(age, consent):
+            return Subject(nin, View(Basis.YOUTH, self.high_assurance))
+        raise Forbidden()
+
+    # -- the people the viewer acts for ------------------------------------------------
 
     async def relations(self) -> list[Relation]:
-        """Everyone the viewer may act for today (without the viewer)."""
+        """Everyone the viewer may act for today (without the viewer). Citizens with the
+        high login level only: partners, analysts and lower levels act for no one."""
+        if self.kind is not PrincipalKind.CITIZEN or not self.high_assurance:
+            return []
         if self._relations is None:
-            self._relations = asyncio.ensure_future(self._compute())
+            self._relations = asyncio.ensure_future(self._compute_relations())
         return await self._relations
 
-    async def _compute(self) -> list[Relation]:
-        viewer_nin = self.me.nin
+    async def _compute_relations(self) -> list[Relation]:
+        viewer_nin = self.principal.nin
         viewer, powers = await asyncio.gather(
             self._national.persons.load(viewer_nin),
             self._national.powers_held_by(viewer_nin),
@@ -70,7 +138,23 @@ class Access:
         if others:
             more = await self._national.persons.load_many(sorted(others))
             facts.update({f.nin: f for f in more if f is not None})
-        return relations(viewer, facts, powers, self._today)
+        self._ages = {nin: age_on(f.birth_date, self._today) for nin, f in facts.items()}
+        return relations(self.policy, viewer, facts, powers, self._today)
+
+    def subject_for(self, relation: Relation) -> Subject:
+        """The subject a relation lets the viewer act for."""
+        view = View(
+            relation.basis,
+            self.high_assurance,
+            subject_age=self._ages.get(relation.subject),
+            proxy_kind=relation.proxy_kind,
+            proxy_areas=relation.proxy_areas,
+        )
+        return Subject(relation.subject, view, relation.valid_until)
+
+    async def represented(self) -> list[Subject]:
+        """Subjects for every relation."""
+        return [self.subject_for(r) for r in await self.relations()]
 
     async def subject(self, global_id: str) -> Subject:
         """The person behind `global_id` if the viewer may act for them; Forbidden otherwise.
@@ -80,9 +164,9 @@ class Access:
         type_name, _, key = decode(global_id)
         if type_name != PERSON:
             raise Forbidden()
-        if key == self._ids.person_key(self.me.nin):
-            return self.me
+        if key == self._ids.person_key(self.principal.nin):
+            return await self.me()
         for relation in await self.relations():
             if key == self._ids.person_key(relation.subject):
-                return Subject(relation.subject, relation)
+                return self.subject_for(relation)
         raise Forbidden()

@@ -52,11 +52,13 @@ class Principal:
     scopes: frozenset[str]
     client_id: str | None
     token_id: str | None
+    actor_client_id: str | None = None  # a partner acting for the citizen (delegated token)
 
     def __repr__(self) -> str:
         return (
             f"Principal(nin=<redacted>, acr={self.acr!r}, scopes={sorted(self.scopes)!r}, "
-            f"client_id={self.client_id!r}, token_id={self.token_id!r})"
+            f"client_id={self.client_id!r}, token_id={self.token_id!r}, "
+            f"actor_client_id={self.actor_client_id!r})"
         )
 
 
@@ -272,10 +274,13 @@ class TokenValidator:
         scope = claims.get("scope", "")
         client_id = claims.get("client_id", claims.get("azp"))
         token_id = claims.get("jti")
+        actor = claims.get("act")  # RFC 8693: the client a delegated token was issued to
+        actor_client = actor.get("client_id") if isinstance(actor, dict) else None
         if (
             not isinstance(scope, str)
             or not isinstance(client_id, str | None)
             or not isinstance(token_id, str | None)
+            or (actor is not None and not isinstance(actor_client, str))
         ):
             raise AuthenticationError("bad-claim")
         return Principal(
@@ -284,4 +289,5 @@ class TokenValidator:
             scopes=frozenset(scope.split()),
             client_id=client_id,
             token_id=token_id,
+            actor_client_id=actor_client,
         )

@@ -6,9 +6,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from gateway.access import Access
+from gateway.audit import AuditStore
 from gateway.auth import Principal
 from gateway.i18n import Language
+from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
+from gateway.recorder import AccessRecorder
 from sources.ehr import EhrClient
 from sources.errors import UpstreamError
 from sources.municipal import MunicipalClient
@@ -36,7 +39,10 @@ class Context:
     national: NationalClient
     municipal: MunicipalClient
     access: Access
+    audit: AuditStore
+    idempotency: IdempotencyStore
     problems: list[Problem] = field(default_factory=list)
+    recorder: AccessRecorder = field(default_factory=AccessRecorder)
 
     @property
     def today(self) -> dt.date:

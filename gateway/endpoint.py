@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import uuid
@@ -12,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.types.graphql import OperationType
 
+from gateway.access import PrincipalKind
+from gateway.audit import AuditUnavailable
 from gateway.auth import AuthenticationError, Principal
 from gateway.errors import ErrorCode
 from gateway.i18n import negotiate
@@ -47,11 +50,19 @@ async def _params(request: Request) -> dict[str, Any]:
             parsed = orjson.loads(variables) if variables else None
         except orjson.JSONDecodeError:
             raise BadRequest("`variables` must be a JSON object.") from None
-        return {
+        params: dict[str, Any] = {
             "query": query.get("query"),
             "variables": parsed,
             "operationName": query.get("operationName"),
         }
+        if "documentId" in query:
+            params["documentId"] = query["documentId"]
+        if "extensions" in query:
+            try:
+                params["extensions"] = orjson.loads(query["extensions"])
+            except orjson.JSONDecodeError:
+                raise BadRequest("`extensions` must be a JSON object.") from None
+        return params
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise BadRequest("POST bodies must be JSON (Content-Type: application/json).")
@@ -73,7 +84,9 @@ def _validated(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str 
         params.get("variables"),
         params.get("operationName"),
     )
-    if not isinstance(query, str) or not query.strip():
+    if query is None and ("documentId" in params or "extensions" in params):
+        query = ""  # a persisted operation, resolved once the caller is known
+    elif not isinstance(query, str) or not query.strip():
         raise BadRequest("`query` must be a non-empty string.")
     if variables is not None and not isinstance(variables, dict):
         raise BadRequest("`variables` must be a JSON object.")
@@ -98,6 +111,34 @@ async def _principal(services: Services, request: Request) -> Principal:
     return await services.validator.validate(token.strip())
 
 
+class PersistedQueryError(Exception):
+    """A persisted-operation problem; the message says what to send instead."""
+
+    def __init__(self, message: str, code: ErrorCode) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _document(services: Services, kind: PrincipalKind, params: dict[str, Any], query: str) -> str:
+    """The operation text to run: the request's own, or a persisted one by hash.
+    Partner services may run persisted operations only."""
+    digest = services.operations.requested_hash(params)
+    if digest is None:
+        if kind is PrincipalKind.PARTNER or not query:
+            raise PersistedQueryError(
+                "Send `query`, or a persisted operation's `documentId` (partner services "
+                "may send persisted operations only).",
+                ErrorCode.PERSISTED_QUERY_REQUIRED,
+            )
+        return query
+    document = services.operations.by_hash.get(digest)
+    if document is None or (query and query != document):
+        raise PersistedQueryError(
+            "The persisted operation is unknown.", ErrorCode.PERSISTED_QUERY_NOT_FOUND
+        )
+    return document
+
+
 async def graphql(request: Request) -> Response:
     """Execute one GraphQL operation for an authenticated caller."""
     services: Services = request.app.state.services
@@ -112,7 +153,8 @@ async def graphql(request: Request) -> Response:
 
         return HTMLResponse(get_graphql_ide_html())
     try:
-        query, variables, operation_name = _validated(await _params(request))
+        params = await _params(request)
+        query, variables, operation_name = _validated(params)
     except BadRequest as exc:
         return _json(
             {"errors": [error_body(str(exc), ErrorCode.BAD_REQUEST)]},
@@ -127,6 +169,14 @@ async def graphql(request: Request) -> Response:
     context = services.context(
         principal, request_id, negotiate(request.headers.get("accept-language"))
     )
+    try:
+        query = _document(services, context.access.kind, params, query)
+    except PersistedQueryError as exc:
+        return _json(
+            {"errors": [error_body(str(exc), exc.code)]},
+            status=400,
+            headers={"x-request-id": request_id},
+        )
     allowed = (OperationType.QUERY,) if request.method == "GET" else None
     result = await services.schema.execute(
         query,
@@ -135,6 +185,33 @@ async def graphql(request: Request) -> Response:
         operation_name=operation_name,
         allowed_operation_types=allowed,
     )
+    if context.recorder:
+        try:
+            await services.audit.append(
+                context.recorder.entries(
+                    at=context.now.astimezone(dt.UTC),
+                    request_id=request_id,
+                    actor=principal.actor_client_id or principal.nin,
+                    actor_kind=context.access.kind.value,
+                    client_id=principal.actor_client_id or principal.client_id,
+                )
+            )
+        except AuditUnavailable:
+            # Fail closed: what cannot be audited is not served.
+            log.error("audit trail unavailable; withholding the response (request %s)", request_id)
+            return _json(
+                {
+                    "errors": [
+                        error_body(
+                            "The request could not be completed safely. Try again shortly.",
+                            ErrorCode.AUDIT_UNAVAILABLE,
+                            requestId=request_id,
+                        )
+                    ]
+                },
+                status=503,
+                headers={"x-request-id": request_id, "retry-after": "5"},
+            )
     payload: dict[str, Any] = {}
     errors = [format_error(e, request_id) for e in result.errors or ()]
     errors += [format_problem(p) for p in context.problems]

@@ -17,6 +17,10 @@ class ErrorCode(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     BAD_REQUEST = "BAD_REQUEST"
+    CATEGORY_UNAVAILABLE = "CATEGORY_UNAVAILABLE"
+    AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+    PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     INTERNAL = "INTERNAL"
 
 
@@ -43,3 +47,19 @@ class BadUserInput(GatewayError):
     """An argument the caller sent is malformed; the message names the argument."""
 
     code = ErrorCode.BAD_USER_INPUT
+
+
+class CategoryUnavailable(GatewayError):
+    """A whole data category this access basis may not see or change, reported once at
+    category level with a reason code frontends translate; says nothing about items."""
+
+    code = ErrorCode.CATEGORY_UNAVAILABLE
+
+    def __init__(self, category: str, reason: str) -> None:
+        super().__init__(
+            f"The category {category!r} is not available on this access basis.",
+            category=category,
+            reason=reason,
+        )
+        self.category = category
+        self.reason = reason

@@ -30,6 +30,93 @@ TEXTS: dict[str, dict[Language, str]] = {
     "basis.SELF": {"nb": "Deg selv", "nn": "Deg sjølv", "en": "Yourself"},
     "basis.PARENT": {"nb": "Foreldre", "nn": "Foreldre", "en": "Parent"},
     "basis.PROXY": {"nb": "Fullmakt", "nn": "Fullmakt", "en": "Power of attorney"},
+    "basis.YOUTH": {"nb": "Ungdom", "nn": "Ungdom", "en": "Youth"},
+    "basis.PARTNER": {"nb": "Samarbeidspartner", "nn": "Samarbeidspartnar", "en": "Partner"},
+    "error.REQUIRED": {
+        "nb": "Feltet må fylles ut.",
+        "nn": "Feltet må fyllast ut.",
+        "en": "This field is required.",
+    },
+    "error.TOO_LONG": {
+        "nb": "Teksten er for lang.",
+        "nn": "Teksten er for lang.",
+        "en": "The text is too long.",
+    },
+    "error.INVALID": {
+        "nb": "Verdien er ugyldig.",
+        "nn": "Verdien er ugyldig.",
+        "en": "The value is not valid.",
+    },
+    "error.FORBIDDEN": {
+        "nb": "Du har ikke tilgang til denne personen.",
+        "nn": "Du har ikkje tilgang til denne personen.",
+        "en": "You do not have access to this person.",
+    },
+    "error.CATEGORY_UNAVAILABLE": {
+        "nb": "Tilgangen din gir ikke lov til dette.",
+        "nn": "Tilgangen din gir ikkje lov til dette.",
+        "en": "Your access does not allow this.",
+    },
+    "error.KEY_REUSED": {
+        "nb": "Nøkkelen er brukt før med annet innhold.",
+        "nn": "Nøkkelen er brukt før med anna innhald.",
+        "en": "This idempotency key was used before with different content.",
+    },
+    "reason.default": {
+        "nb": "Denne informasjonen er ikke tilgjengelig med din tilgang.",
+        "nn": "Denne informasjonen er ikkje tilgjengeleg med tilgangen din.",
+        "en": "This information is not available with your access.",
+    },
+    "reason.LOGIN_LEVEL_TOO_LOW": {
+        "nb": "Logg inn med høyt sikkerhetsnivå (BankID) for å se helseopplysninger.",
+        "nn": "Logg inn med høgt tryggleiksnivå (BankID) for å sjå helseopplysningar.",
+        "en": "Log in with the high security level (BankID) to see health information.",
+    },
+    "reason.CHILD_12_15": {
+        "nb": "Foreldre ser ikke denne informasjonen for barn mellom 12 og 16 år.",
+        "nn": "Foreldre ser ikkje denne informasjonen for barn mellom 12 og 16 år.",
+        "en": "Parents do not see this information for children aged 12 to 15.",
+    },
+    "reason.CHILD_0_11": {
+        "nb": "Foreldre ser ikke denne informasjonen for barn under 12 år.",
+        "nn": "Foreldre ser ikkje denne informasjonen for barn under 12 år.",
+        "en": "Parents do not see this information for children under 12.",
+    },
+    "reason.YOUTH_SERVICES_ONLY": {
+        "nb": "Ungdom mellom 13 og 16 år har tilgang til et utvalg tjenester.",
+        "nn": "Ungdom mellom 13 og 16 år har tilgang til eit utval tenester.",
+        "en": "Young people aged 13 to 15 have access to a selection of services.",
+    },
+    "reason.PROXY_STANDARD": {
+        "nb": "Fullmakten din gjelder ikke denne informasjonen.",
+        "nn": "Fullmakta di gjeld ikkje denne informasjonen.",
+        "en": "Your power of attorney does not cover this information.",
+    },
+    "reason.PROXY_READ_ONLY": {
+        "nb": "Fullmakten din gir bare lesetilgang.",
+        "nn": "Fullmakta di gir berre lesetilgang.",
+        "en": "Your power of attorney is read-only.",
+    },
+    "reason.PROXY_COMMUNICATE_ONLY": {
+        "nb": "Fullmakten din gjelder bare meldinger og timeavtaler.",
+        "nn": "Fullmakta di gjeld berre meldingar og timeavtalar.",
+        "en": "Your power of attorney covers messages and appointments only.",
+    },
+    "reason.PROXY_FULL": {
+        "nb": "Fullmakten din gjelder ikke denne informasjonen.",
+        "nn": "Fullmakta di gjeld ikkje denne informasjonen.",
+        "en": "Your power of attorney does not cover this information.",
+    },
+    "reason.PARTNER_SCOPE": {
+        "nb": "Tjenesten har ikke fått tilgang til denne informasjonen.",
+        "nn": "Tenesta har ikkje fått tilgang til denne informasjonen.",
+        "en": "This service has not been given access to this information.",
+    },
+    "reason.NO_ACCESS_BASIS": {
+        "nb": "Du har ikke tilgang til denne informasjonen.",
+        "nn": "Du har ikkje tilgang til denne informasjonen.",
+        "en": "You do not have access to this information.",
+    },
 }
 
 

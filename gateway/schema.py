@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from resolvers.mutations import Mutation
 from resolvers.person import Query
 
 log = logging.getLogger("helsegraf.graphql")
@@ -23,7 +24,7 @@ class GatewaySchema(strawberry.Schema):
 
 def build_schema() -> GatewaySchema:
     """A fresh schema of the citizen graph."""
-    return GatewaySchema(query=Query)
+    return GatewaySchema(query=Query, mutation=Mutation)
 
 
 def print_sdl() -> str:

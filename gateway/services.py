@@ -8,11 +8,15 @@ from dataclasses import dataclass
 
 import httpx
 
+from authz.policy import Policy
 from gateway.access import Access
+from gateway.audit import AuditStore, open_audit_store
 from gateway.auth import JwksCache, Principal, TokenValidator
 from gateway.context import Context
 from gateway.i18n import Language
+from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
+from gateway.persisted import PersistedOperations
 from gateway.schema import GatewaySchema, build_schema
 from gateway.settings import Settings, UpstreamSettings
 from mocks.population import OSLO
@@ -41,6 +45,17 @@ def _upstream(
     )
 
 
+def load_policy() -> Policy:
+    """The access policy, checked against the categories the graph knows."""
+    from resolvers.categories import CATEGORY_NAMES
+
+    policy = Policy.load()
+    if policy.categories != CATEGORY_NAMES:
+        missing = sorted(CATEGORY_NAMES ^ policy.categories)
+        raise ValueError(f"the policy and the graph disagree on categories: {missing}")
+    return policy
+
+
 @dataclass
 class Services:
     """Everything built once per process and shared by requests."""
@@ -55,6 +70,10 @@ class Services:
     municipality_names: dict[str, str]
     jwks_client: httpx.AsyncClient
     clock: Clock
+    policy: Policy
+    audit: AuditStore
+    idempotency: IdempotencyStore
+    operations: PersistedOperations
 
     @classmethod
     def build(
@@ -97,6 +116,10 @@ class Services:
             },
             jwks_client=jwks_client,
             clock=clock,
+            policy=load_policy(),
+            audit=open_audit_store(settings),
+            idempotency=IdempotencyStore(),
+            operations=PersistedOperations.load(),
         )
 
     def context(self, principal: Principal, request_id: str, language: Language) -> Context:
@@ -112,7 +135,15 @@ class Services:
             ehr=EhrClient(self.ehr),
             national=national,
             municipal=MunicipalClient(self.municipalities, self.municipality_names),
-            access=Access(national, self.ids, principal.nin, now.date()),
+            access=Access(
+                policy=self.policy,
+                national=national,
+                ids=self.ids,
+                principal=principal,
+                today=now.date(),
+            ),
+            audit=self.audit,
+            idempotency=self.idempotency,
         )
 
     async def jwks_reachable(self) -> bool:
@@ -129,3 +160,4 @@ class Services:
         for upstream in (self.ehr, self.national, *self.municipalities.values()):
             await upstream.aclose()
         await self.jwks_client.aclose()
+        await self.audit.aclose()

@@ -10,10 +10,15 @@ from strawberry.types import Info
 
 from gateway.access import Subject
 from gateway.context import Context
+from gateway.errors import CategoryUnavailable
 from gateway.i18n import text
 from gateway.ids import encode
 from resolvers.common import PageInfo, Source, gather_sources, page, source
+from resolvers.guard import may, require, served, visible, watch
 from sources import models
+
+HOSPITAL = "hospital_appointments"
+MUNICIPAL = "municipal_appointments"
 
 
 @strawberry.enum(description="Where an appointment stands.")
@@ -168,21 +173,23 @@ async def _ehr_appointments(
     info: Info[Context, None], subject: Subject, upcoming: bool
 ) -> list[models.Appointment]:
     ctx = info.context
-    patient = await ctx.ehr.patient_id(subject.nin)
-    if patient is None:
-        return []
-    return await ctx.ehr.appointments(patient, upcoming=upcoming, now=ctx.now)
+    async with watch(info, subject, HOSPITAL):
+        patient = await ctx.ehr.patient_id(subject.nin)
+        if patient is None:
+            return []
+        return await ctx.ehr.appointments(patient, upcoming=upcoming, now=ctx.now)
 
 
 async def _municipal_appointments(
     info: Info[Context, None], subject: Subject
 ) -> list[models.Appointment]:
     ctx = info.context
-    facts = await ctx.national.persons.load(subject.nin)
-    if facts is None or not ctx.municipal.serves(facts.municipality):
-        return []
-    assert facts.municipality is not None
-    return await ctx.municipal.appointments(facts.municipality, subject.nin)
+    async with watch(info, subject, MUNICIPAL):
+        facts = await ctx.national.persons.load(subject.nin)
+        if facts is None or not ctx.municipal.serves(facts.municipality):
+            return []
+        assert facts.municipality is not None
+        return await ctx.municipal.appointments(facts.municipality, subject.nin)
 
 
 async def appointments_of(
@@ -192,19 +199,30 @@ async def appointments_of(
     after: str | None,
     period: AppointmentPeriod,
 ) -> AppointmentConnection:
-    """Upcoming or past appointments from every source, merged and paged."""
+    """Upcoming or past appointments from every source this view may see, merged and paged."""
+    hospital = may(info, subject, HOSPITAL)
+    municipal = may(info, subject, MUNICIPAL)
+    if not (hospital or municipal):
+        require(info, subject, HOSPITAL)
     upcoming = period is AppointmentPeriod.UPCOMING
+    policy = info.context.access.policy
+    if not upcoming and not policy.past_appointments(subject.view):
+        grant = policy.grant(subject.view)
+        raise CategoryUnavailable("past_appointments", grant.reason if grant else "NO_ACCESS_BASIS")
     now = info.context.now
-    lists = await gather_sources(
-        info,
-        [
-            _ehr_appointments(info, subject, upcoming),
-            _municipal_appointments(info, subject),
-        ],
-    )
+    calls = []
+    if hospital:
+        calls.append(_ehr_appointments(info, subject, upcoming))
+    if municipal:
+        calls.append(_municipal_appointments(info, subject))
+    lists = await gather_sources(info, calls)
     merged = [a for items in lists for a in items if (a.start >= now) == upcoming]
+    merged = visible(info, subject, merged, lambda a: a.security)
     merged.sort(key=lambda a: (a.start, a.id), reverse=not upcoming)
     chosen, page_info = page(merged, first, after)
+    for _, a in chosen:
+        category = HOSPITAL if a.source.municipality is None else MUNICIPAL
+        served(info, subject, category, (f"{_source_key(a.source)}/Appointment/{a.id}",))
     return AppointmentConnection(
         edges=[AppointmentEdge(cursor=c, node=Appointment(record=a)) for c, a in chosen],
         page_info=page_info,

@@ -11,7 +11,10 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.ids import encode
 from resolvers.common import Source, gather_sources, source
+from resolvers.guard import require, served, visible, watch
 from sources import models
+
+CATEGORY = "prescriptions"
 
 
 @strawberry.type(description="A medicine the person uses, merged across sources.")
@@ -69,17 +72,27 @@ def merge_medications(entries: list[models.MedicationEntry]) -> list[Medication]
 
 
 async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.MedicationEntry]:
-    patient = await info.context.ehr.patient_id(subject.nin)
-    return [] if patient is None else await info.context.ehr.medications(patient)
+    async with watch(info, subject, CATEGORY):
+        patient = await info.context.ehr.patient_id(subject.nin)
+        return [] if patient is None else await info.context.ehr.medications(patient)
+
+
+async def _national(info: Info[Context, None], subject: Subject) -> list[models.MedicationEntry]:
+    async with watch(info, subject, CATEGORY):
+        return await info.context.national.prescriptions(subject.nin)
 
 
 async def medications_of(info: Info[Context, None], subject: Subject) -> list[Medication]:
-    """The merged medication list."""
-    lists = await gather_sources(
-        info,
-        [
-            _ehr(info, subject),
-            info.context.national.prescriptions(subject.nin),
-        ],
-    )
-    return merge_medications([e for items in lists for e in items])
+    """The merged medication list this view may see."""
+    require(info, subject, CATEGORY)
+    lists = await gather_sources(info, [_ehr(info, subject), _national(info, subject)])
+    entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
+    served(info, subject, CATEGORY, (reference(e) for e in entries))
+    return merge_medications(entries)
+
+
+def reference(entry: models.MedicationEntry) -> str:
+    """The audit reference of one entry."""
+    if entry.source.kind is models.SourceKind.EHR:
+        return f"EHR/MedicationStatement/{entry.id}"
+    return f"NATIONAL/Prescription/{entry.id}"

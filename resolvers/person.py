@@ -8,29 +8,51 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from authz.relations import Basis
 from gateway.access import Subject
 from gateway.context import Context
+from resolvers.access_log import AccessLogEntry, access_log_of
 from resolvers.appointments import AppointmentConnection, AppointmentFilter, appointments_of
+from resolvers.categories import CategoryRestriction, restrictions_of
+from resolvers.guard import require, served
 from resolvers.medications import Medication, medications_of
-from resolvers.results import LabResult, latest_lab_results, unread_message_count
+from resolvers.messages import MessageConnection, messages_of, unread_message_count
+from resolvers.results import LabResult, latest_lab_results
+from resolvers.statistics import Statistics, statistics
 from resolvers.vaccinations import Vaccination, vaccinations_of
 
 
 @strawberry.enum(description="Why the viewer may see a person's data.")
 class AccessBasis(Enum):
-    SELF = strawberry.enum_value("SELF", description="The viewer's own data.")
+    SELF = strawberry.enum_value("SELF", description="The viewer's own data (16 or older).")
+    YOUTH = strawberry.enum_value(
+        "YOUTH",
+        description="A 13-15-year-old's own data, with a parent's consent; a short "
+        "list of services.",
+    )
     PARENT = strawberry.enum_value(
         "PARENT", description="A child under 16 the viewer has parental responsibility for."
     )
     PROXY = strawberry.enum_value(
         "PROXY", description="Someone who gave the viewer a power of attorney."
     )
+    PARTNER = strawberry.enum_value(
+        "PARTNER", description="A partner service acting for the citizen, within its scopes."
+    )
+    ANALYST = strawberry.enum_value("ANALYST", description="Aggregates only; never a person.")
+
+
+async def _facts_field(info: Info[Context, None], subject: Subject) -> object:
+    require(info, subject, "identity")
+    facts = await info.context.national.persons.load(subject.nin)
+    if facts is not None:
+        served(info, subject, "identity")
+    return facts
 
 
 @strawberry.type(
     description="A person whose data the viewer may see: themself, or someone "
-    "they act for. Every field reflects the viewer's access basis."
+    "they act for. Every field reflects the viewer's access basis; "
+    "hidden items are absent, never placeholders."
 )
 class Person:
     subject: strawberry.Private[Subject]
@@ -43,15 +65,22 @@ class Person:
     def basis(self) -> AccessBasis:
         return AccessBasis(self.subject.basis.value)
 
+    @strawberry.field(
+        description="Categories of this person's data the viewer's basis does "
+        "not include, each once, with a reason code."
+    )
+    def restrictions(self, info: Info[Context, None]) -> list[CategoryRestriction]:
+        return restrictions_of(info, self.subject)
+
     @strawberry.field(description="Display name from the population registry.")
     async def name(self, info: Info[Context, None]) -> str | None:
-        facts = await info.context.national.persons.load(self.subject.nin)
-        return facts.name if facts else None
+        facts = await _facts_field(info, self.subject)
+        return getattr(facts, "name", None)
 
     @strawberry.field(description="Date of birth from the population registry.")
     async def birth_date(self, info: Info[Context, None]) -> dt.date | None:
-        facts = await info.context.national.persons.load(self.subject.nin)
-        return facts.birth_date if facts else None
+        facts = await _facts_field(info, self.subject)
+        return getattr(facts, "birth_date", None)
 
     @strawberry.field(
         description="Appointments with hospitals, GP offices and the "
@@ -70,6 +99,16 @@ class Person:
     @strawberry.field(description="How many messages to this person are unread.")
     async def unread_message_count(self, info: Info[Context, None]) -> int | None:
         return await unread_message_count(info, self.subject)
+
+    @strawberry.field(description="Messages with care providers, newest first.")
+    async def messages(
+        self,
+        info: Info[Context, None],
+        first: int = 20,
+        after: str | None = None,
+        unread_only: bool = False,
+    ) -> MessageConnection | None:
+        return await messages_of(info, self.subject, first, after, unread_only)
 
     @strawberry.field(description="The newest laboratory results, newest first.")
     async def lab_results(
@@ -91,6 +130,16 @@ class Person:
     async def vaccinations(self, info: Info[Context, None]) -> list[Vaccination] | None:
         return await vaccinations_of(info, self.subject)
 
+    @strawberry.field(
+        description="Who has read this person's data: through the portal "
+        "(parents, proxies and partner services included) and in "
+        "the health record, newest first. Only the person sees it."
+    )
+    async def access_log(
+        self, info: Info[Context, None], first: int = 50
+    ) -> list[AccessLogEntry] | None:
+        return await access_log_of(info, self.subject, first)
+
 
 @strawberry.type(description="Someone the viewer may act for, and on what basis.")
 class Representation:
@@ -104,22 +153,22 @@ class Representation:
 @strawberry.type(description="The logged-in person.")
 class Viewer:
     @strawberry.field(description="The logged-in person's own data.")
-    def person(self, info: Info[Context, None]) -> Person:
-        return Person(subject=info.context.access.me)
+    async def person(self, info: Info[Context, None]) -> Person:
+        return Person(subject=await info.context.access.me())
 
-    @strawberry.field(description="Everyone the viewer may act for, children first.")
+    @strawberry.field(
+        description="Everyone the viewer may act for, children first. Empty "
+        "below the high login level and for partner services."
+    )
     async def representations(self, info: Info[Context, None]) -> list[Representation]:
-        out = []
-        for relation in await info.context.access.relations():
-            subject = Subject(relation.subject, relation)
-            out.append(
-                Representation(
-                    basis=AccessBasis(relation.basis.value),
-                    person=Person(subject=subject),
-                    valid_until=relation.valid_until,
-                )
+        return [
+            Representation(
+                basis=AccessBasis(subject.basis.value),
+                person=Person(subject=subject),
+                valid_until=subject.valid_until,
             )
-        return out
+            for subject in await info.context.access.represented()
+        ]
 
 
 @strawberry.type(description="Entry points of the citizen graph.")
@@ -132,8 +181,13 @@ class Query:
         description="A person the viewer may act for (or the viewer). Anyone "
         "else, or an id of no one, gives null and a FORBIDDEN error."
     )
-    async def person(self, info: Info[Context, None], id: strawberry.ID) -> Person | None:
+    async def person(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+    ) -> Person | None:
         return Person(subject=await info.context.access.subject(id))
 
-
-__all__ = ["Basis", "Query"]
+    @strawberry.field(description="Aggregate statistics; analysts only.")
+    def statistics(self, info: Info[Context, None]) -> Statistics | None:
+        return statistics(info)

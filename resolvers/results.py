@@ -12,9 +12,11 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput
 from gateway.ids import encode
+from resolvers.guard import require, served, visible, watch
 from sources import models
 
 MAX_RESULTS = 50
+FETCH = 100  # read past hidden items, so a hidden result never leaves a gap
 
 
 @strawberry.enum(description="How a result compares with its reference range.")
@@ -81,20 +83,14 @@ class LabResult:
 async def latest_lab_results(
     info: Info[Context, None], subject: Subject, first: int
 ) -> list[LabResult]:
-    """The newest results, newest first."""
+    """The newest results this view may see, newest first."""
     if first < 1 or first > MAX_RESULTS:
         raise BadUserInput(f"`first` must be between 1 and {MAX_RESULTS}.", argument="first")
+    require(info, subject, "results")
     ctx = info.context
-    patient = await ctx.ehr.patient_id(subject.nin)
-    if patient is None:
-        return []
-    return [LabResult(record=r) for r in await ctx.ehr.lab_results(patient, first)]
-
-
-async def unread_message_count(info: Info[Context, None], subject: Subject) -> int:
-    """Unread messages in the EHR inbox."""
-    ctx = info.context
-    patient = await ctx.ehr.patient_id(subject.nin)
-    if patient is None:
-        return 0
-    return await ctx.ehr.unread_message_count(patient)
+    async with watch(info, subject, "results"):
+        patient = await ctx.ehr.patient_id(subject.nin)
+        records = [] if patient is None else await ctx.ehr.lab_results(patient, FETCH)
+    shown = visible(info, subject, records, lambda r: r.security, lambda r: r.taken_at)[:first]
+    served(info, subject, "results", (f"EHR/Observation/{r.id}" for r in shown))
+    return [LabResult(record=r) for r in shown]

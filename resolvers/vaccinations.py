@@ -11,7 +11,10 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.ids import encode
 from resolvers.common import Source, gather_sources, source
+from resolvers.guard import require, served, visible, watch
 from sources import models
+
+CATEGORY = "vaccinations"
 
 
 @strawberry.type(description="A vaccination, merged across the registries that record it.")
@@ -55,20 +58,29 @@ def merge_vaccinations(entries: list[models.VaccinationEntry]) -> list[Vaccinati
 
 async def _municipal(info: Info[Context, None], subject: Subject) -> list[models.VaccinationEntry]:
     ctx = info.context
-    facts = await ctx.national.persons.load(subject.nin)
-    if facts is None or not ctx.municipal.serves(facts.municipality):
-        return []
-    assert facts.municipality is not None
-    return await ctx.municipal.vaccinations(facts.municipality, subject.nin)
+    async with watch(info, subject, CATEGORY):
+        facts = await ctx.national.persons.load(subject.nin)
+        if facts is None or not ctx.municipal.serves(facts.municipality):
+            return []
+        assert facts.municipality is not None
+        return await ctx.municipal.vaccinations(facts.municipality, subject.nin)
+
+
+async def _national(info: Info[Context, None], subject: Subject) -> list[models.VaccinationEntry]:
+    async with watch(info, subject, CATEGORY):
+        return await info.context.national.vaccinations(subject.nin)
 
 
 async def vaccinations_of(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
-    """The merged vaccination list, newest first."""
-    lists = await gather_sources(
-        info,
-        [
-            info.context.national.vaccinations(subject.nin),
-            _municipal(info, subject),
-        ],
-    )
-    return merge_vaccinations([e for items in lists for e in items])
+    """The merged vaccination list this view may see, newest first."""
+    require(info, subject, CATEGORY)
+    lists = await gather_sources(info, [_national(info, subject), _municipal(info, subject)])
+    entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
+    served(info, subject, CATEGORY, (reference(e) for e in entries))
+    return merge_vaccinations(entries)
+
+
+def reference(entry: models.VaccinationEntry) -> str:
+    """The audit reference of one entry."""
+    where = entry.source.municipality
+    return f"{'NATIONAL' if where is None else 'MUNICIPAL ' + where}/Immunization/{entry.id}"

@@ -12,10 +12,19 @@ from aiodataloader import DataLoader
 from sources import fhir
 from sources.coalescer import Coalescer
 from sources.errors import UpstreamBadResponse
-from sources.models import Appointment, LabResult, Location, MedicationEntry, Practitioner
+from sources.models import (
+    AccessEvent,
+    Appointment,
+    LabResult,
+    Location,
+    MedicationEntry,
+    Message,
+    Practitioner,
+)
 from sources.upstream import Upstream, status_error
 
 NIN_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
+IDEMPOTENCY_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/idempotency-key"
 SOURCE = "EHR"
 
 
@@ -133,21 +142,6 @@ class EhrClient:
         self._prime_included(bundle)
         return [fhir.appointment(r) for r in fhir.bundle_resources(bundle)]
 
-    async def unread_message_count(self, patient_id: str) -> int:
-        """How many messages to the patient are unread."""
-        bundle = await self._search(
-            _query(
-                "Communication",
-                patient=patient_id,
-                **{"patient-read": "false"},
-                _summary="count",
-            )
-        )
-        total = bundle.get("total")
-        if not isinstance(total, int):
-            raise UpstreamBadResponse(SOURCE, "search Communication", "no total")
-        return total
-
     async def lab_results(self, patient_id: str, count: int) -> list[LabResult]:
         """The newest laboratory results, newest first."""
         bundle = await self._search(
@@ -172,3 +166,66 @@ class EhrClient:
             )
         )
         return [fhir.medication(r) for r in fhir.bundle_resources(bundle)]
+
+    async def messages(self, patient_id: str) -> list[Message]:
+        """The patient's messages, newest first (up to the 200 most recent)."""
+        bundle = await self._search(
+            _query(
+                "Communication",
+                patient=patient_id,
+                _sort="-date",
+                _count="200",
+            )
+        )
+        return [fhir.message(r) for r in fhir.bundle_resources(bundle)]
+
+    async def access_events(self, patient_id: str, count: int) -> list[AccessEvent]:
+        """The EHR's own log of who opened the patient's record, newest first."""
+        bundle = await self._search(
+            _query(
+                "AuditEvent",
+                patient=patient_id,
+                _sort="-date",
+                _count=str(count),
+            )
+        )
+        return [fhir.access_event(r) for r in fhir.bundle_resources(bundle)]
+
+    async def send_message(
+        self,
+        patient_id: str,
+        *,
+        subject: str | None,
+        text: str,
+        thread_id: str | None,
+        sent_by: str,
+        idempotency: str,
+        now: dt.datetime,
+    ) -> Message:
+        """Create a Communication from the patient (or someone acting for them)."""
+        resource: dict[str, Any] = {
+            "resourceType": "Communication",
+            "status": "completed",
+            "identifier": [{"system": IDEMPOTENCY_SYSTEM, "value": idempotency}],
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "sender": {"reference": f"Patient/{patient_id}"},
+            "sent": now.isoformat(timespec="seconds"),
+            "payload": [{"contentString": text}],
+            "extension": [{"url": fhir.EXT + "sent-by-basis", "valueCode": sent_by}],
+        }
+        if subject:
+            resource["topic"] = {"text": subject}
+        if thread_id:
+            resource["partOf"] = [
+                {"identifier": {"system": fhir.THREAD_SYSTEM, "value": thread_id}}
+            ]
+        created = await self._upstream.call(
+            "POST",
+            "Communication",
+            operation="create Communication",
+            json_body=resource,
+            content_type="application/fhir+json",
+        )
+        if not isinstance(created, dict) or created.get("resourceType") != "Communication":
+            raise UpstreamBadResponse(SOURCE, "create Communication", "not a Communication")
+        return fhir.message(created)

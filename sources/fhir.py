@@ -8,17 +8,66 @@ from typing import Any
 from sources.errors import UpstreamBadResponse
 from sources.models import (
     EHR,
+    NO_LABELS,
+    AccessEvent,
     Address,
     Appointment,
     LabResult,
     Location,
     MedicationEntry,
+    Message,
     Practitioner,
+    Security,
 )
 
 Json = dict[str, Any]
-RELEASE_CATEGORY_URL = "https://fhir.helsegraf.dev/StructureDefinition/release-category"
+EXT = "https://fhir.helsegraf.dev/StructureDefinition/"
+RELEASE_CATEGORY_URL = EXT + "release-category"
+REVIEWED_URL = EXT + "reviewed"
+RELEASED_URL = EXT + "released"
+PATIENT_READ_URL = EXT + "patient-read"
 ATC_SYSTEM = "http://www.whocc.no/atc"
+CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PORTAL_VISIBILITY = "https://fhir.helsegraf.dev/CodeSystem/portal-visibility"
+THREAD_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/message-thread"
+
+
+def _extension(resource: Json, url: str) -> Any:
+    for extension in resource.get("extension", ()):
+        if extension.get("url") == url:
+            for key, value in extension.items():
+                if key.startswith("value"):
+                    return value
+    return None
+
+
+def security(resource: Json) -> Security:
+    """The item's security labels and release facts, as the item filters read them."""
+    labels = (resource.get("meta") or {}).get("security") or ()
+    release = _extension(resource, RELEASE_CATEGORY_URL)
+    if not labels and release is None:
+        return NO_LABELS
+    confidentiality = None
+    sensitivity: set[str] = set()
+    visibility: set[str] = set()
+    for coding in labels:
+        system, code = coding.get("system"), coding.get("code")
+        if system == CONFIDENTIALITY:
+            confidentiality = code
+        elif system == ACT_CODE and isinstance(code, str):
+            sensitivity.add(code)
+        elif system == PORTAL_VISIBILITY and isinstance(code, str):
+            visibility.add(code)
+    return Security(
+        confidentiality=confidentiality,
+        sensitivity=frozenset(sensitivity),
+        not_shown_electronically="not-shown-electronically" in visibility,
+        kept_from_guardians="kept-from-guardians" in visibility,
+        release_category=release if isinstance(release, int) else None,
+        reviewed_at=_instant(_extension(resource, REVIEWED_URL)),
+        released_at=_instant(_extension(resource, RELEASED_URL)),
+    )
 
 
 def _instant(value: str | None) -> dt.datetime | None:
@@ -101,6 +150,7 @@ def appointment(resource: Json) -> Appointment:
         video=video,
         practitioner_id=practitioner_id,
         location_id=location_id,
+        security=security(resource),
     )
 
 
@@ -110,10 +160,7 @@ def lab_result(resource: Json) -> LabResult:
     quantity = resource.get("valueQuantity") or {}
     ranges = resource.get("referenceRange") or [{}]
     interpretation = (resource.get("interpretation") or [{}])[0].get("coding") or [{}]
-    release = None
-    for extension in resource.get("extension", []):
-        if extension.get("url") == RELEASE_CATEGORY_URL:
-            release = extension.get("valueInteger")
+    release = _extension(resource, RELEASE_CATEGORY_URL)
     return LabResult(
         id=resource["id"],
         code=coding[0].get("code"),
@@ -126,6 +173,7 @@ def lab_result(resource: Json) -> LabResult:
         interpretation=interpretation[0].get("code"),
         taken_at=_instant(resource.get("effectiveDateTime")),
         release_category=release,
+        security=security(resource),
     )
 
 
@@ -146,6 +194,51 @@ def medication(resource: Json) -> MedicationEntry:
         form=None,
         dosage=dosage[0].get("text"),
         started=_date(period.get("start") or resource.get("effectiveDateTime")),
+        security=security(resource),
+    )
+
+
+def message(resource: Json) -> Message:
+    """A Communication resource as a record."""
+    sender = (resource.get("sender") or {}).get("reference", "")
+    thread = None
+    for part in resource.get("partOf", ()):
+        identifier = part.get("identifier") or {}
+        if identifier.get("system") == THREAD_SYSTEM:
+            thread = identifier.get("value")
+    payload = resource.get("payload") or [{}]
+    read = _extension(resource, PATIENT_READ_URL)
+    return Message(
+        id=resource["id"],
+        source=EHR,
+        thread_id=thread,
+        sent_at=_instant(resource.get("sent")),
+        from_patient=sender.startswith("Patient/"),
+        subject=(resource.get("topic") or {}).get("text"),
+        text=str(payload[0].get("contentString", "")),
+        read=read is not False,
+        counterpart=(resource.get("sender") or {}).get("display")
+        if not sender.startswith("Patient/")
+        else None,
+        security=security(resource),
+    )
+
+
+def access_event(resource: Json) -> AccessEvent:
+    """An AuditEvent resource as a record."""
+    agent = (resource.get("agent") or [{}])[0]
+    role = (agent.get("role") or [{}])[0] if agent.get("role") else {}
+    entity = (resource.get("entity") or [{}])[0]
+    at = _instant(resource.get("recorded"))
+    if at is None:
+        raise UpstreamBadResponse("EHR", "access log", "audit event without time")
+    return AccessEvent(
+        id=resource["id"],
+        at=at,
+        who=(agent.get("who") or {}).get("display", ""),
+        role=role.get("text") if isinstance(role, dict) else None,
+        action=resource.get("action", "R"),
+        what=(entity.get("what") or {}).get("display"),
     )
 
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.models import (
+    NO_LABELS,
     Address,
     Appointment,
     Location,
     Practitioner,
+    Security,
     SourceKind,
     SourceRef,
     VaccinationEntry,
@@ -18,6 +20,7 @@ from sources.models import (
 from sources.rest import RestBatcher
 from sources.upstream import Upstream
 
+KEPT = Security(kept_from_guardians=True)
 _STATUS = {
     "booked": "booked",
     "completed": "fulfilled",
@@ -44,6 +47,7 @@ def _appointment(item: dict[str, Any], source: SourceRef) -> Appointment:
         )
         if staff
         else None,
+        security=KEPT if item.get("keptFromGuardians") else NO_LABELS,
         location=Location(
             id=f"{source.municipality}:{place.get('name', '')}",
             name=place.get("name", ""),

@@ -4,6 +4,7 @@ e-prescriptions and vaccinations."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -11,16 +12,19 @@ from aiodataloader import DataLoader
 from sources.errors import UpstreamBadResponse
 from sources.models import (
     NATIONAL,
+    NO_LABELS,
     Address,
     MedicationEntry,
     PersonFacts,
     PowerOfAttorney,
+    Security,
     VaccinationEntry,
 )
 from sources.rest import RestBatcher
 from sources.upstream import Upstream
 
 SOURCE = "NATIONAL"
+RESERVED = Security(reserved_from_guardians=True)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -45,10 +49,22 @@ def _facts(item: dict[str, Any]) -> PersonFacts:
         municipality=item.get("municipality"),
         address_protection=item.get("addressProtection"),
         lives_abroad=bool(item.get("livesAbroad")),
+        youth_consent=bool(item.get("youthConsent")),
         deceased_date=_date(item.get("deceasedDate")),
         children=tuple(c["childNin"] for c in item.get("parentalResponsibility", [])),
         parents=tuple(p["nin"] for p in item.get("parents", []) if p.get("parentalResponsibility")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    """One cell of vaccination statistics, exact (suppression is the gateway's job)."""
+
+    municipality: str
+    age_band: str
+    vaccine: str
+    vaccinated: int
+    population: int
 
 
 class NationalClient:
@@ -102,6 +118,7 @@ class NationalClient:
                     form=p.get("form"),
                     dosage=p.get("dosage"),
                     started=_date(p.get("issuedOn")),
+                    security=RESERVED if p.get("reservedFromGuardians") else NO_LABELS,
                 )
                 for p in items
                 if p.get("status", "active") == "active"
@@ -125,3 +142,23 @@ class NationalClient:
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "vaccinations", "malformed entry") from exc
+
+    async def vaccination_coverage(
+        self, municipality: str | None, vaccine: str | None
+    ) -> list[CoverageRow]:
+        """Exact vaccination counts by municipality, age band and vaccine (aggregates)."""
+        body = {k: v for k, v in (("municipality", municipality), ("vaccine", vaccine)) if v}
+        result = await self._rest.post("/statistics/vaccination-coverage/_search", body)
+        try:
+            return [
+                CoverageRow(
+                    r["municipality"],
+                    r["ageBand"],
+                    r["vaccine"],
+                    int(r["vaccinated"]),
+                    int(r["population"]),
+                )
+                for r in result["rows"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(SOURCE, "statistics", "malformed row") from exc

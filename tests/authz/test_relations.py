@@ -5,10 +5,12 @@ from dataclasses import replace
 
 import pytest
 
-from authz.relations import Basis, parent_relation, proxy_relation, relations
+from authz.policy import Basis, Policy
+from authz.relations import parent_relation, proxy_relation, relations
 from sources.models import Address, PersonFacts, PowerOfAttorney
 
 TODAY = dt.date(2026, 11, 23)
+POLICY = Policy.load()
 HOME = Address("Kirkegata 12", "7013", "Trondheim")
 ELSEWHERE = Address("Fjordveien 3", "7600", "Levanger")
 
@@ -108,7 +110,7 @@ def test_parent_basis(
     today: dt.date,
     allowed: bool,
 ) -> None:
-    relation = parent_relation(parent, child, others, today)
+    relation = parent_relation(POLICY, parent, child, others, today)
     assert (relation is not None) == allowed
     if relation is not None:
         assert relation.basis is Basis.PARENT
@@ -182,7 +184,7 @@ POWER = PowerOfAttorney(
 def test_proxy_basis(
     holder: PersonFacts, grantor: PersonFacts, power: PowerOfAttorney, allowed: bool
 ) -> None:
-    relation = proxy_relation(holder, grantor, power, TODAY)
+    relation = proxy_relation(POLICY, holder, grantor, power, TODAY)
     assert (relation is not None) == allowed
     if relation is not None:
         assert relation.basis is Basis.PROXY
@@ -193,10 +195,10 @@ def test_relations_lists_children_then_grantors_once_each() -> None:
     viewer = replace(HOLDER, nin="p1", children=("c1",))
     power = replace(POWER, holder="p1")
     related = {"c1": CHILD, "g1": GRANTOR}
-    found = relations(viewer, related, [power, power], TODAY)
+    found = relations(POLICY, viewer, related, [power, power], TODAY)
     assert [(r.basis, r.subject) for r in found] == [(Basis.PARENT, "c1"), (Basis.PROXY, "g1")]
 
 
 def test_relations_skip_people_whose_facts_are_missing() -> None:
     viewer = replace(HOLDER, nin="p1", children=("c1",))
-    assert relations(viewer, {}, [replace(POWER, holder="p1")], TODAY) == []
+    assert relations(POLICY, viewer, {}, [replace(POWER, holder="p1")], TODAY) == []

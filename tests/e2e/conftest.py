@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.services import Services
 from gateway.settings import Settings
 from mocks.app import MockUpstreams
 from mocks.population import OSLO
@@ -26,6 +29,7 @@ class Harness:
 
     mocks: MockUpstreams
     client: httpx.AsyncClient
+    app_services: Services
 
     def token(self, persona: str, **overrides: Any) -> str:
         return self.mocks.issuer.token_for(
@@ -51,8 +55,10 @@ class Harness:
 
 
 def gateway_settings(mocks: MockUpstreams, **overrides: Any) -> Settings:
-    values = mocks.settings_env(MOCK_ORIGIN) | {"env": "test"} | overrides
-    return Settings.model_validate(values)
+    """Settings for the gateway against `mocks`; a fresh SQLite audit file per call."""
+    audit = Path(tempfile.mkdtemp(prefix="helsegraf-audit-")) / "audit.sqlite3"
+    values = mocks.settings_env(MOCK_ORIGIN) | {"env": "test", "audit_path": str(audit)}
+    return Settings.model_validate(values | overrides)
 
 
 @pytest.fixture
@@ -64,5 +70,5 @@ async def harness() -> AsyncIterator[Harness]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
     ) as client:
-        yield Harness(mocks, client)
+        yield Harness(mocks, client, app.state.services)
         await app.state.services.aclose()

@@ -45,6 +45,35 @@ APPOINTMENT = {
         {"actor": {"reference": "Location/loc1"}, "status": "accepted"},
     ],
 }
+MESSAGE = {
+    "resourceType": "Communication",
+    "id": "cm1",
+    "status": "completed",
+    "meta": {
+        "security": [
+            {
+                "system": "https://fhir.helsegraf.dev/CodeSystem/portal-visibility",
+                "code": "kept-from-guardians",
+            }
+        ]
+    },
+    "partOf": [
+        {
+            "identifier": {
+                "system": "https://fhir.helsegraf.dev/NamingSystem/message-thread",
+                "value": "th1",
+            }
+        }
+    ],
+    "sender": {"reference": "Practitioner/pr1", "display": "Anne Aas"},
+    "payload": [{"contentString": "Hei"}],
+    "extension": [
+        {
+            "url": "https://fhir.helsegraf.dev/StructureDefinition/patient-read",
+            "valueBoolean": False,
+        }
+    ],
+}
 PRACTITIONER = {
     "resourceType": "Practitioner",
     "id": "pr1",
@@ -98,7 +127,7 @@ async def test_sibling_reads_go_out_as_one_batch_bundle() -> None:
             if url.startswith("Appointment?"):
                 resource = bundle(APPOINTMENT, included=(PRACTITIONER, LOCATION))
             elif url.startswith("Communication?"):
-                resource = bundle(total=3)
+                resource = bundle(MESSAGE)
             else:
                 resource = bundle()
             responses.append({"response": {"status": "200 OK"}, "resource": resource})
@@ -109,12 +138,14 @@ async def test_sibling_reads_go_out_as_one_batch_bundle() -> None:
     ehr, seen = client(handler)
     appointments, unread, labs = await asyncio.gather(
         ehr.appointments("e1", upcoming=True, now=NOW),
-        ehr.unread_message_count("e1"),
+        ehr.messages("e1"),
         ehr.lab_results("e1", 5),
     )
     assert len(seen) == 1
     assert [a.id for a in appointments] == ["ap1"]
-    assert unread == 3
+    assert [(m.id, m.read, m.thread_id, m.security.kept_from_guardians) for m in unread] == [
+        ("cm1", False, "th1", True)
+    ]
     assert labs == []
     # included resources prime the loaders: no further request
     practitioner = await ehr.practitioners.load("pr1")
@@ -159,9 +190,9 @@ async def test_a_failed_batch_entry_fails_only_its_read() -> None:
 
     ehr, _ = client(handler)
     unread, labs = await asyncio.gather(
-        ehr.unread_message_count("e1"), ehr.lab_results("e1", 5), return_exceptions=True
+        ehr.messages("e1"), ehr.lab_results("e1", 5), return_exceptions=True
     )
-    assert unread == 2
+    assert unread == []
     assert isinstance(labs, UpstreamUnavailable)
 
 

@@ -1,0 +1,94 @@
+"""Every access to a subject's data leaves an audit record; no record, no data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from gateway.app import create_app
+from mocks.app import MockUpstreams
+from tests.conftest import REFERENCE_DAY
+from tests.e2e.conftest import NOON, Harness, gateway_settings
+
+VIEWER = "{ viewer { person { id name } representations { basis person { id name } } } }"
+PERSON_RESULTS = "query($id: ID!) { person(id: $id) { name labResults(first: 2) { id } } }"
+
+
+async def _representation(harness: Harness, viewer: str, name: str) -> str:
+    body = (await harness.query(viewer, VIEWER)).json()
+    return str(
+        next(
+            r["person"]["id"]
+            for r in body["data"]["viewer"]["representations"]
+            if r["person"]["name"] == name
+        )
+    )
+
+
+async def test_one_record_per_subject_with_basis_categories_and_references(
+    harness: Harness,
+) -> None:
+    ola_id = await _representation(harness, "kari", "Ola Nordmann")
+    audit = harness.app_services.audit
+    before = (await audit.head())[0]
+    response = await harness.query(
+        "kari", PERSON_RESULTS, {"id": ola_id}, headers={"x-request-id": "req-audit-0001"}
+    )
+    assert "errors" not in response.json()
+    records = [r async for r in audit.records()][before:]
+    kari = harness.mocks.population.persona("kari").nin
+    ola = harness.mocks.population.persona("ola").nin
+    assert len(records) == 1
+    entry = records[0].entry
+    assert (entry.actor, entry.subject, entry.basis) == (kari, ola, "PROXY")
+    assert entry.request_id == "req-audit-0001"
+    assert entry.categories == ("identity", "results")
+    assert entry.action == "read"
+    assert entry.outcome == "success"
+    assert entry.actor_kind == "citizen"
+    assert all(ref.startswith("EHR/Observation/") for ref in entry.resources)
+    assert len(entry.resources) == 2
+
+
+async def test_a_denied_category_is_recorded_as_denied(harness: Harness) -> None:
+    ida_id = await _representation(harness, "kari", "Ida Nordmann")
+    audit = harness.app_services.audit
+    before = (await audit.head())[0]
+    body = (await harness.query("kari", PERSON_RESULTS, {"id": ida_id})).json()
+    assert body["data"]["person"]["labResults"] is None
+    outcomes = {
+        (r.entry.outcome, r.entry.categories) async for r in audit.records() if r.seq > before
+    }
+    assert outcomes == {("success", ("identity",)), ("denied", ("results",))}
+
+
+async def test_no_audit_no_data(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the audit directory should be", encoding="utf-8")
+    mocks = MockUpstreams(size=0, today=REFERENCE_DAY)
+    settings = gateway_settings(mocks, audit_path=str(blocker / "audit.sqlite3"))
+    app = create_app(settings, transport=httpx.ASGITransport(app=mocks.asgi()), clock=lambda: NOON)
+    token = mocks.issuer.token_for(mocks.population.persona("kari"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as client:
+        response = await client.post(
+            "/graphql", json={"query": VIEWER}, headers={"authorization": f"Bearer {token}"}
+        )
+    await app.state.services.aclose()
+    assert response.status_code == 503
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    assert "Kari" not in response.text
+
+
+async def test_the_trail_verifies_after_traffic(harness: Harness) -> None:
+    from authz.audit import verify
+
+    for persona in ("kari", "ola", "per"):
+        await harness.query(persona, VIEWER)
+    records = [r async for r in harness.app_services.audit.records()]
+    assert len(records) >= 3
+    assert verify(records).ok

@@ -1,0 +1,259 @@
+"""The authorization matrix: personas x bases x categories x actions, end to end.
+
+Each row asks the real gateway, against the mocks, for one category of one person as one
+viewer, and checks the answer is the data (allowed) or a single category-level refusal
+with the policy's reason code (denied).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Harness
+
+# category -> (selection on Person, how to tell the data is there)
+FIELDS: dict[str, str] = {
+    "identity": "name",
+    "results": "labResults(first: 50) { id }",
+    "prescriptions": "medications { id }",
+    "vaccinations": "vaccinations { id }",
+    "messages": "messages(first: 50) { totalCount edges { node { id } } }",
+    "access_log": "accessLog(first: 5) { at }",
+}
+APPOINTMENTS = "appointments(first: 100) { totalCount edges { node { source { kind } } } }"
+SEND = """
+mutation($input: SendMessageInput!) {
+  sendMessage(input: $input) { message { id } userErrors { field code } }
+}
+"""
+
+
+async def person_id(harness: Harness, persona: str) -> str:
+    nin = harness.mocks.population.persona(persona).nin
+    return harness.app_services.ids.person_id(nin)
+
+
+async def ask(harness: Harness, viewer: str, target: str, selection: str) -> dict[str, Any]:
+    query = f"query($id: ID!) {{ person(id: $id) {{ basis {selection} }} }}"
+    body: dict[str, Any] = (
+        await harness.query(viewer, query, {"id": await person_id(harness, target)})
+    ).json()
+    return body
+
+
+def param(
+    viewer: str,
+    target: str,
+    basis: str,
+    category: str,
+    action: str,
+    allowed: bool,
+    reason: str | None = None,
+) -> Any:
+    verdict = "may" if allowed else "may-not"
+    case = f"{viewer}-as-{basis.lower()}-of-{target}-{verdict}-{action}-{category}"
+    if viewer == target:
+        case = f"{viewer}-{basis.lower()}-{verdict}-{action}-own-{category}"
+    return pytest.param(viewer, target, basis, category, action, allowed, reason, id=case)
+
+
+MATRIX = [
+    # self
+    param("kari", "kari", "SELF", "results", "read", True),
+    param("kari", "kari", "SELF", "messages", "write", True),
+    param("ola", "ola", "SELF", "access_log", "read", True),
+    param("jonas", "jonas", "SELF", "results", "read", True),
+    # parent, child 0-11
+    param("kari", "emil", "PARENT", "identity", "read", True),
+    param("kari", "emil", "PARENT", "results", "read", True),
+    param("kari", "emil", "PARENT", "hospital_appointments", "read", True),
+    param("kari", "emil", "PARENT", "municipal_appointments", "read", True),
+    param("kari", "emil", "PARENT", "prescriptions", "read", True),
+    param("kari", "emil", "PARENT", "vaccinations", "read", True),
+    param("kari", "emil", "PARENT", "messages", "write", True),
+    param("kari", "emil", "PARENT", "access_log", "read", False, "CHILD_0_11"),
+    # parent, child 12-15
+    param("kari", "ida", "PARENT", "identity", "read", True),
+    param("kari", "ida", "PARENT", "results", "read", False, "CHILD_12_15"),
+    param("kari", "ida", "PARENT", "hospital_appointments", "read", False, "CHILD_12_15"),
+    param("kari", "ida", "PARENT", "municipal_appointments", "read", True),
+    param("kari", "ida", "PARENT", "prescriptions", "read", True),
+    param("kari", "ida", "PARENT", "vaccinations", "read", True),
+    param("kari", "ida", "PARENT", "messages", "read", True),
+    param("nils", "thea", "PARENT", "results", "read", False, "CHILD_12_15"),
+    param("nils", "thea", "PARENT", "vaccinations", "read", True),
+    # youth acting for herself, with consent
+    param("ida", "ida", "YOUTH", "vaccinations", "read", True),
+    param("ida", "ida", "YOUTH", "municipal_appointments", "read", True),
+    param("ida", "ida", "YOUTH", "messages", "write", True),
+    param("ida", "ida", "YOUTH", "results", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("ida", "ida", "YOUTH", "hospital_appointments", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("ida", "ida", "YOUTH", "prescriptions", "read", False, "YOUTH_SERVICES_ONLY"),
+    # proxy kinds
+    param("kari", "ola", "PROXY", "results", "read", True),
+    param("kari", "ola", "PROXY", "prescriptions", "read", True),
+    param("kari", "ola", "PROXY", "messages", "write", True),
+    param("kari", "ola", "PROXY", "access_log", "read", False, "PROXY_FULL"),
+    param("nils", "berit", "PROXY", "results", "read", True),
+    param("nils", "berit", "PROXY", "messages", "write", True),
+    param("nils", "berit", "PROXY", "access_log", "read", False, "PROXY_STANDARD"),
+    param("nils", "arne", "PROXY", "results", "read", True),
+    param("nils", "arne", "PROXY", "messages", "read", True),
+    param("nils", "arne", "PROXY", "messages", "write", False, "PROXY_READ_ONLY"),
+    param("nils", "solveig", "PROXY", "messages", "read", True),
+    param("nils", "solveig", "PROXY", "messages", "write", True),
+    param("nils", "solveig", "PROXY", "hospital_appointments", "read", True),
+    param("nils", "solveig", "PROXY", "results", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param("nils", "solveig", "PROXY", "prescriptions", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param("nils", "solveig", "PROXY", "vaccinations", "read", False, "PROXY_COMMUNICATE_ONLY"),
+]
+
+
+@pytest.mark.parametrize(
+    ("viewer", "target", "basis", "category", "action", "allowed", "reason"), MATRIX
+)
+async def test_matrix(
+    harness: Harness,
+    viewer: str,
+    target: str,
+    basis: str,
+    category: str,
+    action: str,
+    allowed: bool,
+    reason: str | None,
+) -> None:
+    if action == "write":
+        await _check_write(harness, viewer, target, allowed)
+        return
+    if category.endswith("_appointments"):
+        await _check_appointments(harness, viewer, target, basis, category, allowed, reason)
+        return
+    field = FIELDS[category].split("(")[0].split(" ")[0]
+    body = await ask(harness, viewer, target, FIELDS[category])
+    assert body["data"]["person"]["basis"] == basis
+    value = body["data"]["person"][field]
+    errors = body.get("errors", [])
+    if allowed:
+        assert errors == [], errors
+        assert value is not None
+    else:
+        assert value is None
+        assert [e["extensions"] for e in errors] == [
+            {"code": "CATEGORY_UNAVAILABLE", "category": category, "reason": reason}
+        ]
+        assert errors[0]["path"] == ["person", field]
+
+
+async def _check_appointments(
+    harness: Harness,
+    viewer: str,
+    target: str,
+    basis: str,
+    category: str,
+    allowed: bool,
+    reason: str | None,
+) -> None:
+    kind = "EHR" if category == "hospital_appointments" else "MUNICIPAL"
+    body = await ask(harness, viewer, target, f"{APPOINTMENTS} restrictions {{ category reason }}")
+    person = body["data"]["person"]
+    assert person["basis"] == basis
+    kinds = {e["node"]["source"]["kind"] for e in person["appointments"]["edges"]}
+    restricted = {r["category"]: r["reason"] for r in person["restrictions"]}
+    if allowed:
+        assert kind in kinds
+        assert category.upper() not in restricted
+    else:
+        assert kind not in kinds
+        assert restricted[category.upper()] == reason
+    assert "errors" not in body, body.get("errors")
+
+
+async def _check_write(harness: Harness, viewer: str, target: str, allowed: bool) -> None:
+    key = f"matrix-{viewer}-{target}-send"
+    variables = {
+        "input": {
+            "personId": await person_id(harness, target),
+            "subject": "Hei",
+            "text": "Et spørsmål om timen.",
+            "idempotencyKey": key,
+        }
+    }
+    body = (await harness.query(viewer, SEND, variables)).json()
+    assert "errors" not in body, body["errors"]
+    payload = body["data"]["sendMessage"]
+    if allowed:
+        assert payload["userErrors"] == []
+        assert payload["message"]["id"]
+    else:
+        assert payload["message"] is None
+        assert payload["userErrors"] == [{"field": ["personId"], "code": "CATEGORY_UNAVAILABLE"}]
+
+
+# -- who may act for whom at all --------------------------------------------------------
+
+REPRESENTATIONS = {
+    "kari": {("emil", "PARENT"), ("ida", "PARENT"), ("ola", "PROXY")},
+    "nils": {("thea", "PARENT"), ("berit", "PROXY"), ("arne", "PROXY"), ("solveig", "PROXY")},
+    "frode": set(),
+    "mona": set(),
+    "per": set(),
+    "jonas": set(),
+}
+
+
+@pytest.mark.parametrize("viewer", sorted(REPRESENTATIONS))
+async def test_representations_are_exactly_the_allowed_people(
+    harness: Harness, viewer: str
+) -> None:
+    body = (
+        await harness.query(viewer, "{ viewer { representations { basis person { id } } } }")
+    ).json()
+    ids = {await person_id(harness, p): p for p in harness.mocks.population.persona_keys}
+    found = {
+        (ids[r["person"]["id"]], r["basis"]) for r in body["data"]["viewer"]["representations"]
+    }
+    assert found == REPRESENTATIONS[viewer]
+
+
+OUT_OF_REACH = [
+    pytest.param("kari", "jonas", id="parent-of-17-year-old"),
+    pytest.param("kari", "per", id="unrelated-adult"),
+    pytest.param("frode", "emil", id="parent-without-parental-responsibility"),
+    pytest.param("mona", "lea", id="child-at-confidential-address"),
+    pytest.param("nils", "gunnar", id="expired-power-of-attorney"),
+    pytest.param("ola", "kari", id="grantor-cannot-see-holder"),
+    pytest.param("emil", "kari", id="child-cannot-see-parent"),
+]
+
+
+@pytest.mark.parametrize(("viewer", "target"), OUT_OF_REACH)
+async def test_out_of_reach_is_forbidden_like_no_one(
+    harness: Harness, viewer: str, target: str
+) -> None:
+    body = await ask(harness, viewer, target, "name")
+    assert body["data"] == {"person": None}
+    assert [e["extensions"] for e in body["errors"]] == [{"code": "FORBIDDEN"}]
+
+
+@pytest.mark.parametrize("persona", ["thea", "emil"])
+async def test_children_without_a_basis_of_their_own_see_nothing(
+    harness: Harness, persona: str
+) -> None:
+    body = (await harness.query(persona, "{ viewer { person { name } } }")).json()
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+def test_matrix_ids_are_unique_and_cover_every_basis() -> None:
+    ids = [p.id for p in MATRIX]
+    assert len(ids) == len(set(ids))
+    bases = {p.values[2] for p in MATRIX}
+    assert bases == {"SELF", "PARENT", "YOUTH", "PROXY"}
+    assert set(
+        itertools.chain.from_iterable(
+            [p.values[3] for p in MATRIX if p.values[2] == basis] for basis in bases
+        )
+    ) >= set(FIELDS) - {"identity"}
