@@ -8,9 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from authz.policy import Basis, Policy
 from sources.models import PersonFacts, PowerOfAttorney
+
+OSLO = ZoneInfo("Europe/Oslo")  # every age rule counts days as Norway does
+
+
+def oslo_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in Europe/Oslo at `moment` (which must be timezone-aware)."""
+    if moment.tzinfo is None:
+        raise ValueError("a timezone-aware moment is needed to tell the date in Oslo")
+    return moment.astimezone(OSLO).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from authz.relations import oslo_date
 from gateway.access import Access
 from gateway.audit import AuditStore
 from gateway.auth import Principal
@@ -47,7 +48,7 @@ class Context:
     @property
     def today(self) -> dt.date:
         """Today's date in Europe/Oslo, the date every age rule uses."""
-        return self.now.date()
+        return oslo_date(self.now)
 
     def report(self, error: UpstreamError, path: tuple[str | int, ...]) -> None:
         """Record a partial failure to return beside the data."""

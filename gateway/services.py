@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
 from authz.policy import Policy
+from authz.relations import OSLO, oslo_date
 from gateway.access import Access
 from gateway.audit import AuditStore, open_audit_store
 from gateway.auth import JwksCache, Principal, TokenValidator
@@ -19,7 +21,6 @@ from gateway.ids import IdCodec
 from gateway.persisted import PersistedOperations
 from gateway.schema import GatewaySchema, build_schema
 from gateway.settings import Settings, UpstreamSettings
-from mocks.population import OSLO
 from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
@@ -45,11 +46,11 @@ def _upstream(
     )
 
 
-def load_policy() -> Policy:
+def load_policy(path: str | None = None) -> Policy:
     """The access policy, checked against the categories the graph knows."""
     from resolvers.categories import CATEGORY_NAMES
 
-    policy = Policy.load()
+    policy = Policy.load(Path(path)) if path else Policy.load()
     if policy.categories != CATEGORY_NAMES:
         missing = sorted(CATEGORY_NAMES ^ policy.categories)
         raise ValueError(f"the policy and the graph disagree on categories: {missing}")
@@ -116,7 +117,7 @@ class Services:
             },
             jwks_client=jwks_client,
             clock=clock,
-            policy=load_policy(),
+            policy=load_policy(settings.policy_path),
             audit=open_audit_store(settings),
             idempotency=IdempotencyStore(),
             operations=PersistedOperations.load(),
@@ -140,7 +141,7 @@ class Services:
                 national=national,
                 ids=self.ids,
                 principal=principal,
-                today=now.date(),
+                today=oslo_date(now),
             ),
             audit=self.audit,
             idempotency=self.idempotency,

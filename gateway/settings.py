@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     oidc_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
     id_secret: SecretStr = SecretStr(DEVELOPMENT_ID_SECRET)
+    policy_path: str | None = None  # the access policy file; the built-in one when unset
 
     # The audit trail: PostgreSQL when a DSN is set, else an SQLite file.
     audit_dsn: SecretStr | None = None

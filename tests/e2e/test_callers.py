@@ -150,3 +150,45 @@ async def test_citizens_may_run_persisted_operations_by_get(harness: Harness) ->
     )
     assert response.status_code == 200
     assert response.json()["data"]["viewer"]["person"]["name"] == "Kari Nordmann"
+
+
+async def test_a_policy_file_from_configuration_changes_access_without_code(
+    tmp_path: Path,
+) -> None:
+    import httpx
+
+    from authz.policy import DEFAULT_POLICY
+    from gateway.app import create_app
+    from mocks.app import MockUpstreams
+    from tests.conftest import REFERENCE_DAY
+    from tests.e2e.conftest import NOON, gateway_settings
+
+    text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+        '[proxy.kinds.full]\nread = ["identity", "gp",', '[proxy.kinds.full]\nread = ["identity",'
+    )
+    assert text != DEFAULT_POLICY.read_text(encoding="utf-8")
+    custom = tmp_path / "policy.toml"
+    custom.write_text(text, encoding="utf-8")
+    mocks = MockUpstreams(size=0, today=REFERENCE_DAY)
+    app = create_app(
+        gateway_settings(mocks, policy_path=str(custom)),
+        transport=httpx.ASGITransport(app=mocks.asgi()),
+        clock=lambda: NOON,
+    )
+    token = mocks.issuer.token_for(mocks.population.persona("kari"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as client:
+        body = (
+            await client.post(
+                "/graphql",
+                headers={"authorization": f"Bearer {token}"},
+                json={
+                    "query": "{ viewer { representations { person { "
+                    "restrictions { category reason } } } } }"
+                },
+            )
+        ).json()
+    await app.state.services.aclose()
+    ola = body["data"]["viewer"]["representations"][-1]["person"]
+    assert {"category": "GP", "reason": "PROXY_FULL"} in ola["restrictions"]

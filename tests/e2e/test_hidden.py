@@ -103,8 +103,19 @@ async def test_paging_past_a_hidden_item_leaves_no_gap(harness: Harness) -> None
 
 async def test_children_12_15_answer_alike_whatever_they_hide(harness: Harness) -> None:
     selection = f"restrictions {{ category reason }} {LABS} {APPOINTMENTS} {MEDICATIONS}"
+    harness.mocks.reset_counters()
     ida = await view(harness, "kari", "ida", selection)  # has items kept from guardians
+    calls_for_ida = harness.mocks.counts()
+    harness.mocks.reset_counters()
     thea = await view(harness, "nils", "thea", selection)  # has none
+    calls_for_thea = harness.mocks.counts()
+
+    # the same upstream work either way: hiding costs no request a timing could show
+    def upstream_calls(counts: dict[str, int]) -> tuple[int, int, int]:
+        municipal = sum(v for k, v in counts.items() if k.startswith("MUNICIPAL"))
+        return counts["EHR"], counts["NATIONAL"], municipal
+
+    assert upstream_calls(calls_for_ida) == upstream_calls(calls_for_thea)
     assert ida["data"]["person"]["restrictions"] == thea["data"]["person"]["restrictions"]
     shape = [(e["path"], e["extensions"]) for e in ida["errors"]]
     assert shape == [(e["path"], e["extensions"]) for e in thea["errors"]]
