@@ -1,0 +1,108 @@
+"""What every audit store shares: the `AuditStore` contract, `AuditUnavailable`, the
+row/record conversions and `_Trail`, the reads and appends built on each store's primitives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol, TypeVar
+
+from authz.audit import AuditEntry, AuditRecord, format_time
+
+T = TypeVar("T")
+
+PAGE = 1000  # records per round trip when streaming the whole trail
+_FIELDS = (
+    "seq, at, request_id, actor, actor_kind, basis, subject, categories, resources, "
+    "action, outcome, client_id, prev_hash, hash"
+)
+_MAX_SEQ = 2**62
+
+
+class AuditUnavailable(Exception):
+    """The audit trail could not be written or read; health data must not be served."""
+
+
+class AuditStore(Protocol):
+    """An append-only, hash-chained trail of accesses to subjects' data.
+
+    `append` seals and stores entries atomically (all or none); `for_subject` is
+    newest first, older than `before_seq` when given; `records` streams the whole
+    trail in seq order; `head` is `(0, GENESIS)` when empty. Every method raises
+    `AuditUnavailable` on any failure.
+    """
+
+    async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]: ...
+    async def for_subject(
+        self, subject: str, *, limit: int = 100, before_seq: int | None = None
+    ) -> list[AuditRecord]: ...
+    def records(self) -> AsyncIterator[AuditRecord]: ...
+    async def head(self) -> tuple[int, str]: ...
+    async def aclose(self) -> None: ...
+
+
+def _record(row: Sequence[Any]) -> AuditRecord:
+    """A record from a row in `_FIELDS` order (SQLite text or PostgreSQL native types)."""
+    seq, at, request_id, actor, actor_kind, basis, subject, cats, res, *rest = row
+    action, outcome, client_id, prev_hash, digest = rest
+    entry = AuditEntry(
+        at=at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(at),
+        request_id=request_id,
+        actor=actor,
+        actor_kind=actor_kind,
+        basis=basis,
+        subject=subject,
+        categories=tuple(json.loads(cats) if isinstance(cats, str) else cats),
+        resources=tuple(json.loads(res) if isinstance(res, str) else res),
+        action=action,
+        outcome=outcome,
+        client_id=client_id,
+    )
+    return AuditRecord(entry=entry, seq=seq, prev_hash=prev_hash, hash=digest)
+
+
+class _Trail:
+    """The public reads and appends of both stores, over the primitives each implements."""
+
+    async def _write(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        raise NotImplementedError
+
+    async def _read(
+        self, subject: str | None, *, after: int, before: int, limit: int
+    ) -> list[AuditRecord]:
+        """Up to `limit` records with `after < seq < before`; of `subject`, newest first."""
+        raise NotImplementedError
+
+    async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Seal and store `entries` atomically (all or none); raise `AuditUnavailable`."""
+        return await self._write(entries) if entries else []
+
+    async def for_subject(
+        self, subject: str, *, limit: int = 100, before_seq: int | None = None
+    ) -> list[AuditRecord]:
+        """Records about `subject`, newest first, older than `before_seq` when given."""
+        before = _MAX_SEQ if before_seq is None else before_seq
+        return await self._read(subject, after=0, before=before, limit=limit)
+
+    async def records(self) -> AsyncIterator[AuditRecord]:
+        """Every record in seq order, one page of `PAGE` per round trip."""
+        after = 0
+        while True:
+            page = await self._read(None, after=after, before=_MAX_SEQ, limit=PAGE)
+            for record in page:
+                yield record
+            if len(page) < PAGE:
+                return
+            after = page[-1].seq
+
+
+def _row(record: AuditRecord, *, as_text: bool) -> tuple[Any, ...]:
+    e = record.entry
+    at: Any = format_time(e.at) if as_text else e.at
+    cats: Any = json.dumps(list(e.categories)) if as_text else list(e.categories)
+    res: Any = json.dumps(list(e.resources)) if as_text else list(e.resources)
+    return (
+        record.seq, at, e.request_id, e.actor, e.actor_kind, e.basis, e.subject, cats, res,
+        e.action, e.outcome, e.client_id, record.prev_hash, record.hash,
+    )  # fmt: skip
