@@ -38,6 +38,12 @@ def visible(
         security.kept_from_guardians or security.reserved_from_guardians
     ):
         return False
+    if (
+        view.basis is Basis.YOUTH
+        and security.written_by_guardian
+        and (not policy.youth_sees_guardian_messages)
+    ):
+        return False
     return released(policy, security, taken_at=taken_at, now=now)
 
 

@@ -146,6 +146,10 @@ class Policy:
         youth = _table(raw, "youth", "")
         self.youth = self._grant("youth", youth, "youth", known)
         self.youth_requires_consent = youth.get("requires_consent") is True
+        sees = youth.get("sees_guardian_messages", False)
+        if not isinstance(sees, bool):
+            raise PolicyError("youth.sees_guardian_messages must be true or false")
+        self.youth_sees_guardian_messages = sees
 
         parent = _table(raw, "parent", "")
         self.parent_ends_at = _int(parent, "ends_at_age", "parent")

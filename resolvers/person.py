@@ -19,6 +19,7 @@ from resolvers.messages import MessageConnection, messages_of, unread_message_co
 from resolvers.results import LabResult, latest_lab_results
 from resolvers.statistics import Statistics, statistics
 from resolvers.vaccinations import Vaccination, vaccinations_of
+from sources.models import PersonFacts
 
 
 @strawberry.enum(description="Why the viewer may see a person's data.")
@@ -41,7 +42,7 @@ class AccessBasis(Enum):
     ANALYST = strawberry.enum_value("ANALYST", description="Aggregates only; never a person.")
 
 
-async def _facts_field(info: Info[Context, None], subject: Subject) -> object:
+async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFacts | None:
     require(info, subject, "identity")
     facts = await info.context.national.persons.load(subject.nin)
     if facts is not None:
@@ -75,12 +76,12 @@ class Person:
     @strawberry.field(description="Display name from the population registry.")
     async def name(self, info: Info[Context, None]) -> str | None:
         facts = await _facts_field(info, self.subject)
-        return getattr(facts, "name", None)
+        return facts.name if facts else None
 
     @strawberry.field(description="Date of birth from the population registry.")
     async def birth_date(self, info: Info[Context, None]) -> dt.date | None:
         facts = await _facts_field(info, self.subject)
-        return getattr(facts, "birth_date", None)
+        return facts.birth_date if facts else None
 
     @strawberry.field(
         description="Appointments with hospitals, GP offices and the "

@@ -211,7 +211,7 @@ class EhrClient:
             "sender": {"reference": f"Patient/{patient_id}"},
             "sent": now.isoformat(timespec="seconds"),
             "payload": [{"contentString": text}],
-            "extension": [{"url": fhir.EXT + "sent-by-basis", "valueCode": sent_by}],
+            "extension": [{"url": fhir.SENT_BY_BASIS_URL, "valueCode": sent_by}],
         }
         if subject:
             resource["topic"] = {"text": subject}

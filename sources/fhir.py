@@ -26,6 +26,7 @@ RELEASE_CATEGORY_URL = EXT + "release-category"
 REVIEWED_URL = EXT + "reviewed"
 RELEASED_URL = EXT + "released"
 PATIENT_READ_URL = EXT + "patient-read"
+SENT_BY_BASIS_URL = EXT + "sent-by-basis"
 ATC_SYSTEM = "http://www.whocc.no/atc"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -46,7 +47,8 @@ def security(resource: Json) -> Security:
     """The item's security labels and release facts, as the item filters read them."""
     labels = (resource.get("meta") or {}).get("security") or ()
     release = _extension(resource, RELEASE_CATEGORY_URL)
-    if not labels and release is None:
+    by_guardian = _extension(resource, SENT_BY_BASIS_URL) == "PARENT"
+    if not labels and release is None and not by_guardian:
         return NO_LABELS
     confidentiality = None
     sensitivity: set[str] = set()
@@ -67,6 +69,7 @@ def security(resource: Json) -> Security:
         release_category=release if isinstance(release, int) else None,
         reviewed_at=_instant(_extension(resource, REVIEWED_URL)),
         released_at=_instant(_extension(resource, RELEASED_URL)),
+        written_by_guardian=by_guardian,
     )
 
 

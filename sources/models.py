@@ -38,6 +38,7 @@ class Security:
     release_category: int | None = None  # laboratory release category 1-4
     reviewed_at: dt.datetime | None = None  # clinician review (release category 2)
     released_at: dt.datetime | None = None  # manual release (release category 3)
+    written_by_guardian: bool = False  # a message a parent sent on the child's behalf
 
 
 NO_LABELS = Security()

@@ -143,3 +143,10 @@ def test_keep_preserves_order_and_drops_hidden() -> None:
     items = [("a", Security()), ("b", Security(confidentiality="R")), ("c", Security())]
     kept = keep(items, POLICY, PROXY, lambda i: i[1])
     assert [name for name, _ in kept] == ["a", "c"]
+
+
+def test_messages_a_guardian_wrote_are_hidden_from_the_youth_only() -> None:
+    written = Security(written_by_guardian=True)
+    assert not visible(POLICY, YOUTH, written, now=NOW)
+    assert visible(POLICY, PARENT, written, now=NOW)
+    assert visible(POLICY, SELF, written, now=NOW)

@@ -127,3 +127,25 @@ async def test_someone_out_of_reach_gets_a_user_error_and_nothing_is_sent(
     assert payload["message"] is None
     assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"]
     assert harness.mocks.ehr.total == before
+
+
+async def test_a_message_a_parent_sends_is_not_shown_to_the_young_person(
+    harness: Harness,
+) -> None:
+    ida = person_id(harness, "ida")
+    sent = await send(
+        harness,
+        "kari",
+        personId=ida,
+        subject="Fra mamma",
+        text="Kan helsesykepleier ringe meg?",
+        idempotencyKey="parent-send-1",
+    )
+    assert sent["userErrors"] == []
+    as_parent = (await harness.query("kari", INBOX, {"id": ida})).json()
+    as_youth = (await harness.query("ida", INBOX, {"id": ida})).json()
+    texts = {e["node"]["text"] for e in as_parent["data"]["person"]["messages"]["edges"]}
+    assert "Kan helsesykepleier ringe meg?" in texts
+    youth = as_youth["data"]["person"]["messages"]
+    assert "Kan helsesykepleier ringe meg?" not in {e["node"]["text"] for e in youth["edges"]}
+    assert youth["totalCount"] == len(youth["edges"])
