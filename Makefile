@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve mocks test lint typecheck unit schema clean
+.PHONY: serve mocks test lint typecheck unit schema soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Constant-rate load on loopback; SOAK_ARGS="--seconds 600 --rps 100" for a long run.
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/helsegraf schema > schema.graphql

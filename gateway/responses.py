@@ -41,13 +41,15 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     elif isinstance(original, GatewayError):
         out["message"] = str(original)
         extensions = {"code": original.code.value, **original.extensions}
-    elif original is None:  # raised by graphql-core itself: syntax, validation, variables
+    elif original is None or isinstance(original, GraphQLError):
+        # raised by graphql-core itself: syntax, validation, variable coercion
         out["message"] = error.message
-        code = (
-            ErrorCode.GRAPHQL_PARSE_FAILED
-            if error.message.startswith("Syntax Error")
-            else ErrorCode.GRAPHQL_VALIDATION_FAILED
-        )
+        if error.message.startswith("Syntax Error"):
+            code = ErrorCode.GRAPHQL_PARSE_FAILED
+        elif error.message.startswith("Variable '$"):
+            code = ErrorCode.BAD_USER_INPUT
+        else:
+            code = ErrorCode.GRAPHQL_VALIDATION_FAILED
         extensions = {"code": code.value}
     else:
         log.error(

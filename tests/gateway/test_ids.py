@@ -39,3 +39,18 @@ def test_malformed_ids_are_bad_user_input(bad: str) -> None:
 def test_decode_never_crashes(value: str) -> None:
     with contextlib.suppress(BadUserInput):
         decode(value)
+
+
+@given(st.text(max_size=80))
+def test_cursor_parsing_never_crashes(value: str) -> None:
+    from resolvers.common import offset_after
+
+    with contextlib.suppress(BadUserInput):
+        offset_after(value)
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_cursors_round_trip(offset: int) -> None:
+    from resolvers.common import cursor_for, offset_after
+
+    assert offset_after(cursor_for(offset)) == offset + 1
