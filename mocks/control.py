@@ -10,9 +10,10 @@ import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 @dataclass
@@ -28,6 +29,12 @@ class Faults:
     reset: bool = False  # drop the connection without a response
     malformed: bool = False  # answer 200 with a body that is not JSON
     seed: int = 1
+    fail_first: int = 0  # answer this many of the next requests with `error_status`
+    truncated: bool = False  # send only the first half of the real answer's body
+    slow_drip_ms: float = 0.0  # send the real body in small chunks, pausing between them
+    drip_chunk_bytes: int = 256
+    oversized_bytes: int = 0  # when set, answer 200 with a JSON body this large
+    redirect_to: str | None = None  # answer 302 to this origin (another host)
 
 
 @dataclass
@@ -69,6 +76,10 @@ class UpstreamControl:
                 await asyncio.Event().wait()
             if faults.reset:
                 raise ConnectionResetError("mock upstream dropped the connection")
+            if faults.fail_first > 0:
+                faults.fail_first -= 1
+                await _send_error(send, faults.error_status, faults.retry_after, self.name)
+                return
             if faults.error_rate and self._rng.random() < faults.error_rate:
                 await _send_error(send, faults.error_status, faults.retry_after, self.name)
                 return
@@ -76,6 +87,16 @@ class UpstreamControl:
                 await _send_raw(
                     send, 200, b'{"resourceType": "Bundle", "entry": [', b"application/json"
                 )
+                return
+            if faults.redirect_to is not None:
+                location = faults.redirect_to.rstrip("/") + scope["path"]
+                await _send_raw(send, 302, b"", b"text/plain", [(b"location", location.encode())])
+                return
+            if faults.oversized_bytes:
+                await _send_oversized(send, faults.oversized_bytes)
+                return
+            if faults.truncated or faults.slow_drip_ms:
+                await _send_altered(app, scope, receive, send, faults)
                 return
             await app(scope, receive, send)
 
@@ -94,6 +115,55 @@ async def _send_raw(
         {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_oversized(send: Send, size: int) -> None:
+    """A valid JSON object of `size` bytes, streamed without a content-length."""
+    head, tail = b'{"resourceType": "Bundle", "padding": "', b'"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/fhir+json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": head, "more_body": True})
+    left = max(0, size - len(head) - len(tail))
+    while left:
+        step = min(left, 64 * 1024)
+        await send({"type": "http.response.body", "body": b"x" * step, "more_body": True})
+        left -= step
+    await send({"type": "http.response.body", "body": tail})
+
+
+async def _send_altered(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, faults: Faults
+) -> None:
+    """The app's real answer, cut in half (`truncated`) and/or dripped out slowly."""
+    start: dict[str, Any] = {}
+    body = bytearray()
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+
+    await app(scope, receive, capture)
+    data = bytes(body[: len(body) // 2]) if faults.truncated else bytes(body)
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(data)).encode()))
+    await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+    step = max(1, faults.drip_chunk_bytes) if faults.slow_drip_ms else max(1, len(data))
+    for offset in range(0, len(data), step):
+        if faults.slow_drip_ms and offset:
+            await asyncio.sleep(faults.slow_drip_ms / 1000)
+        more = offset + step < len(data)
+        await send(
+            {"type": "http.response.body", "body": data[offset : offset + step], "more_body": more}
+        )
+    if not data:
+        await send({"type": "http.response.body", "body": b""})
 
 
 async def _send_error(send: Send, status: int, retry_after: int | None, name: str) -> None:

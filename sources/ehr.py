@@ -21,11 +21,17 @@ from sources.models import (
     Message,
     Practitioner,
 )
+from sources.ownership import NIN_SYSTEM, own_patients, own_resources
 from sources.upstream import Upstream, status_error
 
-NIN_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
+__all__ = ["NIN_SYSTEM", "EhrClient"]
 IDEMPOTENCY_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/idempotency-key"
 SOURCE = "EHR"
+
+
+def _reads_only(bundle: dict[str, Any]) -> bool:
+    """True when every entry of a batch Bundle is a GET: the batch is safe to retry."""
+    return all(e["request"]["method"] == "GET" for e in bundle["entry"])
 
 
 def _query(resource_type: str, **params: str) -> str:
@@ -64,6 +70,7 @@ class EhrClient:
             operation="batch",
             json_body=bundle,
             content_type="application/fhir+json",
+            idempotent=_reads_only(bundle),
         )
         entries = response.get("entry") if isinstance(response, dict) else None
         if (
@@ -83,10 +90,13 @@ class EhrClient:
     async def _single(self, url: str) -> Any:
         path, _, query = url.partition("?")
         if not query:  # a read: Type/id
-            return await self._upstream.call("GET", path, operation=f"read {path.split('/')[0]}")
-        # POST _search keeps search values (identifiers) out of URLs and access logs.
+            return await self._upstream.call(
+                "GET", path, operation=f"read {path.split('/')[0]}", idempotent=True
+            )
+        # POST _search keeps search values (identifiers) out of URLs and access logs; it
+        # is a read, so as safe to retry as a GET.
         return await self._upstream.call(
-            "POST", f"{path}/_search", operation=f"search {path}", form=query
+            "POST", f"{path}/_search", operation=f"search {path}", form=query, idempotent=True
         )
 
     async def _search(self, url: str) -> Any:
@@ -94,6 +104,10 @@ class EhrClient:
         if not isinstance(result, dict):
             raise UpstreamBadResponse(SOURCE, url.split("?", 1)[0], "not a JSON object")
         return result
+
+    @staticmethod
+    def _own(bundle: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
+        return own_resources(fhir.bundle_resources(bundle), patient_id, source=SOURCE)
 
     # -- directories ------------------------------------------------------------------
 
@@ -120,7 +134,7 @@ class EhrClient:
     async def patient_id(self, nin: str) -> str | None:
         """The EHR's Patient id for a national id, or None when the EHR has no such patient."""
         bundle = await self._search(_query("Patient", identifier=f"{NIN_SYSTEM}|{nin}"))
-        patients = fhir.bundle_resources(bundle)
+        patients = own_patients(fhir.bundle_resources(bundle), nin, source=SOURCE)
         return str(patients[0]["id"]) if patients else None
 
     async def appointments(
@@ -140,7 +154,7 @@ class EhrClient:
             )
         )
         self._prime_included(bundle)
-        return [fhir.appointment(r) for r in fhir.bundle_resources(bundle)]
+        return [fhir.appointment(r) for r in self._own(bundle, patient_id)]
 
     async def lab_results(self, patient_id: str, count: int) -> list[LabResult]:
         """The newest laboratory results, newest first."""
@@ -153,7 +167,7 @@ class EhrClient:
                 _count=str(count),
             )
         )
-        return [fhir.lab_result(r) for r in fhir.bundle_resources(bundle)]
+        return [fhir.lab_result(r) for r in self._own(bundle, patient_id)]
 
     async def medications(self, patient_id: str) -> list[MedicationEntry]:
         """Active medication statements."""
@@ -165,7 +179,7 @@ class EhrClient:
                 _count="200",
             )
         )
-        return [fhir.medication(r) for r in fhir.bundle_resources(bundle)]
+        return [fhir.medication(r) for r in self._own(bundle, patient_id)]
 
     async def messages(self, patient_id: str) -> list[Message]:
         """The patient's messages, newest first (up to the 200 most recent)."""
@@ -177,7 +191,7 @@ class EhrClient:
                 _count="200",
             )
         )
-        return [fhir.message(r) for r in fhir.bundle_resources(bundle)]
+        return [fhir.message(r) for r in self._own(bundle, patient_id)]
 
     async def access_events(self, patient_id: str, count: int) -> list[AccessEvent]:
         """The EHR's own log of who opened the patient's record, newest first."""
@@ -189,7 +203,7 @@ class EhrClient:
                 _count=str(count),
             )
         )
-        return [fhir.access_event(r) for r in fhir.bundle_resources(bundle)]
+        return [fhir.access_event(r) for r in self._own(bundle, patient_id)]
 
     async def send_message(
         self,
@@ -228,4 +242,6 @@ class EhrClient:
         )
         if not isinstance(created, dict) or created.get("resourceType") != "Communication":
             raise UpstreamBadResponse(SOURCE, "create Communication", "not a Communication")
+        if not own_resources([created], patient_id, source=SOURCE):
+            raise UpstreamBadResponse(SOURCE, "create Communication", "another patient's")
         return fhir.message(created)

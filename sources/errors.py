@@ -21,10 +21,31 @@ class UpstreamTimeout(UpstreamError):
     code = "UPSTREAM_TIMEOUT"
 
 
+class UpstreamSaturated(UpstreamTimeout):
+    """Every connection slot to the upstream stayed busy until the call's deadline."""
+
+    code = "UPSTREAM_SATURATED"
+
+
 class UpstreamUnavailable(UpstreamError):
-    """The upstream refused, reset, or answered with a server error."""
+    """The upstream refused, reset, or answered with a server error.
+
+    `retry_after_s` is the wait the upstream asked for (`Retry-After`), when it did.
+    """
 
     code = "UPSTREAM_UNAVAILABLE"
+
+    def __init__(
+        self, source: str, operation: str, detail: str = "", *, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(source, operation, detail)
+        self.retry_after_s = retry_after_s
+
+
+class UpstreamCircuitOpen(UpstreamUnavailable):
+    """The upstream failed too often lately; calls fail at once until a probe succeeds."""
+
+    code = "UPSTREAM_CIRCUIT_OPEN"
 
 
 class UpstreamNotFound(UpstreamError):

@@ -17,6 +17,7 @@ from sources.models import (
     SourceRef,
     VaccinationEntry,
 )
+from sources.ownership import own_items
 from sources.rest import RestBatcher
 from sources.upstream import Upstream
 
@@ -74,10 +75,12 @@ class MunicipalClient:
         return municipality is not None and municipality in self._batchers
 
     async def _list(self, municipality: str, path: str, nin: str, items: str) -> list[Any]:
+        batcher = self._batchers[municipality]
         try:
-            return await self._batchers[municipality].post_all(path, {"nin": nin}, items)
+            found = await batcher.post_all(path, {"nin": nin}, items)
         except UpstreamNotFound:
             return []  # not (or no longer) known as a resident there: nothing to show
+        return own_items(found, {nin}, source=batcher.source, kind=items.rstrip("s"))
 
     async def appointments(self, municipality: str, nin: str) -> list[Appointment]:
         """The person's appointments with their municipality."""

@@ -20,6 +20,7 @@ from sources.models import (
     Security,
     VaccinationEntry,
 )
+from sources.ownership import own_items
 from sources.rest import RestBatcher
 from sources.upstream import Upstream
 
@@ -77,9 +78,15 @@ class NationalClient:
         )
 
     async def _load_persons(self, nins: list[str]) -> list[PersonFacts | None]:
-        result = await self._rest.post("/persons/_search", {"nins": sorted(set(nins))})
+        asked = set(nins)
+        result = await self._rest.post("/persons/_search", {"nins": sorted(asked)})
+        persons = result.get("persons", [])
+        if not isinstance(persons, list):
+            raise UpstreamBadResponse(SOURCE, "persons", "no persons list")
         try:
-            found = {p["nin"]: _facts(p) for p in result.get("persons", [])}
+            found = {
+                p["nin"]: _facts(p) for p in own_items(persons, asked, source=SOURCE, kind="person")
+            }
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "persons", "malformed person") from exc
         return [found.get(n) for n in nins]
@@ -89,6 +96,7 @@ class NationalClient:
         items = await self._rest.post_all(
             "/powers-of-attorney/_search", {"holderNin": nin}, "powersOfAttorney"
         )
+        items = own_items(items, {nin}, source=SOURCE, kind="power of attorney", key="holderNin")
         try:
             return [
                 PowerOfAttorney(
@@ -108,6 +116,7 @@ class NationalClient:
     async def prescriptions(self, nin: str) -> list[MedicationEntry]:
         """Active e-prescriptions."""
         items = await self._rest.post_all("/prescriptions/_search", {"nin": nin}, "prescriptions")
+        items = own_items(items, {nin}, source=SOURCE, kind="prescription")
         try:
             return [
                 MedicationEntry(
@@ -129,6 +138,7 @@ class NationalClient:
     async def vaccinations(self, nin: str) -> list[VaccinationEntry]:
         """Vaccinations in the national registry."""
         items = await self._rest.post_all("/vaccinations/_search", {"nin": nin}, "vaccinations")
+        items = own_items(items, {nin}, source=SOURCE, kind="vaccination")
         try:
             return [
                 VaccinationEntry(

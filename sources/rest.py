@@ -20,7 +20,10 @@ PageKey = tuple[str, bytes]  # (path, canonical JSON body)
 
 
 class RestBatcher:
-    """Coalesces `POST path {body}` calls into `$batch` requests for one GraphQL request."""
+    """Coalesces `POST path {body}` calls into `$batch` requests for one GraphQL request.
+
+    Only for reads (`_search` endpoints): every call is sent as idempotent, so retried.
+    """
 
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
@@ -62,7 +65,7 @@ class RestBatcher:
                 path, body = chunk[0]
                 out.append(
                     await self._upstream.call(
-                        "POST", path, operation=path, json_body=orjson.loads(body)
+                        "POST", path, operation=path, json_body=orjson.loads(body), idempotent=True
                     )
                 )
                 continue
@@ -75,7 +78,7 @@ class RestBatcher:
             for n, (path, body) in enumerate(keys)
         ]
         response = await self._upstream.call(
-            "POST", "$batch", operation="batch", json_body={"requests": requests}
+            "POST", "$batch", operation="batch", json_body={"requests": requests}, idempotent=True
         )
         responses = response.get("responses") if isinstance(response, dict) else None
         if not isinstance(responses, list):

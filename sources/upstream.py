@@ -1,8 +1,15 @@
-"""One long-lived HTTP connection pool per upstream, with a total deadline per call."""
+"""One long-lived HTTP connection pool per upstream, with a total deadline per call.
+
+Every upstream call goes through `Upstream.call`, which owns the upstream's resilience:
+a deadline from connect to last byte (retries and queueing included), a concurrency
+limit, a circuit breaker, budgeted retries of idempotent reads, a response size cap, and
+no redirects.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
 
 import httpx
@@ -12,13 +19,22 @@ from sources.errors import (
     UpstreamBadResponse,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamSaturated,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy, parse_retry_after
+
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
 class Upstream:
-    """An upstream's base URL, pool and deadline; every call returns parsed JSON or raises."""
+    """An upstream's base URL, pool, deadline and resilience; every call returns JSON or raises.
+
+    Example:
+        ehr = Upstream("EHR", "https://ehr.example/fhir/R4", timeout_s=2.0, max_concurrency=20)
+        bundle = await ehr.call("GET", "Patient/1", operation="read Patient", idempotent=True)
+    """
 
     def __init__(
         self,
@@ -27,10 +43,21 @@ class Upstream:
         *,
         timeout_s: float,
         max_connections: int = 50,
+        max_concurrency: int = 32,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        budget: RetryBudget | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.name = name
         self.timeout_s = timeout_s
+        self.max_response_bytes = max_response_bytes
+        self.retry = retry or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker(name)
+        self.budget = budget or RetryBudget()
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._rng = random.Random()  # noqa: S311 (backoff jitter, not a secret)
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(timeout_s),
@@ -60,11 +87,14 @@ class Upstream:
         form: str | None = None,
         content_type: str = "application/json",
         not_found_ok: bool = False,
+        idempotent: bool = False,
     ) -> Any:
         """Send one request and return its decoded JSON body.
 
-        The whole exchange, connect to last byte, must finish within the upstream's
-        deadline. Maps every failure onto the `UpstreamError` family.
+        The whole call (waiting for a slot, every attempt and every pause between them)
+        must finish within the upstream's deadline. Only `idempotent` calls (reads, even
+        when sent as POST) are retried, and only after the upstream was unavailable.
+        Maps every failure onto the `UpstreamError` family.
         """
         content: bytes | None = None
         headers: dict[str, str] | None = None
@@ -74,29 +104,110 @@ class Upstream:
         elif json_body is not None:
             content = orjson.dumps(json_body)
             headers = {"content-type": content_type}
+        request = self.client.build_request(
+            method, path.lstrip("/"), content=content, headers=headers
+        )
+        loop = asyncio.get_running_loop()
+        ticket: int | None = None  # the breaker's ticket while an attempt is admitted
+        queued = False
+        self.budget.record_call()
         try:
-            async with asyncio.timeout(self.timeout_s):
-                response = await self.client.request(
-                    method, path.lstrip("/"), content=content, headers=headers
-                )
-                body = await response.aread()
+            async with asyncio.timeout(self.timeout_s) as deadline:
+                for retry in range(self.retry.attempts):
+                    ticket = self.breaker.admit(operation)
+                    queued = True
+                    async with self._slots:
+                        queued = False
+                        try:
+                            result = await self._exchange(request, operation, not_found_ok)
+                        except UpstreamUnavailable as exc:
+                            self.breaker.failure(ticket)
+                            ticket = None
+                            failure = exc
+                        except UpstreamTimeout:
+                            self.breaker.failure(ticket)
+                            ticket = None
+                            raise
+                        except UpstreamError:
+                            self.breaker.success(ticket)  # it answered; the answer was bad
+                            ticket = None
+                            raise
+                        else:
+                            self.breaker.success(ticket)
+                            ticket = None
+                            return result
+                    when = deadline.when()
+                    remaining = (when - loop.time()) if when is not None else self.timeout_s
+                    wait = self.retry.delay(
+                        retry,
+                        retry_after_s=failure.retry_after_s,
+                        remaining_s=remaining,
+                        rng=self._rng,
+                    )
+                    if not idempotent or wait is None or not self.budget.try_retry():
+                        raise failure
+                    await asyncio.sleep(wait)
+                raise AssertionError("unreachable: the last attempt raises or returns")
         except TimeoutError as exc:
+            if ticket is not None and queued:
+                self.breaker.release(ticket)
+                raise UpstreamSaturated(self.name, operation, "no free connection slot") from exc
+            if ticket is not None:
+                self.breaker.failure(ticket)
             raise UpstreamTimeout(self.name, operation) from exc
+        except BaseException:
+            if ticket is not None:
+                self.breaker.release(ticket)
+            raise
+
+    async def _exchange(self, request: httpx.Request, operation: str, not_found_ok: bool) -> Any:
+        try:
+            response = await self.client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(self.name, operation) from exc
         except (httpx.HTTPError, OSError) as exc:
             raise UpstreamUnavailable(self.name, operation, type(exc).__name__) from exc
-        status = response.status_code
-        if status == 404 and not not_found_ok:
-            raise UpstreamNotFound(self.name, operation)
-        if status >= 500 or status == 429:
-            raise UpstreamUnavailable(self.name, operation, f"HTTP {status}")
-        if status >= 400 and status != 404:
-            raise UpstreamBadResponse(self.name, operation, f"HTTP {status}")
+        try:
+            status = response.status_code
+            if 300 <= status < 400:
+                # Never followed: a redirect could send the gateway's request, and what it
+                # reveals, to another host.
+                raise UpstreamBadResponse(self.name, operation, f"HTTP {status} redirect")
+            if status == 404 and not not_found_ok:
+                raise UpstreamNotFound(self.name, operation)
+            if status >= 500 or status == 429:
+                raise UpstreamUnavailable(
+                    self.name,
+                    operation,
+                    f"HTTP {status}",
+                    retry_after_s=parse_retry_after(response.headers.get("retry-after")),
+                )
+            if status >= 400 and status != 404:
+                raise UpstreamBadResponse(self.name, operation, f"HTTP {status}")
+            body = await self._read(response, operation)
+        finally:
+            await response.aclose()
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise UpstreamBadResponse(self.name, operation, "invalid JSON") from exc
+
+    async def _read(self, response: httpx.Response, operation: str) -> bytes:
+        """The body, refused as soon as it is known to be over the size cap."""
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise UpstreamBadResponse(self.name, operation, "response too large")
+        body = bytearray()
+        try:
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self.max_response_bytes:
+                    raise UpstreamBadResponse(self.name, operation, "response too large")
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(self.name, operation) from exc
+        except (httpx.HTTPError, OSError) as exc:
+            raise UpstreamUnavailable(self.name, operation, type(exc).__name__) from exc
+        return bytes(body)
 
 
 def status_error(name: str, operation: str, status: int) -> UpstreamError | None:

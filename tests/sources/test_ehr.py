@@ -65,6 +65,7 @@ MESSAGE = {
             }
         }
     ],
+    "subject": {"reference": "Patient/e1"},
     "sender": {"reference": "Practitioner/pr1", "display": "Anne Aas"},
     "payload": [{"contentString": "Hei"}],
     "extension": [
@@ -107,7 +108,12 @@ async def test_a_lone_search_is_a_post_search_keeping_the_identifier_out_of_the_
         assert request.url.path == "/fhir/Patient/_search"
         form = parse_qs(request.content.decode())
         assert form["identifier"] == [f"{NIN_SYSTEM}|26878118862"]
-        return httpx.Response(200, json=bundle({"resourceType": "Patient", "id": "e1"}))
+        patient = {
+            "resourceType": "Patient",
+            "id": "e1",
+            "identifier": [{"system": NIN_SYSTEM, "value": "26878118862"}],
+        }
+        return httpx.Response(200, json=bundle(patient))
 
     ehr, seen = client(handler)
     assert await ehr.patient_id("26878118862") == "e1"
