@@ -9,7 +9,7 @@ from graphql import GraphQLError
 
 from gateway.context import Problem
 from gateway.errors import ErrorCode, GatewayError
-from sources.errors import UpstreamError, UpstreamTimeout
+from sources.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 
 log = logging.getLogger("helsegraf.errors")
 
@@ -20,11 +20,12 @@ def _upstream(error: UpstreamError) -> tuple[str, dict[str, Any]]:
     name = SOURCE_NAMES.get(error.source, f"the {error.source.lower()} service")
     if isinstance(error, UpstreamTimeout):
         message = f"Data from {name} is missing: it did not answer in time."
-        code = ErrorCode.UPSTREAM_TIMEOUT
+    elif isinstance(error, UpstreamBadResponse):
+        message = f"Data from {name} is missing: it answered with something unusable."
     else:
         message = f"Data from {name} is missing: it could not be reached."
-        code = ErrorCode.UPSTREAM_UNAVAILABLE
-    return message, {"code": code.value, "source": error.source}
+    # the source's own stable code: UPSTREAM_TIMEOUT, _UNAVAILABLE, _BAD_RESPONSE, ...
+    return message, {"code": error.code, "source": error.source}
 
 
 def error_body(message: str, code: ErrorCode, **extensions: Any) -> dict[str, Any]:

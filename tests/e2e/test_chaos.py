@@ -182,30 +182,20 @@ async def test_a_failed_probe_opens_the_breaker_again() -> None:
         assert harness.mocks.counts()["EHR"] == 0  # open again
 
 
-# gateway/responses.py still reports every non-timeout UpstreamError as
-# UPSTREAM_UNAVAILABLE; these hold the codes the sources raise, and turn green (and so
-# fail, being strict) once it reports `error.code`.
-CODE_NOT_YET_REPORTED = pytest.mark.xfail(
-    strict=True, reason="gateway/responses.py maps every non-timeout error to UNAVAILABLE"
-)
-
-
 @pytest.mark.parametrize(
     ("fault", "value", "code"),
     [
-        pytest.param("malformed", True, "UPSTREAM_BAD_RESPONSE", marks=CODE_NOT_YET_REPORTED),
-        pytest.param("truncated", True, "UPSTREAM_BAD_RESPONSE", marks=CODE_NOT_YET_REPORTED),
+        pytest.param("malformed", True, "UPSTREAM_BAD_RESPONSE"),
+        pytest.param("truncated", True, "UPSTREAM_BAD_RESPONSE"),
         pytest.param(
             "oversized_bytes",
             32 * 1024 * 1024,
             "UPSTREAM_BAD_RESPONSE",
-            marks=CODE_NOT_YET_REPORTED,
         ),
         pytest.param(
             "redirect_to",
             "http://elsewhere.test",
             "UPSTREAM_BAD_RESPONSE",
-            marks=CODE_NOT_YET_REPORTED,
         ),
     ],
 )
