@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -43,6 +45,24 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+def _cors(settings: Settings) -> list[Middleware]:
+    """CORS for the configured origins only; none configured, no CORS headers at all.
+    Bearer tokens, not cookies, carry identity, so credentials are never allowed."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept-language", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -60,6 +80,7 @@ def create_app(
             await services.aclose()
 
     app = Starlette(
+        middleware=_cors(settings),
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import socket
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 import uvicorn
 
+from gateway.logs import configure_logging
 from gateway.settings import Settings
 
 
@@ -26,7 +26,10 @@ def _bound_socket(host: str, port: int) -> socket.socket:
 
 
 def _server(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, socket.socket]:
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    # log_config=None: uvicorn's loggers reach the root handler, JSON in production
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", log_config=None
+    )
     return uvicorn.Server(config), sock
 
 
@@ -159,8 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     audit.add_parser("head", help="print the last record as SEQ:HASH, to keep as a checkpoint")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL at INFO
 
     if args.command == "schema":
         from gateway.schema import print_sdl
@@ -179,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"helsegraf: invalid settings: {exc}", file=sys.stderr)
         return 2
+    configure_logging(json=settings.json_logs)
     if args.command == "audit":
         checkpoint = getattr(args, "checkpoint", None)
         return asyncio.run(_audit(settings, args.audit_command, checkpoint))

@@ -1,105 +1,50 @@
-"""The `/graphql` endpoint: authenticate, execute, and answer as GraphQL over HTTP."""
+"""The `/graphql` endpoint: admit, authenticate, rate-limit, execute, answer over HTTP.
+
+Each step refuses as early and as cheaply as it can: a full process before reading the
+body (503), a request that is not GraphQL before checking the token (4xx), a caller over
+its rate before any upstream is asked (429).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
-import uuid
+import time
 from typing import Any
 
-import orjson
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from gateway.access import PrincipalKind
 from gateway.audit import AuditUnavailable
 from gateway.auth import AuthenticationError, Principal
 from gateway.errors import ErrorCode
+from gateway.exchange import Exchange, request_id_of
+from gateway.graphql_http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    RequestError,
+    operation_of,
+    read_params,
+    response_media_type,
+)
 from gateway.i18n import negotiate
-from gateway.responses import error_body, format_error, format_problem
+from gateway.logs import REQUEST_ID
+from gateway.persisted import document_hash
+from gateway.production import without_suggestions
+from gateway.responses import format_error, format_problem
 from gateway.services import Services
 
 log = logging.getLogger("helsegraf.http")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-MAX_BODY_BYTES = 1_000_000
-JSON = "application/json"
 
-
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type=JSON, headers=headers)
-
-
-def request_id_of(request: Request) -> str:
-    """The caller's request id when well-formed, else a new one."""
-    supplied = request.headers.get("x-request-id", "")
-    return supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-
-
-class BadRequest(Exception):
-    """The HTTP request is not a GraphQL request; the message says what is wrong."""
-
-
-async def _params(request: Request) -> dict[str, Any]:
-    if request.method == "GET":
-        query = request.query_params
-        variables = query.get("variables")
-        try:
-            parsed = orjson.loads(variables) if variables else None
-        except orjson.JSONDecodeError:
-            raise BadRequest("`variables` must be a JSON object.") from None
-        params: dict[str, Any] = {
-            "query": query.get("query"),
-            "variables": parsed,
-            "operationName": query.get("operationName"),
-        }
-        if "documentId" in query:
-            params["documentId"] = query["documentId"]
-        if "extensions" in query:
-            try:
-                params["extensions"] = orjson.loads(query["extensions"])
-            except orjson.JSONDecodeError:
-                raise BadRequest("`extensions` must be a JSON object.") from None
-        return params
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
-        raise BadRequest("POST bodies must be JSON (Content-Type: application/json).")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise BadRequest("The request body is too large.")
-    try:
-        parsed_body = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadRequest("The request body is not valid JSON.") from None
-    if not isinstance(parsed_body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return parsed_body
-
-
-def _validated(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
-    query, variables, name = (
-        params.get("query"),
-        params.get("variables"),
-        params.get("operationName"),
-    )
-    if query is None and ("documentId" in params or "extensions" in params):
-        query = ""  # a persisted operation, resolved once the caller is known
-    elif not isinstance(query, str) or not query.strip():
-        raise BadRequest("`query` must be a non-empty string.")
-    if variables is not None and not isinstance(variables, dict):
-        raise BadRequest("`variables` must be a JSON object.")
-    if name is not None and not isinstance(name, str):
-        raise BadRequest("`operationName` must be a string.")
-    return query, variables, name
-
-
-def _unauthenticated(request_id: str) -> Response:
-    return _json(
-        {"errors": [error_body("Authentication is required.", ErrorCode.UNAUTHENTICATED)]},
-        status=401,
-        headers={"www-authenticate": 'Bearer realm="helsegraf"', "x-request-id": request_id},
+def _before_execution(error: GraphQLError) -> bool:
+    """True for graphql-core's own errors raised before any field resolved."""
+    return not error.path and (
+        error.original_error is None or isinstance(error.original_error, GraphQLError)
     )
 
 
@@ -121,17 +66,23 @@ class PersistedQueryError(Exception):
 
 def _document(services: Services, kind: PrincipalKind, params: dict[str, Any], query: str) -> str:
     """The operation text to run: the request's own, or a persisted one by hash.
-    Partner services may run persisted operations only."""
-    digest = services.operations.requested_hash(params)
+    Partner services, and everyone when `require_persisted` is set, may run safelisted
+    operations only (by hash, or by the exact text of one)."""
+    operations = services.operations
+    digest = operations.requested_hash(params)
+    required = services.settings.require_persisted or kind is PrincipalKind.PARTNER
     if digest is None:
-        if kind is PrincipalKind.PARTNER or not query:
-            raise PersistedQueryError(
-                "Send `query`, or a persisted operation's `documentId` (partner services "
-                "may send persisted operations only).",
-                ErrorCode.PERSISTED_QUERY_REQUIRED,
-            )
-        return query
-    document = services.operations.by_hash.get(digest)
+        if query and (not required or document_hash(query) in operations.by_hash):
+            return query
+        who = "this gateway runs" if services.settings.require_persisted else "partner services"
+        raise PersistedQueryError(
+            f'Send a persisted operation\'s `documentId` ("sha256:<hex>"): {who} '
+            "may send persisted operations only."
+            if required
+            else "Send `query`, or a persisted operation's `documentId`.",
+            ErrorCode.PERSISTED_QUERY_REQUIRED,
+        )
+    document = operations.by_hash.get(digest)
     if document is None or (query and query != document):
         raise PersistedQueryError(
             "The persisted operation is unknown.", ErrorCode.PERSISTED_QUERY_NOT_FOUND
@@ -140,57 +91,116 @@ def _document(services: Services, kind: PrincipalKind, params: dict[str, Any], q
 
 
 async def graphql(request: Request) -> Response:
-    """Execute one GraphQL operation for an authenticated caller."""
+    """Execute one GraphQL operation for an authenticated caller, or refuse it."""
     services: Services = request.app.state.services
-    request_id = request_id_of(request)
+    accepted = response_media_type(request.headers.get("accept"))
+    exchange = Exchange(request_id_of(request), accepted or JSON)
+    reset = REQUEST_ID.set(exchange.request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        if not services.in_flight.enter():
+            response = exchange.refuse(
+                "The service is busy. Try again shortly.",
+                ErrorCode.OVERLOADED,
+                503,
+                {"retry-after": "1"},
+            )
+        else:
+            try:
+                response = await _serve(request, services, exchange, accepted)
+            except Exception:
+                log.exception("unexpected failure serving a request")
+                response = exchange.refuse(
+                    f"Internal error. Quote request id {exchange.request_id} to support.",
+                    ErrorCode.INTERNAL,
+                    500,
+                    requestId=exchange.request_id,
+                )
+            finally:
+                services.in_flight.leave()
+        status = response.status_code
+        return response
+    finally:
+        exchange.log(request, status, started)
+        REQUEST_ID.reset(reset)
+
+
+async def _serve(
+    request: Request, services: Services, exchange: Exchange, accepted: str | None
+) -> Response:
+    settings = services.settings
+    get = request.method in ("GET", "HEAD")
     if (
-        request.method == "GET"
+        get
         and "query" not in request.query_params
-        and services.settings.graphiql
+        and settings.graphiql
         and "text/html" in request.headers.get("accept", "")
     ):
         from strawberry.http.ides import get_graphql_ide_html
 
         return HTMLResponse(get_graphql_ide_html())
+    if accepted is None:
+        return exchange.refuse(f"Accept {GRAPHQL_RESPONSE} or {JSON}.", ErrorCode.BAD_REQUEST, 406)
     try:
-        params = await _params(request)
-        query, variables, operation_name = _validated(params)
-    except BadRequest as exc:
-        return _json(
-            {"errors": [error_body(str(exc), ErrorCode.BAD_REQUEST)]},
-            status=400,
-            headers={"x-request-id": request_id},
-        )
+        params = await read_params(request)
+        query, variables, operation_name = operation_of(params)
+    except RequestError as exc:
+        return exchange.refuse(str(exc), ErrorCode.BAD_REQUEST, exc.status, exc.headers)
+    exchange.name(operation_name)
     try:
         principal = await _principal(services, request)
     except AuthenticationError as exc:
-        log.info("refused a token (%s), request %s", exc.reason, request_id)
-        return _unauthenticated(request_id)
+        log.info("refused a token (%s)", exc.reason)
+        return exchange.refuse(
+            "Authentication is required.",
+            ErrorCode.UNAUTHENTICATED,
+            401,
+            {"www-authenticate": 'Bearer realm="helsegraf"'},
+        )
+    exchange.client = principal.actor_client_id or principal.client_id
+    verdict = await services.limiter.check(principal)
+    if not verdict.allowed:
+        log.info("rate limit reached (%s)", verdict.scope)
+        return exchange.refuse(
+            "Too many requests. Try again later.",
+            ErrorCode.RATE_LIMITED,
+            429,
+            {"retry-after": str(verdict.retry_after_s)},
+        )
     context = services.context(
-        principal, request_id, negotiate(request.headers.get("accept-language"))
+        principal, exchange.request_id, negotiate(request.headers.get("accept-language"))
     )
+    exchange.principal = context.access.kind.value
     try:
         query = _document(services, context.access.kind, params, query)
     except PersistedQueryError as exc:
-        return _json(
-            {"errors": [error_body(str(exc), exc.code)]},
-            status=400,
-            headers={"x-request-id": request_id},
+        return exchange.refuse(str(exc), exc.code, 400)
+    digest = services.operations.requested_hash(params) or document_hash(query)
+    exchange.name(operation_name, services.operations.names.get(digest))
+    try:
+        result = await services.schema.execute(
+            query,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation_name,
+            allowed_operation_types=(OperationType.QUERY,) if get else None,
         )
-    allowed = (OperationType.QUERY,) if request.method == "GET" else None
-    result = await services.schema.execute(
-        query,
-        variable_values=variables,
-        context_value=context,
-        operation_name=operation_name,
-        allowed_operation_types=allowed,
-    )
+    except InvalidOperationTypeError:
+        return exchange.refuse(
+            "Only queries may be sent with GET; send mutations with POST.",
+            ErrorCode.BAD_REQUEST,
+            405,
+            {"allow": "POST"},
+        )
+    except CannotGetOperationTypeError as exc:
+        return exchange.refuse(exc.as_http_error_reason(), ErrorCode.BAD_REQUEST, 400)
     if context.recorder:
         try:
             await services.audit.append(
                 context.recorder.entries(
                     at=context.now.astimezone(dt.UTC),
-                    request_id=request_id,
+                    request_id=exchange.request_id,
                     actor=principal.actor_client_id or principal.nin,
                     actor_kind=context.access.kind.value,
                     client_id=principal.actor_client_id or principal.client_id,
@@ -198,32 +208,24 @@ async def graphql(request: Request) -> Response:
             )
         except AuditUnavailable:
             # Fail closed: what cannot be audited is not served.
-            log.error("audit trail unavailable; withholding the response (request %s)", request_id)
-            return _json(
-                {
-                    "errors": [
-                        error_body(
-                            "The request could not be completed safely. Try again shortly.",
-                            ErrorCode.AUDIT_UNAVAILABLE,
-                            requestId=request_id,
-                        )
-                    ]
-                },
-                status=503,
-                headers={"x-request-id": request_id, "retry-after": "5"},
+            log.error("audit trail unavailable; withholding the response")
+            return exchange.refuse(
+                "The request could not be completed safely. Try again shortly.",
+                ErrorCode.AUDIT_UNAVAILABLE,
+                503,
+                {"retry-after": "5"},
+                requestId=exchange.request_id,
             )
     payload: dict[str, Any] = {}
-    errors = [format_error(e, request_id) for e in result.errors or ()]
+    errors = [format_error(e, exchange.request_id) for e in result.errors or ()]
     errors += [format_problem(p) for p in context.problems]
+    if settings.production:
+        errors = [without_suggestions(e) for e in errors]
     if errors:
         payload["errors"] = errors
     status = 200
-    if (
-        result.data is None
-        and result.errors
-        and all(e.original_error is None and not e.path for e in result.errors)
-    ):
+    if result.data is None and result.errors and all(_before_execution(e) for e in result.errors):
         status = 400  # the operation never ran: syntax, validation or variable errors
     else:
         payload["data"] = result.data
-    return _json(payload, status=status, headers={"x-request-id": request_id})
+    return exchange.respond(payload, status=status)

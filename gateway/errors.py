@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
     AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"  # 429: this caller or client sent too many; see Retry-After
+    OVERLOADED = "OVERLOADED"  # 503: the gateway sheds load; retry after Retry-After
     INTERNAL = "INTERNAL"
 
 

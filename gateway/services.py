@@ -18,12 +18,16 @@ from gateway.context import Context
 from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
+from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations
-from gateway.schema import GatewaySchema, build_schema
+from gateway.production import schema_for
+from gateway.ratelimit import RateLimiter
+from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
+from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy
 from sources.upstream import Upstream
 
 Clock = Callable[[], dt.datetime]
@@ -42,6 +46,17 @@ def _upstream(
         config.url,
         timeout_s=config.timeout_s,
         max_connections=config.max_connections,
+        max_concurrency=config.max_concurrency,
+        max_response_bytes=config.max_response_bytes,
+        retry=RetryPolicy(attempts=config.retries + 1),
+        breaker=CircuitBreaker(
+            name,
+            failure_ratio=config.breaker_failure_ratio,
+            min_requests=config.breaker_min_requests,
+            window_s=config.breaker_window_s,
+            cooldown_s=config.breaker_cooldown_s,
+        ),
+        budget=RetryBudget(ratio=config.retry_budget_ratio),
         transport=transport,
     )
 
@@ -75,6 +90,8 @@ class Services:
     audit: AuditStore
     idempotency: IdempotencyStore
     operations: PersistedOperations
+    limiter: RateLimiter
+    in_flight: InFlightLimit
 
     @classmethod
     def build(
@@ -103,7 +120,7 @@ class Services:
         )
         return cls(
             settings=settings,
-            schema=build_schema(),
+            schema=schema_for(settings),
             ids=IdCodec(settings.id_secret.get_secret_value().encode()),
             validator=validator,
             ehr=_upstream("EHR", settings.ehr, transport),
@@ -121,6 +138,8 @@ class Services:
             audit=open_audit_store(settings),
             idempotency=IdempotencyStore(),
             operations=PersistedOperations.load(),
+            limiter=RateLimiter.from_settings(settings),
+            in_flight=InFlightLimit(settings.max_in_flight),
         )
 
     def context(self, principal: Principal, request_id: str, language: Language) -> Context:
@@ -162,3 +181,4 @@ class Services:
             await upstream.aclose()
         await self.jwks_client.aclose()
         await self.audit.aclose()
+        await self.limiter.aclose()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_ID_SECRET = "development-only-id-secret-not-for-production"  # noqa: S105
@@ -13,12 +14,24 @@ DEFAULT_AUDIENCE = "helsegraf"
 
 
 class UpstreamSettings(BaseModel):
-    """Where one upstream lives and how long the gateway waits for it."""
+    """Where one upstream lives, how long the gateway waits for it and how hard it leans.
+
+    `timeout_s` is the total deadline of one call: queueing, every attempt and the pauses
+    between retries included.
+    """
 
     url: str
     name: str | None = None  # display name, for municipalities
     timeout_s: float = Field(default=2.0, gt=0, le=60)
     max_connections: int = Field(default=50, ge=1, le=1000)
+    max_concurrency: int = Field(default=32, ge=1, le=1000)  # calls in flight; others queue
+    max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=1024**3)
+    retries: int = Field(default=2, ge=0, le=5)  # extra attempts, idempotent reads only
+    retry_budget_ratio: float = Field(default=0.2, ge=0, le=1)  # retries per call, rolling
+    breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    breaker_min_requests: int = Field(default=20, ge=1, le=100_000)
+    breaker_window_s: float = Field(default=10.0, gt=0, le=3600)
+    breaker_cooldown_s: float = Field(default=5.0, gt=0, le=3600)
 
 
 class MockFaultSettings(BaseModel):
@@ -79,10 +92,31 @@ class Settings(BaseSettings):
     audit_path: str = ".helsegraf/audit.sqlite3"
     mocks: MockSettings = Field(default_factory=MockSettings)
 
+    # Production hardening (see README "Production").
+    cors_origins: list[str] = Field(default_factory=list)  # empty: no CORS headers at all
+    require_persisted: bool = False  # True: every caller may run safelisted operations only
+    log_format: Literal["auto", "text", "json"] = "auto"  # auto: JSON in production
+    redis_url: SecretStr | None = None  # shares rate limits between processes when set
+    redis_key_prefix: str = Field(default="helsegraf", pattern=r"^[A-Za-z0-9:_-]{1,64}$")
+    rate_limit_per_minute_principal: int = Field(default=600, ge=1, le=1_000_000)
+    rate_limit_per_minute_client: int = Field(default=30_000, ge=1, le=10_000_000)
+    rate_limits_by_client: dict[str, PositiveInt] = Field(default_factory=dict)  # id -> /min
+    max_in_flight: int = Field(default=256, ge=1, le=100_000)  # per process, on /graphql
+
     @property
     def embedded_mocks(self) -> bool:
         """True when the gateway must start its own mock upstreams."""
         return self.ehr is None or self.national is None or self.oidc_jwks_url is None
+
+    @property
+    def production(self) -> bool:
+        """True in production: no introspection, no suggestions, masked errors."""
+        return self.env == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        """True when log lines are JSON objects (by default in production)."""
+        return self.log_format == "json" or (self.log_format == "auto" and self.production)
 
     @property
     def graphiql(self) -> bool:
@@ -99,6 +133,11 @@ class Settings(BaseSettings):
                 "HELSEGRAF_ID_SECRET must be set to a random value of at least 32 characters "
                 "in production"
             )
+        for origin in self.cors_origins:
+            if not re.fullmatch(r"https?://[^/\s?#*]+", origin):
+                raise ValueError(
+                    f"HELSEGRAF_CORS_ORIGINS: {origin!r} is not an origin like https://example.no"
+                )
         for code in self.municipalities:
             if not (len(code) == 4 and code.isdigit()):
                 raise ValueError(

@@ -24,12 +24,6 @@ async def test_get_runs_a_query(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("content_type", "body", "message"),
     [
-        pytest.param(
-            "text/plain",
-            b'{"query": "{ viewer { person { id } } }"}',
-            "must be JSON",
-            id="form-content-type",
-        ),
         pytest.param("application/json", b"{nope", "not valid JSON", id="malformed-json"),
         pytest.param("application/json", b"[1]", "JSON object", id="not-an-object"),
         pytest.param("application/json", b'{"query": 3}', "`query`", id="query-not-string"),
@@ -119,4 +113,209 @@ async def test_graphiql_only_in_development(env: str, served: bool) -> None:
     await app.state.services.aclose()
     assert ("graphiql" in response.text.lower()) == served
     if not served:
-        assert response.status_code in (400, 401)
+        assert response.status_code == 406  # neither JSON media type is acceptable
+
+
+NAME = "{ viewer { person { name } } }"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        pytest.param("text/plain", id="text-plain"),
+        pytest.param("application/x-www-form-urlencoded", id="form"),
+        pytest.param("multipart/form-data; boundary=x", id="multipart"),
+        pytest.param(None, id="missing"),
+        pytest.param("application/json; charset=latin-1", id="not-utf-8"),
+        pytest.param(GRAPHQL_RESPONSE, id="response-type-as-request-type"),
+        pytest.param("application/graphql", id="graphql-text"),
+    ],
+)
+async def test_post_bodies_must_be_json_or_415(harness: Harness, content_type: str | None) -> None:
+    # What a cross-site form can send is refused; JSON needs a CORS preflight.
+    headers = {"authorization": f"Bearer {harness.token('kari')}"}
+    if content_type is not None:
+        headers["content-type"] = content_type
+    response = await harness.client.post(
+        "/graphql", content=b'{"query": "{ viewer { person { id } } }"}', headers=headers
+    )
+    assert response.status_code == 415
+    assert response.headers["accept-post"] == "application/json"
+    error = response.json()["errors"][0]
+    assert "must be JSON" in error["message"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_json_with_utf8_charset_is_accepted(harness: Harness) -> None:
+    response = await harness.client.post(
+        "/graphql",
+        content=b'{"query": "{ viewer { person { name } } }"}',
+        headers={
+            "content-type": "application/json; charset=UTF-8",
+            "authorization": f"Bearer {harness.token('kari')}",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["viewer"]["person"]["name"] == "Kari Nordmann"
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        pytest.param(None, "application/json", id="no-accept-is-legacy-json"),
+        pytest.param("*/*", "application/json", id="wildcard-is-json"),
+        pytest.param("application/json", "application/json", id="json"),
+        pytest.param(GRAPHQL_RESPONSE, GRAPHQL_RESPONSE, id="graphql-response"),
+        pytest.param(
+            f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE, id="preferred"
+        ),
+        pytest.param(f"application/json, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE, id="tie"),
+        pytest.param(
+            f"application/json, {GRAPHQL_RESPONSE};q=0.5", "application/json", id="json-higher"
+        ),
+        pytest.param("application/*", "application/json", id="application-wildcard"),
+        pytest.param("text/html, */*;q=0.8", "application/json", id="browser"),
+        pytest.param("text/html", None, id="html-only-406"),
+        pytest.param("application/json;q=0, */*", None, id="json-refused-406"),
+        pytest.param("application/xml", None, id="xml-406"),
+    ],
+)
+async def test_accept_negotiates_the_response_media_type(
+    harness: Harness, accept: str | None, media_type: str | None
+) -> None:
+    headers = {"accept": accept} if accept is not None else {}
+    response = await harness.query("kari", NAME, headers=headers)
+    if media_type is None:
+        assert response.status_code == 406
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        return
+    assert response.status_code == 200
+    assert response.headers["content-type"] == f"{media_type}; charset=utf-8"
+    assert response.json()["data"]["viewer"]["person"]["name"] == "Kari Nordmann"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "has_data"),
+    [
+        pytest.param("{ viewer { ", 400, False, id="parse-error"),
+        pytest.param("{ viewer { nosuchfield } }", 400, False, id="validation-error"),
+        pytest.param(
+            "query($id: ID!) { person(id: $id) { name } }", 400, False, id="missing-variable"
+        ),
+        pytest.param('{ person(id: "UGVyc29uOm5vcGU=") { name } }', 200, True, id="field-error"),
+        pytest.param(NAME, 200, True, id="success"),
+    ],
+)
+async def test_graphql_response_status_codes(
+    harness: Harness, query: str, status: int, has_data: bool
+) -> None:
+    response = await harness.query("kari", query, headers={"accept": GRAPHQL_RESPONSE})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    body = response.json()
+    assert ("data" in body) == has_data
+    if status != 200 or query != NAME:
+        assert body["errors"]
+
+
+async def test_graphql_response_request_errors_and_401(harness: Harness) -> None:
+    unauthenticated = await harness.query(None, NAME, headers={"accept": GRAPHQL_RESPONSE})
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert unauthenticated.headers["www-authenticate"].startswith("Bearer")
+    bad = await harness.client.post(
+        "/graphql",
+        json={"query": 3},
+        headers={"accept": GRAPHQL_RESPONSE, "authorization": f"Bearer {harness.token('kari')}"},
+    )
+    assert bad.status_code == 400
+    assert "data" not in bad.json()
+
+
+async def test_mutations_over_get_are_405(harness: Harness) -> None:
+    response = await harness.client.get(
+        "/graphql",
+        params={"query": "mutation { __typename }"},
+        headers={"authorization": f"Bearer {harness.token('kari')}"},
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    error = response.json()["errors"][0]
+    assert "POST" in error["message"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    # the same mutation over POST is run
+    posted = await harness.query("kari", "mutation { __typename }")
+    assert posted.status_code == 200
+    assert posted.json()["data"] == {"__typename": "Mutation"}
+
+
+async def test_unknown_operation_name_is_400(harness: Harness) -> None:
+    response = await harness.client.post(
+        "/graphql",
+        json={"query": "query A { viewer { person { id } } }", "operationName": "B"},
+        headers={"authorization": f"Bearer {harness.token('kari')}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def _cors_client(origins: list[str]) -> tuple[httpx.AsyncClient, object]:
+    from mocks.app import MockUpstreams
+    from tests.conftest import REFERENCE_DAY
+
+    mocks = MockUpstreams(size=0, today=REFERENCE_DAY)
+    settings = gateway_settings(mocks, cors_origins=origins)
+    app = create_app(settings, transport=httpx.ASGITransport(app=mocks.asgi()), clock=lambda: NOON)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    )
+    return client, app
+
+
+PREFLIGHT = {
+    "access-control-request-method": "POST",
+    "access-control-request-headers": "authorization, content-type",
+}
+
+
+async def test_cors_allows_listed_origins_only() -> None:
+    client, app = await _cors_client(["https://helse.example.no"])
+    async with client:
+        allowed = await client.options(
+            "/graphql", headers={"origin": "https://helse.example.no", **PREFLIGHT}
+        )
+        refused = await client.options(
+            "/graphql", headers={"origin": "https://evil.example.com", **PREFLIGHT}
+        )
+        simple = await client.post(
+            "/graphql", json={"query": NAME}, headers={"origin": "https://helse.example.no"}
+        )
+    await app.state.services.aclose()  # type: ignore[attr-defined]
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://helse.example.no"
+    assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in allowed.headers
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+    assert simple.headers["access-control-allow-origin"] == "https://helse.example.no"
+    assert "x-request-id" in simple.headers["access-control-expose-headers"]
+
+
+async def test_no_cors_headers_without_configured_origins(harness: Harness) -> None:
+    response = await harness.client.options(
+        "/graphql", headers={"origin": "https://helse.example.no", **PREFLIGHT}
+    )
+    assert "access-control-allow-origin" not in response.headers
+    posted = await harness.query("kari", NAME, headers={"origin": "https://helse.example.no"})
+    assert "access-control-allow-origin" not in posted.headers
+
+
+@pytest.mark.parametrize("origin", ["*", "https://a.no/", "helse.no", "https://a.no/path"])
+def test_cors_origins_must_be_origins(origin: str) -> None:
+    from mocks.app import MockUpstreams
+    from tests.conftest import REFERENCE_DAY
+
+    with pytest.raises(ValueError, match="HELSEGRAF_CORS_ORIGINS"):
+        gateway_settings(MockUpstreams(size=0, today=REFERENCE_DAY), cors_origins=[origin])

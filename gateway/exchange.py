@@ -1,0 +1,92 @@
+"""One request's answer, in the negotiated media type, and its access-log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import ErrorCode
+from gateway.graphql_http import json_response
+from gateway.logs import NATIONAL_ID_RUN
+from gateway.responses import error_body
+
+access_log = logging.getLogger("helsegraf.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def request_id_of(request: Request) -> str:
+    """The caller's request id when well-formed, else a new one; never one that looks
+    like it holds a national identity number, so logs need not redact request ids."""
+    supplied = request.headers.get("x-request-id", "")
+    if _REQUEST_ID.match(supplied) and not NATIONAL_ID_RUN.search(supplied):
+        return supplied
+    while NATIONAL_ID_RUN.search(made := uuid.uuid4().hex):
+        pass
+    return made
+
+
+@dataclass
+class Exchange:
+    """One request's answer in the negotiated media type, and the facts its access log
+    line reports: no personal data, no query text, no variables."""
+
+    request_id: str
+    media_type: str
+    operation: str | None = None
+    principal: str | None = None
+    client: str | None = None
+    codes: set[str] = field(default_factory=set)
+
+    def respond(
+        self, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        """`payload` with the request id header; its error codes go to the access log."""
+        self.codes.update(e["extensions"]["code"] for e in payload.get("errors", ()))
+        sent = {**(headers or {}), "x-request-id": self.request_id}
+        return json_response(payload, media_type=self.media_type, status=status, headers=sent)
+
+    def refuse(
+        self,
+        message: str,
+        code: ErrorCode,
+        status: int,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> Response:
+        """A refusal: one error with a catalogue code, nothing executed."""
+        body = {"errors": [error_body(message, code, **extensions)]}
+        return self.respond(body, status=status, headers=headers)
+
+    def name(self, operation_name: str | None, persisted: str | None = None) -> None:
+        """Log the persisted operation's name, else a well-formed client-chosen one."""
+        if persisted is not None:
+            self.operation = persisted
+        elif operation_name is not None and _OPERATION_NAME.match(operation_name):
+            self.operation = operation_name
+
+    def log(self, request: Request, status: int, started: float) -> None:
+        """The access-log line: one per request, however it ended."""
+        access_log.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "operation": self.operation,
+                    "principal": self.principal,
+                    "client": self.client,
+                    "codes": sorted(self.codes),
+                }
+            },
+        )
