@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -32,6 +32,13 @@ from gateway.graphql_http import (
     response_media_type,
 )
 from gateway.i18n import negotiate
+from gateway.limits import (
+    LimitExceeded,
+    check_batch,
+    check_body,
+    check_document,
+    count_tokens,
+)
 from gateway.logs import REQUEST_ID
 from gateway.persisted import document_hash
 from gateway.production import without_suggestions
@@ -88,6 +95,42 @@ def _document(services: Services, kind: PrincipalKind, params: dict[str, Any], q
             "The persisted operation is unknown.", ErrorCode.PERSISTED_QUERY_NOT_FOUND
         )
     return document
+
+
+def check_limits(
+    services: Services,
+    request: Request,
+    kind: PrincipalKind,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> None:
+    """Refuse, before anything runs, an operation over the caller's budget.
+
+    Syntax errors pass through: execution reports them as usual.
+    """
+    budget = services.budgets[kind.value]
+    size = int(request.headers.get("content-length") or 0) or len(query.encode())
+    check_body(size, budget)
+    count_tokens(query, budget.max_tokens)
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    check_batch(len(operations), budget)
+    if services.settings.graphiql and _introspection_only(operations):
+        return  # GraphiQL's own schema query, in development only
+
+    check_document(document, services.graphql_schema, budget, operation_name, variables)
+
+
+def _introspection_only(operations: list[OperationDefinitionNode]) -> bool:
+    return bool(operations) and all(
+        isinstance(field, FieldNode) and field.name.value.startswith("__")
+        for operation in operations
+        for field in operation.selection_set.selections
+    )
 
 
 async def graphql(request: Request) -> Response:
@@ -176,6 +219,11 @@ async def _serve(
         query = _document(services, context.access.kind, params, query)
     except PersistedQueryError as exc:
         return exchange.refuse(str(exc), exc.code, 400)
+    try:
+        check_limits(services, request, context.access.kind, query, variables, operation_name)
+    except LimitExceeded as exc:
+        log.info("refused an operation over the %s limit", exc.limit)
+        return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, 400, limit=exc.limit)
     digest = services.operations.requested_hash(params) or document_hash(query)
     exchange.name(operation_name, services.operations.names.get(digest))
     try:

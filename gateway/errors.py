@@ -21,6 +21,10 @@ class ErrorCode(StrEnum):
     AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"  # 400: the operation is too deep, wide or costly
+    UPSTREAM_NOT_FOUND = "UPSTREAM_NOT_FOUND"
+    UPSTREAM_CIRCUIT_OPEN = "UPSTREAM_CIRCUIT_OPEN"  # failing fast while a source recovers
+    UPSTREAM_SATURATED = "UPSTREAM_SATURATED"  # every connection to the source is busy
     RATE_LIMITED = "RATE_LIMITED"  # 429: this caller or client sent too many; see Retry-After
     OVERLOADED = "OVERLOADED"  # 503: the gateway sheds load; retry after Retry-After
     INTERNAL = "INTERNAL"

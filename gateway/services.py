@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+from graphql import GraphQLSchema
 
 from authz.policy import Policy
 from authz.relations import OSLO, oslo_date
@@ -18,6 +19,7 @@ from gateway.context import Context
 from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
+from gateway.limits import BUDGETS, Budget
 from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations
 from gateway.production import schema_for
@@ -92,6 +94,12 @@ class Services:
     operations: PersistedOperations
     limiter: RateLimiter
     in_flight: InFlightLimit
+    budgets: dict[str, Budget]
+
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        """The graphql-core schema behind the Strawberry one (for the operation limits)."""
+        return self.schema._schema
 
     @classmethod
     def build(
@@ -139,6 +147,10 @@ class Services:
             idempotency=IdempotencyStore(),
             operations=PersistedOperations.load(),
             limiter=RateLimiter.from_settings(settings),
+            budgets={
+                kind: replace(budget, **settings.operation_limits.get(kind, {}))
+                for kind, budget in BUDGETS.items()
+            },
             in_flight=InFlightLimit(settings.max_in_flight),
         )
 

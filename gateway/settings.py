@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute_client: int = Field(default=30_000, ge=1, le=10_000_000)
     rate_limits_by_client: dict[str, PositiveInt] = Field(default_factory=dict)  # id -> /min
     max_in_flight: int = Field(default=256, ge=1, le=100_000)  # per process, on /graphql
+    # Per kind of caller, overrides of gateway.limits.Budget fields, e.g.
+    # HELSEGRAF_OPERATION_LIMITS='{"partner": {"max_depth": 8, "max_cost": 2000}}'
+    operation_limits: dict[str, dict[str, int]] = Field(default_factory=dict)
 
     @property
     def embedded_mocks(self) -> bool:
@@ -122,6 +125,24 @@ class Settings(BaseSettings):
     def graphiql(self) -> bool:
         """GraphiQL is served in development only."""
         return self.env == "development"
+
+    @model_validator(mode="after")
+    def _known_operation_limits(self) -> Settings:
+        from gateway.limits import BUDGETS, Budget
+
+        fields = set(Budget.__dataclass_fields__)
+        for kind, values in self.operation_limits.items():
+            if kind not in BUDGETS:
+                raise ValueError(
+                    f"HELSEGRAF_OPERATION_LIMITS: {kind!r} is not a caller kind "
+                    f"({', '.join(sorted(BUDGETS))})"
+                )
+            for name, value in values.items():
+                if name not in fields:
+                    raise ValueError(f"HELSEGRAF_OPERATION_LIMITS: {kind}.{name} is not a limit")
+                if value < 1:
+                    raise ValueError(f"HELSEGRAF_OPERATION_LIMITS: {kind}.{name} must be >= 1")
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:
