@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -14,6 +15,8 @@ import uvicorn
 
 from gateway.logs import configure_logging
 from gateway.settings import Settings
+
+log = logging.getLogger("helsegraf")
 
 
 def _bound_socket(host: str, port: int) -> socket.socket:
@@ -67,23 +70,17 @@ async def _serve(settings: Settings) -> None:
         origin = f"http://127.0.0.1:{mock_sock.getsockname()[1]}"
         settings = with_embedded_upstreams(settings, mocks.settings_env(origin))
         servers.append(_server(mocks.asgi(), mock_sock))
-        print(f"helsegraf: embedded mock upstreams at {origin}", file=sys.stderr)
+        log.info("embedded mock upstreams at %s", origin)
     gateway_sock = _bound_socket(settings.host, settings.port)
     servers.append(_server(create_app(settings), gateway_sock))
-    print(
-        f"helsegraf: gateway at http://{settings.host}:{gateway_sock.getsockname()[1]}/graphql",
-        file=sys.stderr,
-    )
+    log.info("gateway at http://%s:%s/graphql", settings.host, gateway_sock.getsockname()[1])
     await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
 
 
 async def _serve_mocks(settings: Settings) -> None:
     mocks = _mocks(settings)
     sock = _bound_socket(settings.host, settings.port)
-    print(
-        f"helsegraf: mock upstreams at http://{settings.host}:{sock.getsockname()[1]}",
-        file=sys.stderr,
-    )
+    log.info("mock upstreams at http://%s:%s", settings.host, sock.getsockname()[1])
     server, _ = _server(mocks.asgi(), sock)
     await server.serve(sockets=[sock])
 
