@@ -13,7 +13,7 @@ from gateway.context import Context
 from gateway.errors import CategoryUnavailable
 from gateway.i18n import text
 from gateway.ids import encode
-from resolvers.common import PageInfo, Source, gather_sources, page, source
+from resolvers.common import PageInfo, Source, gather_sources, home_municipality, page, source
 from resolvers.guard import may, require, served, visible, watch
 from sources import models
 
@@ -185,11 +185,10 @@ async def _municipal_appointments(
 ) -> list[models.Appointment]:
     ctx = info.context
     async with watch(info, subject, MUNICIPAL):
-        facts = await ctx.national.persons.load(subject.nin)
-        if facts is None or not ctx.municipal.serves(facts.municipality):
+        municipality = await home_municipality(info, subject)
+        if municipality is None:
             return []
-        assert facts.municipality is not None
-        return await ctx.municipal.appointments(facts.municipality, subject.nin)
+        return await ctx.municipal.appointments(municipality, subject.nin)
 
 
 async def appointments_of(

@@ -11,6 +11,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types import Info
 
+from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput
 from gateway.i18n import text
@@ -110,3 +111,11 @@ async def gather_sources(
         assert isinstance(failure, UpstreamError)
         info.context.report(failure, path_of(info))
     return [r for r in results if not isinstance(r, BaseException)]
+
+
+async def home_municipality(info: Info[Context, None], subject: Subject) -> str | None:
+    """The subject's registered municipality, when the gateway has a service for it."""
+    facts = await info.context.national.persons.load(subject.nin)
+    if facts is None or not info.context.municipal.serves(facts.municipality):
+        return None
+    return facts.municipality

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.ids import encode
-from resolvers.common import Source, gather_sources, source
+from resolvers.common import Source, gather_sources, home_municipality, source
 from resolvers.guard import require, served, visible, watch
 from sources import models
 
@@ -59,11 +59,10 @@ def merge_vaccinations(entries: list[models.VaccinationEntry]) -> list[Vaccinati
 async def _municipal(info: Info[Context, None], subject: Subject) -> list[models.VaccinationEntry]:
     ctx = info.context
     async with watch(info, subject, CATEGORY):
-        facts = await ctx.national.persons.load(subject.nin)
-        if facts is None or not ctx.municipal.serves(facts.municipality):
+        municipality = await home_municipality(info, subject)
+        if municipality is None:
             return []
-        assert facts.municipality is not None
-        return await ctx.municipal.vaccinations(facts.municipality, subject.nin)
+        return await ctx.municipal.vaccinations(municipality, subject.nin)
 
 
 async def _national(info: Info[Context, None], subject: Subject) -> list[models.VaccinationEntry]:
