@@ -112,11 +112,11 @@ def check_limits(
     budget = services.budgets[kind.value]
     size = int(request.headers.get("content-length") or 0) or len(query.encode())
     check_body(size, budget)
-    count_tokens(query, budget.max_tokens)
     try:
+        count_tokens(query, budget.max_tokens)
         document = parse(query)
     except GraphQLError:
-        return
+        return  # not a document: execution reports the syntax error
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     check_batch(len(operations), budget)
     if services.settings.graphiql and _introspection_only(operations):

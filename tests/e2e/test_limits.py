@@ -104,3 +104,16 @@ async def test_graphiql_introspection_passes_in_development_only() -> None:
         await app.state.services.aclose()
         codes[env] = response.status_code
     assert codes == {"development": 200, "test": 400}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["{ viewer \U0002a9c9 }", "{ viewer(first: 00) }"],
+    ids=["unexpected-character", "invalid-number"],
+)
+async def test_lexer_errors_are_syntax_errors_not_server_errors(
+    harness: Harness, query: str
+) -> None:
+    response = await harness.query("kari", query)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
