@@ -20,6 +20,10 @@ class DataCategory(Enum):
     MUNICIPAL_APPOINTMENTS = strawberry.enum_value(
         "municipal_appointments", description="Health-station and municipal appointments."
     )
+    MUNICIPAL_SERVICES = strawberry.enum_value(
+        "municipal_services",
+        description="Municipal care services: home-care decisions and their status.",
+    )
     HOSPITAL_APPOINTMENTS = strawberry.enum_value(
         "hospital_appointments", description="Hospital and specialist appointments."
     )

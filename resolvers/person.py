@@ -13,9 +13,12 @@ from gateway.context import Context
 from resolvers.access_log import AccessLogEntry, access_log_of
 from resolvers.appointments import AppointmentConnection, AppointmentFilter, appointments_of
 from resolvers.categories import CategoryRestriction, restrictions_of
+from resolvers.critical_info import CriticalInformation, critical_information_of
+from resolvers.gp import GeneralPractitioner, gp_of
 from resolvers.guard import require, served
 from resolvers.medications import Medication, medications_of
 from resolvers.messages import MessageConnection, messages_of, unread_message_count
+from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.results import LabResult, latest_lab_results
 from resolvers.statistics import Statistics, statistics
 from resolvers.vaccinations import Vaccination, vaccinations_of
@@ -130,6 +133,29 @@ class Person:
     )
     async def vaccinations(self, info: Info[Context, None]) -> list[Vaccination] | None:
         return await vaccinations_of(info, self.subject)
+
+    @strawberry.field(
+        description="The regular GP (fastlege) from the national registry; null when "
+        "none is listed."
+    )
+    async def gp(self, info: Info[Context, None]) -> GeneralPractitioner | None:
+        return await gp_of(info, self.subject)
+
+    @strawberry.field(
+        description="Critical information from the core journal (allergies, "
+        "implants, conditions), newest first."
+    )
+    async def critical_information(
+        self, info: Info[Context, None]
+    ) -> list[CriticalInformation] | None:
+        return await critical_information_of(info, self.subject)
+
+    @strawberry.field(
+        description="Care-service decisions (home nursing, safety alarm, ...) of "
+        "the person's home municipality, newest first."
+    )
+    async def municipal_services(self, info: Info[Context, None]) -> list[MunicipalService] | None:
+        return await municipal_services_of(info, self.subject)
 
     @strawberry.field(
         description="Who has read this person's data: through the portal "

@@ -198,3 +198,44 @@ class AccessEvent:
     role: str | None
     action: str  # R read, U update, C create, ...
     what: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GpOffice:
+    """The office a regular GP works from (a business address, never the patient's)."""
+
+    name: str
+    address: Address | None
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegularGp:
+    """A person's regular GP (fastlege) in the national GP registry."""
+
+    name: str
+    hpr_number: str | None
+    office: GpOffice | None
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalEntry:
+    """One entry of critical information in the core journal."""
+
+    id: str
+    kind: str  # allergy | implant | condition
+    text: str
+    registered_on: dt.date | None
+    security: Security = NO_LABELS
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalServiceEntry:
+    """A municipality's decision on a care service (home nursing, safety alarm, ...)."""
+
+    id: str
+    source: SourceRef
+    kind: str  # the municipality's code, e.g. homeNursing
+    status: str  # granted | ended | ...
+    decided_on: dt.date | None
+    security: Security = NO_LABELS

@@ -11,6 +11,7 @@ from sources.models import (
     Address,
     Appointment,
     Location,
+    MunicipalServiceEntry,
     Practitioner,
     Security,
     SourceKind,
@@ -112,3 +113,29 @@ class MunicipalClient:
             raise UpstreamBadResponse(
                 f"MUNICIPAL {municipality}", "vaccinations", "malformed entry"
             ) from exc
+
+    async def services(self, municipality: str, nin: str) -> list[MunicipalServiceEntry]:
+        """The municipality's care-service decisions for the person, as it codes them."""
+        source = SourceRef(SourceKind.MUNICIPAL, municipality)
+        items = await self._list(municipality, "/services/_search", nin, "services")
+        try:
+            return [_service(i, source) for i in items]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(
+                f"MUNICIPAL {municipality}", "services", "malformed entry"
+            ) from exc
+
+
+def _service(item: dict[str, Any], source: SourceRef) -> MunicipalServiceEntry:
+    identifier, kind, status = item["id"], item["type"], item["status"]
+    if not all(isinstance(v, str) and v for v in (identifier, kind, status)):
+        raise ValueError("id, type and status must be texts")
+    decided = item.get("decidedOn")
+    return MunicipalServiceEntry(
+        id=identifier,
+        source=source,
+        kind=kind,
+        status=status,
+        decided_on=dt.date.fromisoformat(decided) if decided else None,
+        security=KEPT if item.get("keptFromGuardians") else NO_LABELS,
+    )

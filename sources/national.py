@@ -1,5 +1,5 @@
 """The national-portal client of one GraphQL request: registry facts, powers of attorney,
-e-prescriptions and vaccinations."""
+e-prescriptions, vaccinations, regular GPs and critical information."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from sources.models import (
     NATIONAL,
     NO_LABELS,
     Address,
+    CriticalEntry,
+    GpOffice,
     MedicationEntry,
     PersonFacts,
     PowerOfAttorney,
+    RegularGp,
     Security,
     VaccinationEntry,
 )
@@ -26,6 +29,7 @@ from sources.upstream import Upstream
 
 SOURCE = "NATIONAL"
 RESERVED = Security(reserved_from_guardians=True)
+CRITICAL_KINDS = frozenset({"allergy", "implant", "condition"})
 
 
 def _date(value: Any) -> dt.date | None:
@@ -57,6 +61,56 @@ def _facts(item: dict[str, Any]) -> PersonFacts:
     )
 
 
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _required(value: Any) -> str:
+    text = _text(value)
+    if text is None:
+        raise ValueError("a required text is missing")
+    return text
+
+
+def _office(office: Any) -> GpOffice | None:
+    if office is None:
+        return None
+    if not isinstance(office, dict):
+        raise TypeError("office is not an object")
+    street, city = _text(office.get("street")), _text(office.get("city"))
+    return GpOffice(
+        name=_required(office.get("name")),
+        address=Address(street or "", "", city or "") if street or city else None,
+        phone=_text(office.get("phone")),
+    )
+
+
+def _gp(item: dict[str, Any]) -> RegularGp:
+    doctor = item["gp"]
+    return RegularGp(
+        name=_required(doctor["name"]),
+        hpr_number=_text(doctor.get("hprNumber")),
+        office=_office(item.get("office")),
+    )
+
+
+def _critical(item: dict[str, Any]) -> CriticalEntry:
+    kind = item["type"]
+    if kind not in CRITICAL_KINDS:
+        # never drop critical information silently: the whole list is refused instead
+        raise ValueError("unknown critical-information type")
+    return CriticalEntry(
+        id=_required(item["id"]),
+        kind=kind,
+        text=_required(item["text"]),
+        registered_on=_date(item.get("registeredOn")),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CoverageRow:
     """One cell of vaccination statistics, exact (suppression is the gateway's job)."""
@@ -76,6 +130,7 @@ class NationalClient:
         self.persons: DataLoader[str, PersonFacts | None] = DataLoader(
             self._load_persons, max_batch_size=100
         )
+        self.gps: DataLoader[str, RegularGp | None] = DataLoader(self._load_gps, max_batch_size=100)
 
     async def _load_persons(self, nins: list[str]) -> list[PersonFacts | None]:
         asked = set(nins)
@@ -90,6 +145,31 @@ class NationalClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "persons", "malformed person") from exc
         return [found.get(n) for n in nins]
+
+    async def _load_gps(self, nins: list[str]) -> list[RegularGp | None]:
+        asked = set(nins)
+        result = await self._rest.post("/gp/_search", {"nins": sorted(asked)})
+        listed = result.get("gps", [])
+        if not isinstance(listed, list):
+            raise UpstreamBadResponse(SOURCE, "gp", "no gps list")
+        try:
+            found = {
+                g["nin"]: _gp(g) for g in own_items(listed, asked, source=SOURCE, kind="gp listing")
+            }
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(SOURCE, "gp", "malformed gp listing") from exc
+        return [found.get(n) for n in nins]
+
+    async def critical_information(self, nin: str) -> list[CriticalEntry]:
+        """Allergies, implants and conditions registered in the core journal."""
+        items = await self._rest.post_all(
+            "/critical-information/_search", {"nin": nin}, "criticalInformation"
+        )
+        items = own_items(items, {nin}, source=SOURCE, kind="critical information")
+        try:
+            return [_critical(i) for i in items]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(SOURCE, "critical-information", "malformed entry") from exc
 
     async def powers_held_by(self, nin: str) -> list[PowerOfAttorney]:
         """Powers of attorney where `nin` is the holder."""

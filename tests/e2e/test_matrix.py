@@ -17,6 +17,9 @@ from tests.e2e.conftest import Harness
 # category -> (selection on Person, how to tell the data is there)
 FIELDS: dict[str, str] = {
     "identity": "name",
+    "gp": "gp { name }",
+    "critical_info": "criticalInformation { id }",
+    "municipal_services": "municipalServices { id }",
     "results": "labResults(first: 50) { id }",
     "prescriptions": "medications { id }",
     "vaccinations": "vaccinations { id }",
@@ -66,6 +69,9 @@ MATRIX = [
     param("kari", "kari", "SELF", "messages", "write", True),
     param("ola", "ola", "SELF", "access_log", "read", True),
     param("jonas", "jonas", "SELF", "results", "read", True),
+    param("kari", "kari", "SELF", "gp", "read", True),
+    param("kari", "kari", "SELF", "critical_info", "read", True),
+    param("kari", "kari", "SELF", "municipal_services", "read", True),
     # parent, child 0-11
     param("kari", "emil", "PARENT", "identity", "read", True),
     param("kari", "emil", "PARENT", "results", "read", True),
@@ -75,6 +81,9 @@ MATRIX = [
     param("kari", "emil", "PARENT", "vaccinations", "read", True),
     param("kari", "emil", "PARENT", "messages", "write", True),
     param("kari", "emil", "PARENT", "access_log", "read", False, "CHILD_0_11"),
+    param("kari", "emil", "PARENT", "gp", "read", True),
+    param("kari", "emil", "PARENT", "critical_info", "read", True),
+    param("kari", "emil", "PARENT", "municipal_services", "read", True),
     # parent, child 12-15
     param("kari", "ida", "PARENT", "identity", "read", True),
     param("kari", "ida", "PARENT", "results", "read", False, "CHILD_12_15"),
@@ -83,6 +92,9 @@ MATRIX = [
     param("kari", "ida", "PARENT", "prescriptions", "read", True),
     param("kari", "ida", "PARENT", "vaccinations", "read", True),
     param("kari", "ida", "PARENT", "messages", "read", True),
+    param("kari", "ida", "PARENT", "gp", "read", True),
+    param("kari", "ida", "PARENT", "critical_info", "read", False, "CHILD_12_15"),
+    param("kari", "ida", "PARENT", "municipal_services", "read", True),
     param("nils", "thea", "PARENT", "results", "read", False, "CHILD_12_15"),
     param("nils", "thea", "PARENT", "vaccinations", "read", True),
     # youth acting for herself, with consent
@@ -92,23 +104,38 @@ MATRIX = [
     param("ida", "ida", "YOUTH", "results", "read", False, "YOUTH_SERVICES_ONLY"),
     param("ida", "ida", "YOUTH", "hospital_appointments", "read", False, "YOUTH_SERVICES_ONLY"),
     param("ida", "ida", "YOUTH", "prescriptions", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("ida", "ida", "YOUTH", "gp", "read", True),
+    param("ida", "ida", "YOUTH", "critical_info", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("ida", "ida", "YOUTH", "municipal_services", "read", False, "YOUTH_SERVICES_ONLY"),
     # proxy kinds
     param("kari", "ola", "PROXY", "results", "read", True),
     param("kari", "ola", "PROXY", "prescriptions", "read", True),
     param("kari", "ola", "PROXY", "messages", "write", True),
     param("kari", "ola", "PROXY", "access_log", "read", False, "PROXY_FULL"),
+    param("kari", "ola", "PROXY", "gp", "read", True),
+    param("kari", "ola", "PROXY", "critical_info", "read", True),
+    param("kari", "ola", "PROXY", "municipal_services", "read", True),
     param("nils", "berit", "PROXY", "results", "read", True),
     param("nils", "berit", "PROXY", "messages", "write", True),
     param("nils", "berit", "PROXY", "access_log", "read", False, "PROXY_STANDARD"),
+    param("nils", "berit", "PROXY", "critical_info", "read", True),
+    param("nils", "berit", "PROXY", "municipal_services", "read", True),
     param("nils", "arne", "PROXY", "results", "read", True),
     param("nils", "arne", "PROXY", "messages", "read", True),
     param("nils", "arne", "PROXY", "messages", "write", False, "PROXY_READ_ONLY"),
+    param("nils", "arne", "PROXY", "gp", "read", True),
+    param("nils", "arne", "PROXY", "municipal_services", "read", True),
     param("nils", "solveig", "PROXY", "messages", "read", True),
     param("nils", "solveig", "PROXY", "messages", "write", True),
     param("nils", "solveig", "PROXY", "hospital_appointments", "read", True),
     param("nils", "solveig", "PROXY", "results", "read", False, "PROXY_COMMUNICATE_ONLY"),
     param("nils", "solveig", "PROXY", "prescriptions", "read", False, "PROXY_COMMUNICATE_ONLY"),
     param("nils", "solveig", "PROXY", "vaccinations", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param("nils", "solveig", "PROXY", "gp", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param("nils", "solveig", "PROXY", "critical_info", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param(
+        "nils", "solveig", "PROXY", "municipal_services", "read", False, "PROXY_COMMUNICATE_ONLY"
+    ),
 ]
 
 

@@ -1,0 +1,67 @@
+"""Critical information from the core journal: allergies, implants and conditions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.access import Subject
+from gateway.context import Context
+from gateway.ids import encode
+from resolvers.guard import require, served, visible, watch
+from sources import models
+
+CATEGORY = "critical_info"
+
+
+@strawberry.enum(description="What kind of critical information an entry is.")
+class CriticalInformationType(Enum):
+    ALLERGY = strawberry.enum_value(
+        "ALLERGY", description="An allergy or a serious reaction to a medicine or substance."
+    )
+    IMPLANT = strawberry.enum_value(
+        "IMPLANT", description="An implant, such as a pacemaker or a mechanical heart valve."
+    )
+    CONDITION = strawberry.enum_value(
+        "CONDITION", description="A condition or treatment health personnel must know about."
+    )
+
+
+@strawberry.type(
+    description="Critical information health personnel must know in an emergency, from the "
+    "national core journal (kjernejournal)."
+)
+class CriticalInformation:
+    entry: strawberry.Private[models.CriticalEntry]
+
+    @strawberry.field(description="Opaque id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode("CriticalInformation", "nat", self.entry.id))
+
+    @strawberry.field(description="Allergy, implant or condition.")
+    def type(self) -> CriticalInformationType:
+        return CriticalInformationType(self.entry.kind.upper())
+
+    @strawberry.field(description="The entry as registered, in the registering clinician's words.")
+    def text(self) -> str:
+        return self.entry.text
+
+    @strawberry.field(description="The day it was registered, when known.")
+    def registered_on(self) -> dt.date | None:
+        return self.entry.registered_on
+
+
+async def critical_information_of(
+    info: Info[Context, None], subject: Subject
+) -> list[CriticalInformation]:
+    """The critical information this view may see, newest first."""
+    require(info, subject, CATEGORY)
+    async with watch(info, subject, CATEGORY):
+        entries = await info.context.national.critical_information(subject.nin)
+    shown = visible(info, subject, entries, lambda e: e.security)
+    served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{e.id}" for e in shown))
+    shown.sort(key=lambda e: (e.registered_on or dt.date.min, e.id), reverse=True)
+    return [CriticalInformation(entry=e) for e in shown]
