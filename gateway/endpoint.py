@@ -8,11 +8,12 @@ its rate before any upstream is asked (429).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -114,7 +115,7 @@ def check_limits(
     check_body(size, budget)
     try:
         count_tokens(query, budget.max_tokens)
-        document = parse(query)
+        document = parse_cached(query)
     except GraphQLError:
         return  # not a document: execution reports the syntax error
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -123,6 +124,12 @@ def check_limits(
         return  # GraphiQL's own schema query, in development only
 
     check_document(document, services.graphql_schema, budget, operation_name, variables)
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_cached(query: str) -> DocumentNode:
+    """Parse once per distinct document text (the limits walk it; it is not mutated)."""
+    return parse(query)
 
 
 def _introspection_only(operations: list[OperationDefinitionNode]) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
 from resolvers.mutations import Mutation
 from resolvers.person import Query
@@ -22,9 +23,16 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
-def build_schema() -> GatewaySchema:
-    """A fresh schema of the citizen graph."""
-    return GatewaySchema(query=Query, mutation=Mutation)
+def build_schema(*, introspection: bool = True) -> GatewaySchema:
+    """A fresh schema of the citizen graph; parsed and validated documents are cached
+    (screens send the same few operations over and over)."""
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def print_sdl() -> str:
