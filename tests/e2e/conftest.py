@@ -20,6 +20,8 @@ from mocks.population import OSLO
 from tests.conftest import REFERENCE_DAY
 
 MOCK_ORIGIN = "http://mocks.test"
+# Every gateway gets its own audit file below one directory removed when the run ends.
+_AUDIT_ROOT = tempfile.TemporaryDirectory(prefix="helsegraf-audit-")
 NOON = dt.datetime.combine(REFERENCE_DAY, dt.time(12, 0), tzinfo=OSLO)
 
 
@@ -56,7 +58,7 @@ class Harness:
 
 def gateway_settings(mocks: MockUpstreams, **overrides: Any) -> Settings:
     """Settings for the gateway against `mocks`; a fresh SQLite audit file per call."""
-    audit = Path(tempfile.mkdtemp(prefix="helsegraf-audit-")) / "audit.sqlite3"
+    audit = Path(tempfile.mkdtemp(dir=_AUDIT_ROOT.name)) / "audit.sqlite3"
     values = mocks.settings_env(MOCK_ORIGIN) | {"env": "test", "audit_path": str(audit)}
     return Settings.model_validate(values | overrides)
 
