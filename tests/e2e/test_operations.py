@@ -1,0 +1,59 @@
+"""Every example operation in operations/ runs against the mocks without an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.persisted import OPERATIONS_DIR
+from tests.e2e.conftest import Harness
+
+FILES = sorted(p.name for p in Path(OPERATIONS_DIR).glob("*.graphql"))
+
+
+def variables_for(name: str, person_id: str) -> dict[str, Any]:
+    if name == "send_message.graphql":
+        return {
+            "input": {
+                "personId": person_id,
+                "subject": "Spørsmål",
+                "text": "Hei!",
+                "idempotencyKey": "operations-test-1",
+            }
+        }
+    return {} if name == "home.graphql" else {"id": person_id}
+
+
+@pytest.mark.parametrize("name", FILES)
+async def test_operation_runs_for_kari(harness: Harness, name: str) -> None:
+    kari = harness.app_services.ids.person_id(harness.mocks.population.persona("kari").nin)
+    document = (OPERATIONS_DIR / name).read_text(encoding="utf-8")
+    body = (await harness.query("kari", document, variables_for(name, kari))).json()
+    assert "errors" not in body, body.get("errors")
+    assert body["data"]
+
+
+async def test_past_appointments_operation(harness: Harness) -> None:
+    kari = harness.app_services.ids.person_id(harness.mocks.population.persona("kari").nin)
+    document = (OPERATIONS_DIR / "appointments.graphql").read_text(encoding="utf-8")
+    body = (await harness.query("kari", document, {"id": kari, "period": "PAST"})).json()
+    edges = body["data"]["person"]["appointments"]["edges"]
+    starts = [e["node"]["start"] for e in edges]
+    assert starts
+    assert starts == sorted(starts, reverse=True)
+
+
+def test_every_screen_has_an_operation() -> None:
+    screens = {
+        "home",
+        "inbox",
+        "results",
+        "medicines",
+        "appointments",
+        "child_overview",
+        "municipal_services",
+        "access_log",
+    }
+    assert screens <= {Path(f).stem for f in FILES}
