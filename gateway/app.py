@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.download import download
 from gateway.endpoint import graphql
 from gateway.services import Clock, Services, oslo_now
 from gateway.settings import Settings
@@ -83,6 +84,7 @@ def create_app(
         middleware=_cors(settings),
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/documents/{id}", download, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

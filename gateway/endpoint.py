@@ -56,7 +56,8 @@ def _before_execution(error: GraphQLError) -> bool:
     )
 
 
-async def _principal(services: Services, request: Request) -> Principal:
+async def principal_of(services: Services, request: Request) -> Principal:
+    """The caller behind the request's bearer token; AuthenticationError otherwise."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -199,7 +200,7 @@ async def _serve(
         return exchange.refuse(str(exc), ErrorCode.BAD_REQUEST, exc.status, exc.headers)
     exchange.name(operation_name)
     try:
-        principal = await _principal(services, request)
+        principal = await principal_of(services, request)
     except AuthenticationError as exc:
         log.info("refused a token (%s)", exc.reason)
         return exchange.refuse(

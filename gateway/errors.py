@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     UPSTREAM_SATURATED = "UPSTREAM_SATURATED"  # every connection to the source is busy
     RATE_LIMITED = "RATE_LIMITED"  # 429: this caller or client sent too many; see Retry-After
     OVERLOADED = "OVERLOADED"  # 503: the gateway sheds load; retry after Retry-After
+    NOT_FOUND = "NOT_FOUND"  # 404: no such thing, or nothing the caller may see
     INTERNAL = "INTERNAL"
 
 

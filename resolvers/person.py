@@ -14,6 +14,7 @@ from resolvers.access_log import AccessLogEntry, access_log_of
 from resolvers.appointments import AppointmentConnection, AppointmentFilter, appointments_of
 from resolvers.categories import CategoryRestriction, restrictions_of
 from resolvers.critical_info import CriticalInformation, critical_information_of
+from resolvers.documents import DocumentConnection, documents_of
 from resolvers.gp import GeneralPractitioner, gp_of
 from resolvers.guard import require, served
 from resolvers.medications import Medication, medications_of
@@ -113,6 +114,15 @@ class Person:
         unread_only: bool = False,
     ) -> MessageConnection | None:
         return await messages_of(info, self.subject, first, after, unread_only)
+
+    @strawberry.field(
+        description="Letters, visit summaries and notes in the health record, newest "
+        "first; download each through its `downloadUrl`."
+    )
+    async def documents(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> DocumentConnection | None:
+        return await documents_of(info, self.subject, first, after)
 
     @strawberry.field(description="The newest laboratory results, newest first.")
     async def lab_results(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -11,10 +12,12 @@ from aiodataloader import DataLoader
 
 from sources import fhir
 from sources.coalescer import Coalescer
-from sources.errors import UpstreamBadResponse
+from sources.documents import document as parse_document
+from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.models import (
     AccessEvent,
     Appointment,
+    Document,
     LabResult,
     Location,
     MedicationEntry,
@@ -27,6 +30,7 @@ from sources.upstream import Upstream, status_error
 __all__ = ["NIN_SYSTEM", "EhrClient"]
 IDEMPOTENCY_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/idempotency-key"
 SOURCE = "EHR"
+FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
 def _reads_only(bundle: dict[str, Any]) -> bool:
@@ -192,6 +196,31 @@ class EhrClient:
             )
         )
         return [fhir.message(r) for r in self._own(bundle, patient_id)]
+
+    async def documents(self, patient_id: str) -> list[Document]:
+        """The patient's current documents, newest first (up to the 200 most recent)."""
+        bundle = await self._search(
+            _query(
+                "DocumentReference",
+                patient=patient_id,
+                status="current",
+                _sort="-date",
+                _count="200",
+            )
+        )
+        return [parse_document(r) for r in self._own(bundle, patient_id)]
+
+    async def document(self, document_id: str) -> Document | None:
+        """One DocumentReference by id; None when the EHR has no such document."""
+        if not FHIR_ID.match(document_id):
+            return None  # not a FHIR id: no such document, and never a path elsewhere
+        try:
+            resource = await self._reads.load(f"DocumentReference/{document_id}")
+        except UpstreamNotFound:
+            return None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "DocumentReference":
+            raise UpstreamBadResponse(SOURCE, "read DocumentReference", "not a DocumentReference")
+        return parse_document(resource)
 
     async def access_events(self, patient_id: str, count: int) -> list[AccessEvent]:
         """The EHR's own log of who opened the patient's record, newest first."""

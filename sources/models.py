@@ -189,6 +189,22 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A document in the health record (letter, summary, note) and where its content is."""
+
+    id: str
+    patient_id: str | None  # the EHR Patient it belongs to
+    title: str
+    kind: str | None  # the record's category code: invitation, letter, summary, ...
+    kind_text: str | None  # the record's own name for the type
+    date: dt.datetime | None
+    content_type: str
+    size: int | None
+    content_path: str | None  # the EHR-relative Binary reference; never shown to clients
+    security: Security = NO_LABELS
+
+
+@dataclass(frozen=True, slots=True)
 class AccessEvent:
     """Someone opened the person's record in the EHR (a FHIR AuditEvent)."""
 

@@ -25,6 +25,7 @@ FIELDS: dict[str, str] = {
     "vaccinations": "vaccinations { id }",
     "messages": "messages(first: 50) { totalCount edges { node { id } } }",
     "access_log": "accessLog(first: 5) { at }",
+    "documents": "documents(first: 50) { totalCount edges { node { id downloadUrl } } }",
 }
 APPOINTMENTS = "appointments(first: 100) { totalCount edges { node { source { kind } } } }"
 SEND = """
@@ -72,6 +73,7 @@ MATRIX = [
     param("kari", "kari", "SELF", "gp", "read", True),
     param("kari", "kari", "SELF", "critical_info", "read", True),
     param("kari", "kari", "SELF", "municipal_services", "read", True),
+    param("kari", "kari", "SELF", "documents", "read", True),
     # parent, child 0-11
     param("kari", "emil", "PARENT", "identity", "read", True),
     param("kari", "emil", "PARENT", "results", "read", True),
@@ -84,6 +86,7 @@ MATRIX = [
     param("kari", "emil", "PARENT", "gp", "read", True),
     param("kari", "emil", "PARENT", "critical_info", "read", True),
     param("kari", "emil", "PARENT", "municipal_services", "read", True),
+    param("kari", "emil", "PARENT", "documents", "read", True),
     # parent, child 12-15
     param("kari", "ida", "PARENT", "identity", "read", True),
     param("kari", "ida", "PARENT", "results", "read", False, "CHILD_12_15"),
@@ -95,6 +98,8 @@ MATRIX = [
     param("kari", "ida", "PARENT", "gp", "read", True),
     param("kari", "ida", "PARENT", "critical_info", "read", False, "CHILD_12_15"),
     param("kari", "ida", "PARENT", "municipal_services", "read", True),
+    param("kari", "ida", "PARENT", "documents", "read", False, "CHILD_12_15"),
+    param("nils", "thea", "PARENT", "documents", "read", False, "CHILD_12_15"),
     param("nils", "thea", "PARENT", "results", "read", False, "CHILD_12_15"),
     param("nils", "thea", "PARENT", "vaccinations", "read", True),
     # youth acting for herself, with consent
@@ -107,6 +112,7 @@ MATRIX = [
     param("ida", "ida", "YOUTH", "gp", "read", True),
     param("ida", "ida", "YOUTH", "critical_info", "read", False, "YOUTH_SERVICES_ONLY"),
     param("ida", "ida", "YOUTH", "municipal_services", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("ida", "ida", "YOUTH", "documents", "read", False, "YOUTH_SERVICES_ONLY"),
     # proxy kinds
     param("kari", "ola", "PROXY", "results", "read", True),
     param("kari", "ola", "PROXY", "prescriptions", "read", True),
@@ -115,16 +121,19 @@ MATRIX = [
     param("kari", "ola", "PROXY", "gp", "read", True),
     param("kari", "ola", "PROXY", "critical_info", "read", True),
     param("kari", "ola", "PROXY", "municipal_services", "read", True),
+    param("kari", "ola", "PROXY", "documents", "read", True),
     param("nils", "berit", "PROXY", "results", "read", True),
     param("nils", "berit", "PROXY", "messages", "write", True),
     param("nils", "berit", "PROXY", "access_log", "read", False, "PROXY_STANDARD"),
     param("nils", "berit", "PROXY", "critical_info", "read", True),
     param("nils", "berit", "PROXY", "municipal_services", "read", True),
+    param("nils", "berit", "PROXY", "documents", "read", True),
     param("nils", "arne", "PROXY", "results", "read", True),
     param("nils", "arne", "PROXY", "messages", "read", True),
     param("nils", "arne", "PROXY", "messages", "write", False, "PROXY_READ_ONLY"),
     param("nils", "arne", "PROXY", "gp", "read", True),
     param("nils", "arne", "PROXY", "municipal_services", "read", True),
+    param("nils", "arne", "PROXY", "documents", "read", True),
     param("nils", "solveig", "PROXY", "messages", "read", True),
     param("nils", "solveig", "PROXY", "messages", "write", True),
     param("nils", "solveig", "PROXY", "hospital_appointments", "read", True),
@@ -136,6 +145,7 @@ MATRIX = [
     param(
         "nils", "solveig", "PROXY", "municipal_services", "read", False, "PROXY_COMMUNICATE_ONLY"
     ),
+    param("nils", "solveig", "PROXY", "documents", "read", False, "PROXY_COMMUNICATE_ONLY"),
 ]
 
 

@@ -1,0 +1,124 @@
+"""Documents in the health record: letters, visit summaries, notes, downloaded through
+the gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.access import Subject
+from gateway.context import Context
+from gateway.i18n import text
+from gateway.ids import encode
+from resolvers.common import PageInfo, page
+from resolvers.guard import require, served, visible, watch
+from sources import models
+
+CATEGORY = "documents"
+
+
+def document_id(record_id: str) -> str:
+    """The opaque id of an EHR document (also the last part of its download URL)."""
+    return encode("Document", "ehr", record_id)
+
+
+@strawberry.enum(description="What kind of document it is.")
+class DocumentType(Enum):
+    INVITATION = strawberry.enum_value(
+        "INVITATION", description="An invitation letter for an appointment."
+    )
+    LETTER = strawberry.enum_value("LETTER", description="Another letter from a care provider.")
+    VISIT_SUMMARY = strawberry.enum_value(
+        "VISIT_SUMMARY", description="A summary of a visit or a stay."
+    )
+    NOTE = strawberry.enum_value("NOTE", description="An outpatient or journal note.")
+    INSTRUCTIONS = strawberry.enum_value(
+        "INSTRUCTIONS", description="Instructions for the patient."
+    )
+    OTHER = strawberry.enum_value("OTHER", description="Any other kind of document.")
+
+
+_TYPES = {
+    "invitation": DocumentType.INVITATION,
+    "letter": DocumentType.LETTER,
+    "summary": DocumentType.VISIT_SUMMARY,
+    "visit-summary": DocumentType.VISIT_SUMMARY,
+    "note": DocumentType.NOTE,
+    "instructions": DocumentType.INSTRUCTIONS,
+}
+
+
+@strawberry.type(description="A document in the person's health record.")
+class Document:
+    record: strawberry.Private[models.Document]
+
+    @strawberry.field(description="Opaque id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(document_id(self.record.id))
+
+    @strawberry.field(description="The document's title, as the care provider wrote it.")
+    def title(self) -> str:
+        return self.record.title
+
+    @strawberry.field(description="What kind of document it is.")
+    def type(self) -> DocumentType:
+        return _TYPES.get(self.record.kind or "", DocumentType.OTHER)
+
+    @strawberry.field(description="The kind of document in the caller's language.")
+    def type_text(self, info: Info[Context, None]) -> str:
+        return text(f"document.{self.type().value}", info.context.language)
+
+    @strawberry.field(description="When the document was written, when known.")
+    def date(self) -> dt.datetime | None:
+        return self.record.date
+
+    @strawberry.field(description="The media type of the content, e.g. text/plain.")
+    def content_type(self) -> str:
+        return self.record.content_type
+
+    @strawberry.field(description="The content's size in bytes, when the record states it.")
+    def size(self) -> int | None:
+        return self.record.size
+
+    @strawberry.field(
+        description="Where to download the content: a URL relative to the gateway, "
+        "fetched with the same bearer token as /graphql."
+    )
+    def download_url(self) -> str:
+        return f"/documents/{document_id(self.record.id)}"
+
+
+@strawberry.type(description="One document in a list, with its cursor.")
+class DocumentEdge:
+    cursor: str = strawberry.field(description="Opaque position of this item.")
+    node: Document = strawberry.field(description="The document.")
+
+
+@strawberry.type(description="A page of documents, newest first.")
+class DocumentConnection:
+    edges: list[DocumentEdge] = strawberry.field(description="The documents on this page.")
+    page_info: PageInfo = strawberry.field(description="Paging state.")
+    total_count: int = strawberry.field(description="How many documents the list holds.")
+
+
+async def documents_of(
+    info: Info[Context, None], subject: Subject, first: int, after: str | None
+) -> DocumentConnection:
+    """The person's documents this view may see, newest first."""
+    require(info, subject, CATEGORY)
+    ctx = info.context
+    async with watch(info, subject, CATEGORY):
+        patient = await ctx.ehr.patient_id(subject.nin)
+        records = [] if patient is None else await ctx.ehr.documents(patient)
+    shown = visible(info, subject, records, lambda d: d.security)
+    shown.sort(key=lambda d: (d.date or dt.datetime.min.replace(tzinfo=dt.UTC), d.id), reverse=True)
+    chosen, page_info = page(shown, first, after)
+    served(info, subject, CATEGORY, (f"EHR/DocumentReference/{d.id}" for _, d in chosen))
+    return DocumentConnection(
+        edges=[DocumentEdge(cursor=c, node=Document(record=d)) for c, d in chosen],
+        page_info=page_info,
+        total_count=len(shown),
+    )

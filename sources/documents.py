@@ -1,0 +1,210 @@
+"""Health-record documents: DocumentReference parsing and streaming Binary content.
+
+The content is streamed, not buffered: the EHR's answer is opened (status and headers
+checked) within the upstream's deadline, and the body is then passed through in chunks,
+refused as soon as it is over the upstream's size cap or its deadline passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from sources import fhir
+from sources.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from sources.models import Document
+from sources.upstream import Upstream
+
+SOURCE = "EHR"
+CATEGORY_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/document-category"
+OCTET_STREAM = "application/octet-stream"
+_BINARY_PATH = re.compile(r"^Binary/[A-Za-z0-9\-.]{1,64}$")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
+
+
+def media_type(value: Any) -> str:
+    """A plain, well-formed media type (no parameters), or application/octet-stream."""
+    if isinstance(value, str):
+        base = value.split(";", 1)[0].strip().lower()
+        if _MEDIA_TYPE.match(base):
+            return base
+    return OCTET_STREAM
+
+
+def _binary_path(url: Any) -> str | None:
+    """The EHR-relative `Binary/{id}` an attachment points to; anything else (another
+    host, another resource type) is never fetched."""
+    return url if isinstance(url, str) and _BINARY_PATH.match(url) else None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def document(resource: fhir.Json) -> Document:
+    """A DocumentReference resource as a record (its first attachment is the content)."""
+    contents = resource.get("content") or [{}]
+    attachment = contents[0].get("attachment") or {}
+    kind = None
+    for category in resource.get("category") or ():
+        for coding in category.get("coding") or ():
+            if coding.get("system") == CATEGORY_SYSTEM and kind is None:
+                kind = coding.get("code")
+    size = attachment.get("size")
+    subject = (resource.get("subject") or {}).get("reference") or ""
+    return Document(
+        id=str(resource["id"]),
+        patient_id=subject.split("/", 1)[1] if subject.startswith("Patient/") else None,
+        title=str(
+            attachment.get("title")
+            or resource.get("description")
+            or (resource.get("type") or {}).get("text")
+            or ""
+        ),
+        kind=kind if isinstance(kind, str) else None,
+        kind_text=(resource.get("type") or {}).get("text"),
+        date=_instant(resource.get("date")),
+        content_type=media_type(attachment.get("contentType")),
+        size=size if isinstance(size, int) and size >= 0 else None,
+        content_path=_binary_path(attachment.get("url")),
+        security=fhir.security(resource),
+    )
+
+
+@dataclass
+class Download:
+    """An opened Binary: its media type, and a body to pass through (or close unread)."""
+
+    content_type: str
+    body: AsyncIterator[bytes]
+    close: Any  # an async callable that releases the connection
+
+
+async def open_binary(upstream: Upstream, path: str, content_type: str) -> Download:
+    """Open the Binary at `path` (from `Document.content_path`) for streaming.
+
+    Raises the `UpstreamError` family; `UpstreamNotFound` when the EHR has no such Binary.
+    """
+    operation = "read Binary"
+    if _binary_path(path) is None:
+        raise UpstreamBadResponse(SOURCE, operation, "not a Binary reference")
+    accept = "text/plain" if content_type == "text/plain" else content_type
+    request = upstream.client.build_request(
+        "GET", path, headers={"accept": f"{accept}, application/fhir+json;q=0.1"}
+    )
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + upstream.timeout_s
+    ticket = upstream.breaker.admit(operation)
+    try:
+        async with asyncio.timeout_at(ends):
+            response = await upstream.client.send(request, stream=True)
+    except (TimeoutError, httpx.TimeoutException) as exc:
+        upstream.breaker.failure(ticket)
+        raise UpstreamTimeout(SOURCE, operation) from exc
+    except (httpx.HTTPError, OSError) as exc:
+        upstream.breaker.failure(ticket)
+        raise UpstreamUnavailable(SOURCE, operation, type(exc).__name__) from exc
+    except BaseException:
+        upstream.breaker.release(ticket)
+        raise
+    try:
+        _check(response, upstream, operation)
+    except UpstreamUnavailable:
+        upstream.breaker.failure(ticket)
+        await response.aclose()
+        raise
+    except BaseException:
+        upstream.breaker.success(ticket)
+        await response.aclose()
+        raise
+    upstream.breaker.success(ticket)
+    received = media_type(response.headers.get("content-type"))
+    if received in ("application/fhir+json", "application/json") and content_type != received:
+        # The EHR sent the Binary resource itself: its content is base64 inside.
+        try:
+            data = await _decoded(response, upstream, ends, operation)
+        finally:
+            await response.aclose()
+        return Download(content_type, _once(data), _nothing)
+    return Download(content_type, _chunks(response, upstream, ends, operation), response.aclose)
+
+
+def _check(response: httpx.Response, upstream: Upstream, operation: str) -> None:
+    status = response.status_code
+    if status == 404:
+        raise UpstreamNotFound(SOURCE, operation)
+    if status >= 500 or status == 429:
+        raise UpstreamUnavailable(SOURCE, operation, f"HTTP {status}")
+    if status >= 300:
+        raise UpstreamBadResponse(SOURCE, operation, f"HTTP {status}")
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > upstream.max_response_bytes:
+        raise UpstreamBadResponse(SOURCE, operation, "response too large")
+
+
+async def _chunks(
+    response: httpx.Response, upstream: Upstream, ends: float, operation: str
+) -> AsyncIterator[bytes]:
+    """The body in chunks, stopped at the size cap or the deadline."""
+    seen = 0
+    try:
+        async with asyncio.timeout_at(ends):
+            async for chunk in response.aiter_bytes():
+                seen += len(chunk)
+                if seen > upstream.max_response_bytes:
+                    raise UpstreamBadResponse(SOURCE, operation, "response too large")
+                yield chunk
+    except TimeoutError as exc:
+        raise UpstreamTimeout(SOURCE, operation) from exc
+    except httpx.HTTPError as exc:
+        raise UpstreamUnavailable(SOURCE, operation, type(exc).__name__) from exc
+    finally:
+        await response.aclose()
+
+
+async def _decoded(
+    response: httpx.Response, upstream: Upstream, ends: float, operation: str
+) -> bytes:
+    body = bytearray()
+    async for chunk in _chunks(response, upstream, ends, operation):
+        body += chunk
+    try:
+        resource = orjson.loads(body)
+        data = base64.b64decode(resource["data"], validate=True)
+    except (orjson.JSONDecodeError, KeyError, TypeError, binascii.Error) as exc:
+        raise UpstreamBadResponse(SOURCE, operation, "not a Binary") from exc
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Binary":
+        raise UpstreamBadResponse(SOURCE, operation, "not a Binary")
+    return data
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _nothing() -> None:
+    return None
+
+
+__all__ = ["Download", "UpstreamError", "document", "media_type", "open_binary"]
