@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import logging
 import re
-import time
 import unicodedata
 from urllib.parse import quote
 
@@ -28,11 +27,10 @@ from gateway.auth import AuthenticationError
 from gateway.context import Context
 from gateway.endpoint import principal_of
 from gateway.errors import ErrorCode, GatewayError
-from gateway.exchange import Exchange, request_id_of
+from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import JSON
 from gateway.i18n import negotiate
 from gateway.ids import decode
-from gateway.logs import REQUEST_ID
 from gateway.responses import SOURCE_NAMES
 from gateway.services import Services
 from sources.documents import Download, open_binary
@@ -66,35 +64,9 @@ async def download(request: Request) -> Response:
     """Stream one document's content to a caller who may see it; 404 to anyone else."""
     services: Services = request.app.state.services
     exchange = Exchange(request_id_of(request), JSON)
-    reset = REQUEST_ID.set(exchange.request_id)
-    started = time.perf_counter()
-    status = 500
-    try:
-        if not services.in_flight.enter():
-            response = exchange.refuse(
-                "The service is busy. Try again shortly.",
-                ErrorCode.OVERLOADED,
-                503,
-                {"retry-after": "1"},
-            )
-        else:
-            try:
-                response = await _serve(request, services, exchange)
-            except Exception:
-                log.exception("unexpected failure serving a download")
-                response = exchange.refuse(
-                    f"Internal error. Quote request id {exchange.request_id} to support.",
-                    ErrorCode.INTERNAL,
-                    500,
-                    requestId=exchange.request_id,
-                )
-            finally:
-                services.in_flight.leave()
-        status = response.status_code
-        return response
-    finally:
-        exchange.log(request, status, started)
-        REQUEST_ID.reset(reset)
+    return await guarded(
+        request, exchange, services.in_flight, lambda: _serve(request, services, exchange)
+    )
 
 
 def _not_found(exchange: Exchange) -> Response:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import time
 from typing import Any
 
 from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, parse
@@ -23,7 +22,7 @@ from gateway.access import PrincipalKind
 from gateway.audit import AuditUnavailable
 from gateway.auth import AuthenticationError, Principal
 from gateway.errors import ErrorCode
-from gateway.exchange import Exchange, request_id_of
+from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -40,7 +39,6 @@ from gateway.limits import (
     check_document,
     count_tokens,
 )
-from gateway.logs import REQUEST_ID
 from gateway.persisted import document_hash
 from gateway.production import without_suggestions
 from gateway.responses import format_error, format_problem
@@ -146,35 +144,9 @@ async def graphql(request: Request) -> Response:
     services: Services = request.app.state.services
     accepted = response_media_type(request.headers.get("accept"))
     exchange = Exchange(request_id_of(request), accepted or JSON)
-    reset = REQUEST_ID.set(exchange.request_id)
-    started = time.perf_counter()
-    status = 500
-    try:
-        if not services.in_flight.enter():
-            response = exchange.refuse(
-                "The service is busy. Try again shortly.",
-                ErrorCode.OVERLOADED,
-                503,
-                {"retry-after": "1"},
-            )
-        else:
-            try:
-                response = await _serve(request, services, exchange, accepted)
-            except Exception:
-                log.exception("unexpected failure serving a request")
-                response = exchange.refuse(
-                    f"Internal error. Quote request id {exchange.request_id} to support.",
-                    ErrorCode.INTERNAL,
-                    500,
-                    requestId=exchange.request_id,
-                )
-            finally:
-                services.in_flight.leave()
-        status = response.status_code
-        return response
-    finally:
-        exchange.log(request, status, started)
-        REQUEST_ID.reset(reset)
+    return await guarded(
+        request, exchange, services.in_flight, lambda: _serve(request, services, exchange, accepted)
+    )
 
 
 async def _serve(

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +15,12 @@ from starlette.responses import Response
 
 from gateway.errors import ErrorCode
 from gateway.graphql_http import json_response
-from gateway.logs import NATIONAL_ID_RUN
+from gateway.logs import NATIONAL_ID_RUN, REQUEST_ID
+from gateway.overload import InFlightLimit
 from gateway.responses import error_body
 
 access_log = logging.getLogger("helsegraf.access")
+_log = logging.getLogger("helsegraf.http")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -90,3 +93,42 @@ class Exchange:
                 }
             },
         )
+
+
+async def guarded(
+    request: Request,
+    exchange: Exchange,
+    in_flight: InFlightLimit,
+    serve: Callable[[], Awaitable[Response]],
+) -> Response:
+    """Run `serve` for one request: shed it when the process is full, turn an unexpected
+    failure into a masked INTERNAL error, and write the access-log line either way."""
+    reset = REQUEST_ID.set(exchange.request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        if not in_flight.enter():
+            response = exchange.refuse(
+                "The service is busy. Try again shortly.",
+                ErrorCode.OVERLOADED,
+                503,
+                {"retry-after": "1"},
+            )
+        else:
+            try:
+                response = await serve()
+            except Exception:
+                _log.exception("unexpected failure serving a request")
+                response = exchange.refuse(
+                    f"Internal error. Quote request id {exchange.request_id} to support.",
+                    ErrorCode.INTERNAL,
+                    500,
+                    requestId=exchange.request_id,
+                )
+            finally:
+                in_flight.leave()
+        status = response.status_code
+        return response
+    finally:
+        exchange.log(request, status, started)
+        REQUEST_ID.reset(reset)
