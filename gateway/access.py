@@ -164,6 +164,10 @@ class Access:
         type_name, _, key = decode(global_id)
         if type_name != PERSON:
             raise Forbidden()
+        return await self.subject_by_key(key)
+
+    async def subject_by_key(self, key: str) -> Subject:
+        """The person whose id key (`IdCodec.person_key`) is `key`, as in `subject`."""
         if key == self._ids.person_key(self.principal.nin):
             return await self.me()
         for relation in await self.relations():

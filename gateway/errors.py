@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"  # 400: the operation is too deep, wide or costly
     UPSTREAM_NOT_FOUND = "UPSTREAM_NOT_FOUND"
+    UPSTREAM_CONFLICT = "UPSTREAM_CONFLICT"  # a write lost a race at the source; read again
+    UPSTREAM_REJECTED = "UPSTREAM_REJECTED"  # the source refused a write the gateway passed
     UPSTREAM_CIRCUIT_OPEN = "UPSTREAM_CIRCUIT_OPEN"  # failing fast while a source recovers
     UPSTREAM_SATURATED = "UPSTREAM_SATURATED"  # every connection to the source is busy
     RATE_LIMITED = "RATE_LIMITED"  # 429: this caller or client sent too many; see Retry-After

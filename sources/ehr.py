@@ -38,8 +38,12 @@ def _reads_only(bundle: dict[str, Any]) -> bool:
     return all(e["request"]["method"] == "GET" for e in bundle["entry"])
 
 
-def _query(resource_type: str, **params: str) -> str:
+def query(resource_type: str, **params: str) -> str:
+    """A relative FHIR search url, `Type?name=value&...`."""
     return f"{resource_type}?{urlencode(params, safe=',:|')}"
+
+
+_query = query
 
 
 class EhrClient:
@@ -102,6 +106,28 @@ class EhrClient:
         return await self._upstream.call(
             "POST", f"{path}/_search", operation=f"search {path}", form=query, idempotent=True
         )
+
+    async def search(self, url: str) -> dict[str, Any]:
+        """A searchset Bundle for a relative search url (see `query`), batched with the
+        other reads of this dependency level."""
+        bundle: dict[str, Any] = await self._search(url)
+        return bundle
+
+    def own(self, bundle: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
+        """The matched resources of `bundle` that belong to `patient_id` (others dropped)."""
+        return self._own(bundle, patient_id)
+
+    async def read(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
+        """One resource by type and id; None when the EHR has none (or the id is no FHIR id)."""
+        if not FHIR_ID.match(resource_id):
+            return None
+        try:
+            resource = await self._reads.load(f"{resource_type}/{resource_id}")
+        except UpstreamNotFound:
+            return None
+        if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
+            raise UpstreamBadResponse(SOURCE, f"read {resource_type}", "not a " + resource_type)
+        return resource
 
     async def _search(self, url: str) -> Any:
         result = await self._reads.load(url)
@@ -234,6 +260,57 @@ class EhrClient:
         )
         return [fhir.access_event(r) for r in self._own(bundle, patient_id)]
 
+    # -- writes ------------------------------------------------------------------------
+
+    async def create(
+        self, resource: dict[str, Any], patient_id: str, *, idempotency: str
+    ) -> dict[str, Any]:
+        """Create `resource` in the patient's record, at most once per `idempotency` key.
+
+        The key travels as an identifier and as a conditional create (`If-None-Exist`),
+        so a retry, from this replica or another, returns the first resource instead of
+        writing twice; that also makes the call safe to retry. The answer must be a
+        resource of the same type in the same patient's record.
+        """
+        kind = str(resource["resourceType"])
+        identifier = {"system": IDEMPOTENCY_SYSTEM, "value": idempotency}
+        body = {**resource, "identifier": [*resource.get("identifier", []), identifier]}
+        created = await self._upstream.call(
+            "POST",
+            kind,
+            operation=f"create {kind}",
+            json_body=body,
+            content_type="application/fhir+json",
+            headers={"if-none-exist": f"identifier={IDEMPOTENCY_SYSTEM}|{idempotency}"},
+            idempotent=True,
+        )
+        return self._written(created, kind, patient_id, "create")
+
+    async def update(self, resource: dict[str, Any], patient_id: str) -> dict[str, Any]:
+        """Store a new version of `resource` (which carries the `meta.versionId` it was
+        read at); UpstreamConflict when it changed meanwhile."""
+        kind = str(resource["resourceType"])
+        if not FHIR_ID.match(str(resource.get("id", ""))):
+            raise ValueError("update needs the resource's FHIR id")
+        version = str(resource.get("meta", {}).get("versionId", ""))
+        updated = await self._upstream.call(
+            "PUT",
+            f"{kind}/{resource['id']}",
+            operation=f"update {kind}",
+            json_body=resource,
+            content_type="application/fhir+json",
+            headers={"if-match": f'W/"{version}"'},
+        )
+        return self._written(updated, kind, patient_id, "update")
+
+    @staticmethod
+    def _written(answer: Any, kind: str, patient_id: str, verb: str) -> dict[str, Any]:
+        if not isinstance(answer, dict) or answer.get("resourceType") != kind:
+            raise UpstreamBadResponse(SOURCE, f"{verb} {kind}", f"not a {kind}")
+        if not own_resources([answer], patient_id, source=SOURCE):
+            raise UpstreamBadResponse(SOURCE, f"{verb} {kind}", "another patient's")
+        return answer
+
     async def send_message(
         self,
         patient_id: str,
@@ -249,7 +326,6 @@ class EhrClient:
         resource: dict[str, Any] = {
             "resourceType": "Communication",
             "status": "completed",
-            "identifier": [{"system": IDEMPOTENCY_SYSTEM, "value": idempotency}],
             "subject": {"reference": f"Patient/{patient_id}"},
             "sender": {"reference": f"Patient/{patient_id}"},
             "sent": now.isoformat(timespec="seconds"),
@@ -262,15 +338,5 @@ class EhrClient:
             resource["partOf"] = [
                 {"identifier": {"system": fhir.THREAD_SYSTEM, "value": thread_id}}
             ]
-        created = await self._upstream.call(
-            "POST",
-            "Communication",
-            operation="create Communication",
-            json_body=resource,
-            content_type="application/fhir+json",
-        )
-        if not isinstance(created, dict) or created.get("resourceType") != "Communication":
-            raise UpstreamBadResponse(SOURCE, "create Communication", "not a Communication")
-        if not own_resources([created], patient_id, source=SOURCE):
-            raise UpstreamBadResponse(SOURCE, "create Communication", "another patient's")
+        created = await self.create(resource, patient_id, idempotency=idempotency)
         return fhir.message(created)

@@ -58,3 +58,15 @@ class UpstreamBadResponse(UpstreamError):
     """The upstream answered with something the gateway cannot use."""
 
     code = "UPSTREAM_BAD_RESPONSE"
+
+
+class UpstreamConflict(UpstreamBadResponse):
+    """A write lost a race: the thing changed meanwhile (HTTP 409/412), e.g. a slot taken."""
+
+    code = "UPSTREAM_CONFLICT"
+
+
+class UpstreamRejected(UpstreamBadResponse):
+    """The upstream refused a write as invalid (HTTP 400/422), e.g. a rule it enforces."""
+
+    code = "UPSTREAM_REJECTED"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -17,8 +18,10 @@ import orjson
 
 from sources.errors import (
     UpstreamBadResponse,
+    UpstreamConflict,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamRejected,
     UpstreamSaturated,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -88,24 +91,26 @@ class Upstream:
         content_type: str = "application/json",
         not_found_ok: bool = False,
         idempotent: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one request and return its decoded JSON body.
 
         The whole call (waiting for a slot, every attempt and every pause between them)
         must finish within the upstream's deadline. Only `idempotent` calls (reads, even
         when sent as POST) are retried, and only after the upstream was unavailable.
-        Maps every failure onto the `UpstreamError` family.
+        Maps every failure onto the `UpstreamError` family; `headers` are sent as given
+        (`If-Match`, `If-None-Exist`, ...).
         """
         content: bytes | None = None
-        headers: dict[str, str] | None = None
+        sent: dict[str, str] = dict(headers or {})
         if form is not None:
             content = form.encode()
-            headers = {"content-type": "application/x-www-form-urlencoded"}
+            sent["content-type"] = "application/x-www-form-urlencoded"
         elif json_body is not None:
             content = orjson.dumps(json_body)
-            headers = {"content-type": content_type}
+            sent["content-type"] = content_type
         request = self.client.build_request(
-            method, path.lstrip("/"), content=content, headers=headers
+            method, path.lstrip("/"), content=content, headers=sent or None
         )
         loop = asyncio.get_running_loop()
         ticket: int | None = None  # the breaker's ticket while an attempt is admitted
@@ -183,7 +188,7 @@ class Upstream:
                     retry_after_s=parse_retry_after(response.headers.get("retry-after")),
                 )
             if status >= 400 and status != 404:
-                raise UpstreamBadResponse(self.name, operation, f"HTTP {status}")
+                raise _client_error(self.name, operation, status)
             body = await self._read(response, operation)
         finally:
             await response.aclose()
@@ -218,6 +223,14 @@ def status_error(name: str, operation: str, status: int) -> UpstreamError | None
         return UpstreamNotFound(name, operation)
     if status >= 500 or status == 429:
         return UpstreamUnavailable(name, operation, f"HTTP {status}")
+    return _client_error(name, operation, status)
+
+
+def _client_error(name: str, operation: str, status: int) -> UpstreamError:
+    if status in (409, 412):
+        return UpstreamConflict(name, operation, f"HTTP {status}")
+    if status in (400, 422):
+        return UpstreamRejected(name, operation, f"HTTP {status}")
     return UpstreamBadResponse(name, operation, f"HTTP {status}")
 
 

@@ -6,7 +6,9 @@ Routes, relative to wherever the app is mounted (e.g. `/ehr/fhir/R4`):
     POST /                        batch of GETs -> batch-response
     GET  /{type}?params           search -> searchset Bundle
     POST /{type}/_search          search, form-encoded parameters
-    POST /Communication           create -> 201 with Location and ETag
+    POST /{type}                  create -> 201 with Location and ETag (200 and the
+                                  existing resource when If-None-Exist matches)
+    PUT  /{type}/{id}             update with If-Match -> 200 with the new ETag
     GET  /{type}/{id}             read (Binary also as raw text when asked for text/plain)
 
 Every error is an OperationOutcome with `application/fhir+json`.
@@ -28,9 +30,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mocks.fhir.batch import run_batch
-from mocks.fhir.create import parse_body
 from mocks.fhir.outcome import FhirError, operation_outcome
 from mocks.fhir.service import FhirService
+from mocks.fhir.writes import parse_body
 from mocks.records import RecordStore
 
 FHIR_JSON = "application/fhir+json"
@@ -72,12 +74,7 @@ def create_fhir_app(store: RecordStore) -> Starlette:
 
     async def read(request: Request) -> Response:
         resource = service.read(request.path_params["type"], request.path_params["id"])
-        meta = resource["meta"]
-        updated = dt.datetime.fromisoformat(meta["lastUpdated"])
-        headers = {
-            "etag": f'W/"{meta["versionId"]}"',
-            "last-modified": email.utils.format_datetime(updated.astimezone(dt.UTC), usegmt=True),
-        }
+        headers = _version_headers(resource)
         accept = request.headers.get("accept", "")
         if resource["resourceType"] == "Binary" and "text/plain" in accept and "json" not in accept:
             return Response(
@@ -98,19 +95,27 @@ def create_fhir_app(store: RecordStore) -> Starlette:
         return FhirResponse(bundle)
 
     async def create(request: Request) -> Response:
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind not in (FHIR_JSON, "application/json"):
-            raise FhirError(415, "not-supported", f"A create takes {FHIR_JSON}")
-        data = parse_body(await request.body())
-        resource = service.create(request.path_params["type"], data).resource
-        url = f"{base_url(request)}{resource['resourceType']}/{resource['id']}/_history/1"
-        updated = dt.datetime.fromisoformat(resource["meta"]["lastUpdated"])
-        headers = {
-            "location": url,
-            "etag": 'W/"1"',
-            "last-modified": email.utils.format_datetime(updated.astimezone(dt.UTC), usegmt=True),
-        }
-        return FhirResponse(resource, status_code=201, headers=headers)
+        data = parse_body(await _json_body(request))
+        written = service.create(
+            request.path_params["type"],
+            data,
+            if_none_exist=request.headers.get("if-none-exist"),
+        )
+        resource = written.indexed.resource
+        version = resource["meta"]["versionId"]
+        url = f"{base_url(request)}{resource['resourceType']}/{resource['id']}/_history/{version}"
+        headers = {"location": url, **_version_headers(resource)}
+        return FhirResponse(resource, status_code=201 if written.created else 200, headers=headers)
+
+    async def put(request: Request) -> Response:
+        data = parse_body(await _json_body(request))
+        resource = service.update(
+            request.path_params["type"],
+            request.path_params["id"],
+            data,
+            if_match=request.headers.get("if-match"),
+        ).resource
+        return FhirResponse(resource, headers=_version_headers(resource))
 
     async def batch(request: Request) -> Response:
         body = await request.body()
@@ -124,11 +129,28 @@ def create_fhir_app(store: RecordStore) -> Starlette:
             Route("/", batch, methods=["POST"]),
             Route("/{type}/_search", search, methods=["GET", "POST"]),
             Route("/{type}/{id}", read, methods=["GET"]),
+            Route("/{type}/{id}", put, methods=["PUT"]),
             Route("/{type}", search, methods=["GET"]),
             Route("/{type}", create, methods=["POST"]),
         ],
         exception_handlers={FhirError: _fhir_error, HTTPException: _http_error},
     )
+
+
+async def _json_body(request: Request) -> bytes:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in (FHIR_JSON, "application/json"):
+        raise FhirError(415, "not-supported", f"A write takes {FHIR_JSON}")
+    return await request.body()
+
+
+def _version_headers(resource: dict[str, Any]) -> dict[str, str]:
+    meta = resource["meta"]
+    updated = dt.datetime.fromisoformat(meta["lastUpdated"])
+    return {
+        "etag": f'W/"{meta["versionId"]}"',
+        "last-modified": email.utils.format_datetime(updated.astimezone(dt.UTC), usegmt=True),
+    }
 
 
 def _binary_bytes(resource: dict[str, Any]) -> bytes:
@@ -145,7 +167,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         code, text = (
             "not-supported",
-            f"{request.method} is not supported here; the server only creates Communication",
+            f"{request.method} is not supported here",
         )
     elif exc.status_code == 404:
         code, text = "not-found", "No such endpoint"

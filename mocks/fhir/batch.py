@@ -72,7 +72,7 @@ def _create(service: FhirService, entry: dict[str, Any], url: str, base: str) ->
     segments = service.relative(url, base=base)
     if len(segments) != 1 or "?" in url:
         raise FhirError(400, "not-supported", "A POST entry's url must be a resource type")
-    created = service.create(segments[0], entry.get("resource")).resource
+    created = service.create(segments[0], entry.get("resource")).indexed.resource
     full_url = f"{base}{created['resourceType']}/{created['id']}"
     return {
         "fullUrl": full_url,

@@ -72,21 +72,29 @@ class Repository:
             self._project
         )
         self._created: dict[tuple[str, str], list[Indexed]] = {}  # (type, Patient id)
+        self._replaced: dict[tuple[str, str], Indexed] = {}  # (type, id) -> newest version
         self.created_count = 0
 
     def compartment(self, type_: str, nin: str) -> tuple[Indexed, ...]:
         """Every resource of `type_` in this person's compartment, created ones last."""
         projected = self._projected(type_, nin)
-        if not self._created:
+        if not self._created and not self._replaced:
             return projected
         person = self.store.population.by_nin(nin)
         created = self._created.get((type_, person.fhir_id), ()) if person else ()
-        return (*projected, *created) if created else projected
+        every = (*projected, *created) if created else projected
+        if not self._replaced:
+            return every
+        return tuple(self._replaced.get((r.type, r.id), r) for r in every)
 
     def add_created(self, patient_id: str, resource: Indexed) -> None:
         """Keep a created resource in the Patient's compartment for the life of the server."""
         self._created.setdefault((resource.type, patient_id), []).append(resource)
         self.created_count += 1
+
+    def replace(self, resource: Indexed) -> None:
+        """Serve `resource` instead of the stored resource with its type and id."""
+        self._replaced[(resource.type, resource.id)] = resource
 
     def _project(self, type_: str, nin: str) -> tuple[Indexed, ...]:
         """Every resource of `type_` in the compartment of the person with this id number."""
@@ -103,6 +111,9 @@ class Repository:
             if found is None:
                 raise not_found(type_)
             return found
+        replaced = self._replaced.get((type_, id_))
+        if replaced is not None:
+            return replaced
         person = self.store.population.by_fhir_id(id_ if type_ == "Patient" else patient_of(id_))
         if person is not None:
             for resource in self.compartment(type_, person.nin):

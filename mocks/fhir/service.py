@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import mocks.fhir.writers  # noqa: F401  (registers the write checkers)
 from mocks.fhir.bundles import searchset
 from mocks.fhir.capability import capability_statement
-from mocks.fhir.create import create, mock_now
 from mocks.fhir.model import Indexed, Resource
 from mocks.fhir.outcome import FhirError, unsupported_type
 from mocks.fhir.params import TYPES, TypeDef
 from mocks.fhir.repository import Repository
 from mocks.fhir.search import parse_query, select
+from mocks.fhir.writes import Written, create, mock_now, update
 from mocks.records import RecordStore
 
 
@@ -36,9 +37,18 @@ class FhirService:
         """The resource `type_/id_`; 404 for unknown types and ids."""
         return self.repo.read(_type(type_).name, id_).resource
 
-    def create(self, type_: str, data: Any) -> Indexed:
-        """Create a resource (only Communication); FhirError naming the element if invalid."""
-        return create(self.repo, _type(type_).name, data, mock_now(self.today))
+    def create(self, type_: str, data: Any, *, if_none_exist: str | None = None) -> Written:
+        """Create a resource (conditionally when `if_none_exist` is given); FhirError naming
+        the element if invalid."""
+        return create(
+            self.repo, _type(type_).name, data, mock_now(self.today), if_none_exist=if_none_exist
+        )
+
+    def update(self, type_: str, id_: str, data: Any, *, if_match: str | None) -> Indexed:
+        """Store a new version of `type_/id_`; FhirError when invalid or out of date."""
+        return update(
+            self.repo, _type(type_).name, id_, data, mock_now(self.today), if_match=if_match
+        )
 
     def relative(self, url: str, *, base: str) -> list[str]:
         """The path segments of a url relative to this server."""

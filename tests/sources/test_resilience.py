@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sources.ehr import EhrClient
+from sources.ehr import IDEMPOTENCY_SYSTEM, EhrClient
 from sources.errors import (
     UpstreamCircuitOpen,
     UpstreamSaturated,
@@ -253,19 +253,29 @@ async def test_an_idempotent_read_is_retried_after_a_server_error() -> None:
     assert seen[0].content == seen[1].content == b"patient=e1"
 
 
-async def test_a_create_is_never_retried() -> None:
-    upstream, seen = scripted(httpx.Response(503), httpx.Response(201, json={}))
-    with pytest.raises(UpstreamUnavailable):
-        await EhrClient(upstream).send_message(
-            "e1",
-            subject=None,
-            text="Hei",
-            thread_id=None,
-            sent_by="SELF",
-            idempotency="k1",
-            now=NOW,
-        )
-    assert len(seen) == 1
+async def test_a_conditional_create_is_retried_with_the_same_condition() -> None:
+    created = {
+        "resourceType": "Communication",
+        "id": "e1-cm1",
+        "status": "completed",
+        "subject": {"reference": "Patient/e1"},
+        "payload": [{"contentString": "Hei"}],
+    }
+    upstream, seen = scripted(httpx.Response(503), httpx.Response(201, json=created))
+    message = await EhrClient(upstream).send_message(
+        "e1",
+        subject=None,
+        text="Hei",
+        thread_id=None,
+        sent_by="SELF",
+        idempotency="k1",
+        now=NOW,
+    )
+    assert message.id == "e1-cm1"
+    assert len(seen) == 2
+    conditions = {r.headers["if-none-exist"] for r in seen}
+    assert conditions == {f"identifier={IDEMPOTENCY_SYSTEM}|k1"}
+    assert seen[0].content == seen[1].content
 
 
 async def test_calls_are_not_idempotent_unless_said_so() -> None:

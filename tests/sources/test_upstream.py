@@ -10,8 +10,10 @@ import pytest
 
 from sources.errors import (
     UpstreamBadResponse,
+    UpstreamConflict,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
@@ -127,7 +129,11 @@ async def test_a_reset_connection_is_unavailable_and_retried() -> None:
     ("status", "error"),
     [
         pytest.param(404, UpstreamNotFound, id="not-found"),
-        pytest.param(400, UpstreamBadResponse, id="bad-request"),
+        pytest.param(400, UpstreamRejected, id="bad-request"),
+        pytest.param(422, UpstreamRejected, id="unprocessable"),
+        pytest.param(409, UpstreamConflict, id="conflict"),
+        pytest.param(412, UpstreamConflict, id="precondition-failed"),
+        pytest.param(403, UpstreamBadResponse, id="forbidden"),
         pytest.param(429, UpstreamUnavailable, id="too-many-requests"),
         pytest.param(502, UpstreamUnavailable, id="bad-gateway"),
     ],

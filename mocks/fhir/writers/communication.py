@@ -1,4 +1,5 @@
-"""Create: `POST /Communication` (directly or as a batch entry) adds a message.
+"""Writing `Communication`: `POST /Communication` (directly or as a batch entry) adds a
+message; `PUT /Communication/{id}` marks it read (nothing else may change).
 
 The body is checked element by element; a failure is a 422 OperationOutcome naming
 the element (`Communication.subject`, `Communication.payload[0].contentString`, ...),
@@ -16,8 +17,6 @@ import re
 import uuid
 from typing import Any
 
-import orjson
-
 from mocks.fhir.messages import STATUS_SYSTEM
 from mocks.fhir.model import (
     PATIENT_READ_URL,
@@ -29,9 +28,8 @@ from mocks.fhir.model import (
     patient_of,
 )
 from mocks.fhir.outcome import FhirError, safe_name
-from mocks.fhir.params import TYPES
 from mocks.fhir.repository import Repository
-from mocks.population import OSLO
+from mocks.fhir.writes import creator, updater
 
 EVENT_STATUSES = frozenset(
     {
@@ -64,25 +62,11 @@ ALLOWED = frozenset(
     }
 )
 MAX_TEXT = 20_000
-MAX_CREATED = 100_000
 
 
-def parse_body(body: bytes) -> Any:
-    """The JSON of a create request; 400 when it is not JSON."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise FhirError(400, "structure", "The request body is not valid JSON") from None
-
-
-def create(repo: Repository, type_: str, data: Any, now: dt.datetime) -> Indexed:
-    """Check and store a new resource of `type_`; FhirError naming the element if invalid."""
-    if not TYPES[type_].creatable:
-        raise FhirError(405, "not-supported", f"Creating {safe_name(type_)} is not supported")
-    if not isinstance(data, dict) or data.get("resourceType") != "Communication":
-        raise FhirError(400, "invalid", "The body must be a Communication resource")
-    if repo.created_count >= MAX_CREATED:
-        raise FhirError(507, "too-costly", "The server holds no more created resources")
+@creator("Communication")
+def create_communication(repo: Repository, data: dict[str, Any], now: dt.datetime) -> Indexed:
+    """Check a new message and build it (stored by `writes.create`)."""
     resource = _checked(repo, data)
     resource.setdefault("sent", instant(now))
     sent = _when(resource["sent"])
@@ -92,7 +76,7 @@ def create(repo: Repository, type_: str, data: Any, now: dt.datetime) -> Indexed
     extensions = [e for e in resource.pop("extension") if e["url"] != PATIENT_READ_URL]
     read = sender.startswith("Patient/")
     patient_ref = f"Patient/{patient_id}"
-    indexed = Indexed(
+    return Indexed(
         {
             "resourceType": "Communication",
             "id": compound_id(patient_id, "cm" + uuid.uuid4().hex[:16]),
@@ -112,8 +96,6 @@ def create(repo: Repository, type_: str, data: Any, now: dt.datetime) -> Indexed
             "recipient": tuple(r["reference"] for r in resource.get("recipient", [])),
         },
     )
-    repo.add_created(patient_id, indexed)
-    return indexed
 
 
 def _fail(element: str, why: str, code: str = "invalid") -> FhirError:
@@ -277,7 +259,27 @@ def _when(value: Any) -> dt.datetime:
     raise _fail("sent", "must be a dateTime with time and timezone")
 
 
-def mock_now(today: dt.date) -> dt.datetime:
-    """Now, as the mock sees it: the wall-clock time of day on the reference day, in Oslo."""
-    clock = dt.datetime.now(OSLO).time().replace(microsecond=0)
-    return dt.datetime.combine(today, clock, tzinfo=OSLO)
+@updater("Communication")
+def update_communication(
+    repo: Repository, current: Indexed, data: dict[str, Any], now: dt.datetime
+) -> Indexed:
+    """A message may change only in whether the patient has read it (and only to read).
+
+    Every other element must be sent back as it was; a change there is a 422 naming it.
+    """
+    old = current.resource
+    for element in sorted(set(old) | set(data)):
+        if element in ("meta", "extension"):
+            continue
+        if old.get(element) != data.get(element):
+            raise _fail(safe_name(element), "cannot be changed; only patient-read can", "invariant")
+    others = [e for e in old.get("extension", []) if e["url"] != PATIENT_READ_URL]
+    sent = [e for e in _list(data, "extension") if isinstance(e, dict)]
+    if [e for e in sent if e.get("url") != PATIENT_READ_URL] != others:
+        raise _fail("extension", "cannot be changed; only patient-read can", "invariant")
+    flags = [e.get("valueBoolean") for e in sent if e.get("url") == PATIENT_READ_URL]
+    if flags != [True]:
+        raise _fail("extension", "must carry patient-read true once (read cannot be undone)")
+    tokens = {**current.tokens, "patient-read": ((None, "true"),)}
+    resource = {**old, "extension": [*others, {"url": PATIENT_READ_URL, "valueBoolean": True}]}
+    return Indexed(resource, current.dates, tokens, current.refs)

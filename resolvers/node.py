@@ -1,0 +1,76 @@
+"""Global object identification: the `Node` interface, entity ids, and `node(id:)`.
+
+An entity's id encodes its type, its source, the person it was read through (as the
+non-reversible person key) and the upstream id:
+
+    base64url("{Type}:{source}:{person key}.{upstream id}")
+
+so `node(id:)` first finds the person among those the viewer may act for (the same
+check as `person(id:)`), then asks the type's fetcher, which reads through the same
+guarded path as the list field and applies the same filters. An id of nothing, of
+someone else, or of an item the viewer's basis hides all answer null with the same
+FORBIDDEN error.
+
+Each module that defines a Node type registers its fetcher with `@fetches("Type")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.access import Subject
+from gateway.context import Context
+from gateway.errors import BadUserInput, Forbidden
+from gateway.ids import PERSON, decode, encode
+
+Fetcher = Callable[[Info[Context, None], Subject, str, str], Awaitable[Any]]
+"""(info, subject, source, upstream id) -> the Node, or None when it is not there."""
+
+FETCHERS: dict[str, Fetcher] = {}
+
+
+@strawberry.interface(description="Anything with a global id that `node(id:)` can fetch again.")
+class Node:
+    @strawberry.field(description="Opaque global id; never contains a national identity number.")
+    def id(self, info: Info[Context, None]) -> strawberry.ID:
+        raise NotImplementedError  # every implementing type resolves its own id
+
+
+def fetches(type_name: str) -> Callable[[Fetcher], Fetcher]:
+    """Register how `node(id:)` fetches a `type_name` for a subject."""
+
+    def register(fn: Fetcher) -> Fetcher:
+        FETCHERS[type_name] = fn
+        return fn
+
+    return register
+
+
+def node_id(
+    info: Info[Context, None], subject: Subject, type_name: str, source: str, upstream_id: str
+) -> strawberry.ID:
+    """The global id of an entity of `subject` (see the module text)."""
+    key = info.context.ids.person_key(subject.nin)
+    return strawberry.ID(encode(type_name, source, f"{key}.{upstream_id}"))
+
+
+async def resolve_node(info: Info[Context, None], global_id: str) -> Any:
+    """The node behind `global_id`; Forbidden for anything absent or out of reach."""
+    from resolvers.person import Person  # the Person type imports every field module
+
+    type_name, source, key = decode(global_id)
+    if type_name == PERSON:
+        return Person(subject=await info.context.access.subject(global_id))
+    fetch = FETCHERS.get(type_name)
+    person_key, dot, upstream_id = key.partition(".")
+    if fetch is None or not dot or not upstream_id:
+        raise BadUserInput("The id is not a valid helsegraf id.", argument="id")
+    subject = await info.context.access.subject_by_key(person_key)
+    found = await fetch(info, subject, source, upstream_id)
+    if found is None:
+        raise Forbidden()
+    return found
