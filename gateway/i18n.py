@@ -176,3 +176,17 @@ def text(key: str, language: Language) -> str:
     """The display text for `key`; the key itself if the catalogue lacks it."""
     entry = TEXTS.get(key)
     return entry[language] if entry else key
+
+
+def add_texts(entries: dict[str, dict[Language, str]]) -> None:
+    """Add a feature's display texts to the catalogue (call at import of the feature module).
+
+    Every entry needs all three languages, and a key may be defined once only, so two
+    features cannot silently overwrite each other's texts.
+    """
+    for key, entry in entries.items():
+        if set(entry) != {"nb", "nn", "en"} or not all(v.strip() for v in entry.values()):
+            raise ValueError(f"text {key!r} needs non-empty nb, nn and en")
+        if key in TEXTS and TEXTS[key] != entry:
+            raise ValueError(f"text {key!r} is defined twice")
+        TEXTS[key] = entry

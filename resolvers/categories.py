@@ -42,6 +42,13 @@ class DataCategory(Enum):
     MESSAGES = strawberry.enum_value("messages", description="Messages with care providers.")
     QUESTIONNAIRES = strawberry.enum_value("questionnaires", description="Questionnaires.")
     CARE_TEAM = strawberry.enum_value("care_team", description="The care team.")
+    MONITORING = strawberry.enum_value(
+        "monitoring", description="Follow-up programmes and home measurements."
+    )
+    PREGNANCY = strawberry.enum_value("pregnancy", description="Digital pregnancy care.")
+    JOURNAL_REQUESTS = strawberry.enum_value(
+        "journal_requests", description="Requests for access to, or a copy of, the journal."
+    )
     PRIVATE_NOTES = strawberry.enum_value("private_notes", description="Private notes.")
     ACCESS_LOG = strawberry.enum_value("access_log", description="Who has read the person's data.")
 

@@ -1,6 +1,6 @@
 import pytest
 
-from gateway.i18n import TEXTS, negotiate, text
+from gateway.i18n import TEXTS, add_texts, negotiate, text
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,12 @@ def test_every_text_exists_in_all_three_languages() -> None:
 
 def test_unknown_key_falls_back_to_the_key() -> None:
     assert text("no.such.key", "en") == "no.such.key"
+
+
+def test_added_texts_need_every_language_and_a_fresh_key() -> None:
+    with pytest.raises(ValueError, match="nb, nn and en"):
+        add_texts({"test.partial": {"nb": "Hei", "nn": "Hei"}})
+    with pytest.raises(ValueError, match="defined twice"):
+        add_texts({"appointment.booked": {"nb": "A", "nn": "B", "en": "C"}})
+    add_texts({"test.added": {"nb": "Lagt til", "nn": "Lagt til", "en": "Added"}})
+    assert text("test.added", "en") == "Added"
