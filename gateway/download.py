@@ -9,7 +9,6 @@ written before the first byte of content; when it cannot be, nothing is sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import re
@@ -132,25 +131,31 @@ async def _serve(request: Request, services: Services, exchange: Exchange) -> Re
 
 
 async def _find(context: Context, key: str) -> tuple[Subject, Document] | None:
-    """The document and the subject it belongs to, when this viewer may see it."""
-    document = await context.ehr.document(key)
-    if document is None or document.patient_id is None or document.content_path is None:
+    """The document and the subject it belongs to, when this viewer may see it.
+
+    The id names the person the document was listed for (see `resolvers.node`): only
+    that person is considered, and the document must be in their record.
+    """
+    person_key, dot, record_id = key.partition(".")
+    if not dot:
         return None
     access = context.access
-    candidates: list[Subject] = []
-    with contextlib.suppress(GatewayError):  # analysts and the very young: not themselves
-        candidates.append(await access.me())
-    candidates += await access.represented()
-    patients = await asyncio.gather(*(context.ehr.patient_id(s.nin) for s in candidates))
-    for subject, patient in zip(candidates, patients, strict=True):
-        if patient != document.patient_id:
-            continue
-        if not access.decide(subject, CATEGORY, Action.READ).allowed:
-            return None
-        if not filters.visible(access.policy, subject.view, document.security, now=context.now):
-            return None
-        return subject, document
-    return None
+    try:
+        subject = await access.subject_by_key(person_key)
+    except GatewayError:
+        return None
+    document, patient = await asyncio.gather(
+        context.ehr.document(record_id), context.ehr.patient_id(subject.nin)
+    )
+    if document is None or document.content_path is None or patient is None:
+        return None
+    if document.patient_id != patient:
+        return None
+    if not access.decide(subject, CATEGORY, Action.READ).allowed:
+        return None
+    if not filters.visible(access.policy, subject.view, document.security, now=context.now):
+        return None
+    return subject, document
 
 
 async def _audited(

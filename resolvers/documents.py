@@ -12,17 +12,13 @@ from strawberry.types import Info
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.i18n import text
-from gateway.ids import encode
 from resolvers.common import PageInfo, page
 from resolvers.guard import require, served, visible, watch
+from resolvers.node import Node, fetches, node_id
+from resolvers.ranges import DateRange, within
 from sources import models
 
 CATEGORY = "documents"
-
-
-def document_id(record_id: str) -> str:
-    """The opaque id of an EHR document (also the last part of its download URL)."""
-    return encode("Document", "ehr", record_id)
 
 
 @strawberry.enum(description="What kind of document it is.")
@@ -52,12 +48,13 @@ _TYPES = {
 
 
 @strawberry.type(description="A document in the person's health record.")
-class Document:
+class Document(Node):
     record: strawberry.Private[models.Document]
+    subject: strawberry.Private[Subject]
 
-    @strawberry.field(description="Opaque id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(document_id(self.record.id))
+    @strawberry.field(description="Opaque id (also the last part of `downloadUrl`).")
+    def id(self, info: Info[Context, None]) -> strawberry.ID:
+        return node_id(info, self.subject, "Document", "ehr", self.record.id)
 
     @strawberry.field(description="The document's title, as the care provider wrote it.")
     def title(self) -> str:
@@ -65,7 +62,7 @@ class Document:
 
     @strawberry.field(description="What kind of document it is.")
     def type(self) -> DocumentType:
-        return _TYPES.get(self.record.kind or "", DocumentType.OTHER)
+        return document_type(self.record)
 
     @strawberry.field(description="The kind of document in the caller's language.")
     def type_text(self, info: Info[Context, None]) -> str:
@@ -87,8 +84,8 @@ class Document:
         description="Where to download the content: a URL relative to the gateway, "
         "fetched with the same bearer token as /graphql."
     )
-    def download_url(self) -> str:
-        return f"/documents/{document_id(self.record.id)}"
+    def download_url(self, info: Info[Context, None]) -> str:
+        return f"/documents/{self.id(info)}"
 
 
 @strawberry.type(description="One document in a list, with its cursor.")
@@ -104,10 +101,18 @@ class DocumentConnection:
     total_count: int = strawberry.field(description="How many documents the list holds.")
 
 
-async def documents_of(
-    info: Info[Context, None], subject: Subject, first: int, after: str | None
-) -> DocumentConnection:
-    """The person's documents this view may see, newest first."""
+@strawberry.input(description="Which documents to list.")
+class DocumentFilter:
+    types: list[DocumentType] | None = strawberry.field(
+        default=None, description="Only these kinds of document (all when null)."
+    )
+    dates: DateRange | None = strawberry.field(
+        default=None, description="Only documents written on these days."
+    )
+
+
+async def _visible_documents(info: Info[Context, None], subject: Subject) -> list[models.Document]:
+    """Every document of the person this view may see, newest first."""
     require(info, subject, CATEGORY)
     ctx = info.context
     async with watch(info, subject, CATEGORY):
@@ -115,10 +120,45 @@ async def documents_of(
         records = [] if patient is None else await ctx.ehr.documents(patient)
     shown = visible(info, subject, records, lambda d: d.security)
     shown.sort(key=lambda d: (d.date or dt.datetime.min.replace(tzinfo=dt.UTC), d.id), reverse=True)
+    return shown
+
+
+def document_type(record: models.Document) -> DocumentType:
+    """The kind of document, as the graph names it."""
+    return _TYPES.get(record.kind or "", DocumentType.OTHER)
+
+
+async def documents_of(
+    info: Info[Context, None],
+    subject: Subject,
+    first: int,
+    after: str | None,
+    filter: DocumentFilter | None = None,
+) -> DocumentConnection:
+    """The person's documents this view may see, newest first."""
+    chosen_filter = filter or DocumentFilter()
+    shown = within(await _visible_documents(info, subject), lambda d: d.date, chosen_filter.dates)
+    if chosen_filter.types is not None:
+        kinds = set(chosen_filter.types)
+        shown = [d for d in shown if document_type(d) in kinds]
     chosen, page_info = page(shown, first, after)
     served(info, subject, CATEGORY, (f"EHR/DocumentReference/{d.id}" for _, d in chosen))
     return DocumentConnection(
-        edges=[DocumentEdge(cursor=c, node=Document(record=d)) for c, d in chosen],
+        edges=[DocumentEdge(cursor=c, node=Document(record=d, subject=subject)) for c, d in chosen],
         page_info=page_info,
         total_count=len(shown),
     )
+
+
+@fetches("Document")
+async def fetch_document(
+    info: Info[Context, None], subject: Subject, source: str, upstream_id: str
+) -> Document | None:
+    """One document by id, through the same checks as the list."""
+    if source != "ehr":
+        return None
+    for record in await _visible_documents(info, subject):
+        if record.id == upstream_id:
+            served(info, subject, CATEGORY, (f"EHR/DocumentReference/{record.id}",))
+            return Document(record=record, subject=subject)
+    return None

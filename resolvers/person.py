@@ -14,7 +14,7 @@ from resolvers.access_log import AccessLogEntry, access_log_of
 from resolvers.appointments import AppointmentConnection, AppointmentFilter, appointments_of
 from resolvers.categories import CategoryRestriction, restrictions_of
 from resolvers.critical_info import CriticalInformation, critical_information_of
-from resolvers.documents import DocumentConnection, documents_of
+from resolvers.documents import DocumentConnection, DocumentFilter, documents_of
 from resolvers.gp import GeneralPractitioner, gp_of
 from resolvers.guard import require, served
 from resolvers.medications import Medication, medications_of
@@ -121,9 +121,13 @@ class Person(Node):  # feature field groups join the bases: class Person(Node, X
         "first; download each through its `downloadUrl`."
     )
     async def documents(
-        self, info: Info[Context, None], first: int = 20, after: str | None = None
+        self,
+        info: Info[Context, None],
+        first: int = 20,
+        after: str | None = None,
+        filter: DocumentFilter | None = None,
     ) -> DocumentConnection | None:
-        return await documents_of(info, self.subject, first, after)
+        return await documents_of(info, self.subject, first, after, filter)
 
     @strawberry.field(description="The newest laboratory results, newest first.")
     async def lab_results(
@@ -228,8 +232,9 @@ class Query:
 
     @strawberry.field(
         description="Any object by its global id, under the same authorization as the "
-        "list it came from. An id of nothing, of someone else, or of something the "
-        "viewer's basis hides gives null and the same FORBIDDEN error."
+        "list it came from. An id of nothing, of someone else, or of an item hidden "
+        "from the viewer gives null and the same FORBIDDEN error; a whole category the "
+        "viewer's basis lacks gives CATEGORY_UNAVAILABLE, as on the list."
     )
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         found: Node = await resolve_node(info, id)

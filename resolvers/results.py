@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from enum import Enum
 
@@ -11,9 +12,10 @@ from strawberry.types import Info
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput
-from gateway.ids import encode
 from resolvers.guard import require, served, visible, watch
-from sources import models
+from resolvers.node import Node, fetches, node_id
+from sources import fhir, models
+from sources.ownership import belongs_to_patient
 
 MAX_RESULTS = 50
 FETCH = 100  # read past hidden items, so a hidden result never leaves a gap
@@ -35,12 +37,13 @@ class ReferenceRange:
 
 
 @strawberry.type(description="One laboratory result.")
-class LabResult:
+class LabResult(Node):
     record: strawberry.Private[models.LabResult]
+    subject: strawberry.Private[Subject]
 
     @strawberry.field(description="Opaque id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode("LabResult", "ehr", self.record.id))
+    def id(self, info: Info[Context, None]) -> strawberry.ID:
+        return node_id(info, self.subject, "LabResult", "ehr", self.record.id)
 
     @strawberry.field(description="What was measured, as the laboratory names it.")
     def name(self) -> str:
@@ -93,4 +96,39 @@ async def latest_lab_results(
         records = [] if patient is None else await ctx.ehr.lab_results(patient, FETCH)
     shown = visible(info, subject, records, lambda r: r.security, lambda r: r.taken_at)[:first]
     served(info, subject, "results", (f"EHR/Observation/{r.id}" for r in shown))
-    return [LabResult(record=r) for r in shown]
+    return [LabResult(record=r, subject=subject) for r in shown]
+
+
+@fetches("LabResult")
+async def fetch_lab_result(
+    info: Info[Context, None], subject: Subject, source: str, upstream_id: str
+) -> LabResult | None:
+    """One result by id: the person's, a laboratory result, and visible to this view."""
+    if source != "ehr":
+        return None
+    require(info, subject, "results")
+    ctx = info.context
+    async with watch(info, subject, "results"):
+        patient, resource = await asyncio.gather(
+            ctx.ehr.patient_id(subject.nin), ctx.ehr.read("Observation", upstream_id)
+        )
+    if patient is None or resource is None or not _laboratory(resource):
+        return None
+    if not belongs_to_patient(resource, patient):
+        return None
+    record = fhir.lab_result(resource)
+    if not visible(info, subject, [record], lambda r: r.security, lambda r: r.taken_at):
+        return None
+    served(info, subject, "results", (f"EHR/Observation/{record.id}",))
+    return LabResult(record=record, subject=subject)
+
+
+def _laboratory(resource: dict[str, object]) -> bool:
+    categories = resource.get("category")
+    return isinstance(categories, list) and any(
+        coding.get("code") == "laboratory"
+        for category in categories
+        if isinstance(category, dict)
+        for coding in category.get("coding") or []
+        if isinstance(coding, dict)
+    )

@@ -62,7 +62,9 @@ def key_of(global_id: str) -> str:
     raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
     kind, source, key = raw.split(":", 2)
     assert (kind, source) == ("Document", "ehr")
-    return key
+    person_key, dot, record_id = key.partition(".")
+    assert person_key and dot, "a document id names the person it was listed for"
+    return record_id
 
 
 async def test_kari_lists_her_documents_newest_first(harness: Harness) -> None:
@@ -127,7 +129,8 @@ async def _idas_document_url(harness: Harness) -> str:
     bundle = await mock_ehr(harness, "DocumentReference", patient=ida.fhir_id)
     keys = [e["resource"]["id"] for e in bundle.get("entry", [])]
     assert keys, "the mock should hold a document for ida"
-    return f"/documents/{encode('Document', 'ehr', keys[0])}"
+    person_key = harness.app_services.ids.person_key(ida.nin)
+    return f"/documents/{encode('Document', 'ehr', f'{person_key}.{keys[0]}')}"
 
 
 async def test_a_parent_of_a_fourteen_year_old_is_refused_documents(harness: Harness) -> None:
@@ -138,7 +141,10 @@ async def test_a_parent_of_a_fourteen_year_old_is_refused_documents(harness: Har
     ]
     url = await _idas_document_url(harness)
     refused = await fetch(harness, "kari", url)
-    made_up = await fetch(harness, "kari", f"/documents/{encode('Document', 'ehr', 'nothing')}")
+    ida_key = harness.app_services.ids.person_key(harness.mocks.population.persona("ida").nin)
+    made_up = await fetch(
+        harness, "kari", f"/documents/{encode('Document', 'ehr', f'{ida_key}.nothing')}"
+    )
     assert refused.status_code == made_up.status_code == 404
     assert refused.json() == made_up.json()
 
@@ -147,6 +153,7 @@ async def test_a_parent_of_a_fourteen_year_old_is_refused_documents(harness: Har
     "made_up",
     [
         encode("Document", "ehr", "no-such-document"),
+        encode("Document", "ehr", "someone.no-such-document"),
         encode("Person", "gw", "abc"),
         encode("Document", "ehr", "../Patient/1"),
         "not-an-id!!",
@@ -213,3 +220,39 @@ async def test_no_audit_no_download(harness: Harness, monkeypatch: pytest.Monkey
     assert response.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
     assert "Hei" not in response.text
     assert "content-disposition" not in response.headers
+
+
+async def test_a_document_id_forged_onto_another_person_is_404(harness: Harness) -> None:
+    [document, *_] = await nodes(harness, "kari", "kari")
+    emil_key = harness.app_services.ids.person_key(harness.mocks.population.persona("emil").nin)
+    forged = encode("Document", "ehr", f"{emil_key}.{key_of(document['id'])}")
+    response = await fetch(harness, "kari", f"/documents/{forged}")
+    assert response.status_code == 404
+
+
+FILTERED = """
+query($id: ID!, $filter: DocumentFilter) {
+  person(id: $id) { documents(first: 50, filter: $filter) { totalCount edges { node { type date } } } }
+}
+"""
+
+
+async def test_documents_filter_by_type_and_days(harness: Harness) -> None:
+    everything = await nodes(harness, "kari", "kari")
+    assert len({d["type"] for d in everything}) >= 1
+    kind = everything[0]["type"]
+    day = everything[0]["date"][:10]
+    variables = {
+        "id": await person_id(harness, "kari"),
+        "filter": {"types": [kind], "dates": {"from": day, "to": day}},
+    }
+    body = (await harness.query("kari", FILTERED, variables)).json()
+    assert "errors" not in body, body
+    found = [e["node"] for e in body["data"]["person"]["documents"]["edges"]]
+    expected = [d for d in everything if d["type"] == kind and d["date"][:10] == day]
+    assert found and len(found) == len(expected)
+    assert body["data"]["person"]["documents"]["totalCount"] == len(expected)
+    backwards = {**variables, "filter": {"dates": {"from": day, "to": "2000-01-01"}}}
+    refused = (await harness.query("kari", FILTERED, backwards)).json()
+    assert refused["data"]["person"]["documents"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
