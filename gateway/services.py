@@ -166,7 +166,11 @@ class Services:
             ids=self.ids,
             ehr=EhrClient(self.ehr),
             national=national,
-            municipal=MunicipalClient(self.municipalities, self.municipality_names),
+            municipal=MunicipalClient(
+                self.municipalities,
+                self.municipality_names,
+                shared_ehr=frozenset(self.settings.shared_ehr_municipalities),
+            ),
             access=Access(
                 policy=self.policy,
                 national=national,

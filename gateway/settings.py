@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     ehr: UpstreamSettings | None = None
     national: UpstreamSettings | None = None
     municipalities: dict[str, UpstreamSettings] = Field(default_factory=dict)
+    # Municipalities whose health services run on the shared EHR: their residents'
+    # municipal appointments are read there, not from the municipal API (default: the mocks').
+    shared_ehr_municipalities: list[str] = Field(default_factory=lambda: ["5001"])
 
     oidc_issuer: str = DEFAULT_ISSUER
     oidc_audience: str = DEFAULT_AUDIENCE
@@ -161,7 +164,7 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"HELSEGRAF_CORS_ORIGINS: {origin!r} is not an origin like https://example.no"
                 )
-        for code in self.municipalities:
+        for code in [*self.municipalities, *self.shared_ehr_municipalities]:
             if not (len(code) == 4 and code.isdigit()):
                 raise ValueError(
                     f"HELSEGRAF_MUNICIPALITIES: {code!r} is not a four-digit municipality code"

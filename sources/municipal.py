@@ -63,9 +63,20 @@ def _appointment(item: dict[str, Any], source: SourceRef) -> Appointment:
 class MunicipalClient:
     """Reads from each municipality's service for one GraphQL request."""
 
-    def __init__(self, upstreams: dict[str, Upstream], names: dict[str, str]) -> None:
+    def __init__(
+        self,
+        upstreams: dict[str, Upstream],
+        names: dict[str, str],
+        *,
+        shared_ehr: frozenset[str] = frozenset(),
+    ) -> None:
         self._batchers = {code: RestBatcher(u) for code, u in upstreams.items()}
         self._names = names
+        self._shared_ehr = shared_ehr
+
+    def on_shared_ehr(self, municipality: str | None) -> bool:
+        """True when the municipality's health services run on the shared EHR."""
+        return municipality is not None and municipality in self._shared_ehr
 
     def name(self, municipality: str) -> str | None:
         """The municipality's display name, when configured."""
