@@ -63,7 +63,8 @@ def key_of(global_id: str) -> str:
     kind, source, key = raw.split(":", 2)
     assert (kind, source) == ("Document", "ehr")
     person_key, dot, record_id = key.partition(".")
-    assert person_key and dot, "a document id names the person it was listed for"
+    assert person_key, "a document id names the person it was listed for"
+    assert dot
     return record_id
 
 
@@ -232,7 +233,9 @@ async def test_a_document_id_forged_onto_another_person_is_404(harness: Harness)
 
 FILTERED = """
 query($id: ID!, $filter: DocumentFilter) {
-  person(id: $id) { documents(first: 50, filter: $filter) { totalCount edges { node { type date } } } }
+  person(id: $id) {
+    documents(first: 50, filter: $filter) { totalCount edges { node { type date } } }
+  }
 }
 """
 
@@ -250,7 +253,8 @@ async def test_documents_filter_by_type_and_days(harness: Harness) -> None:
     assert "errors" not in body, body
     found = [e["node"] for e in body["data"]["person"]["documents"]["edges"]]
     expected = [d for d in everything if d["type"] == kind and d["date"][:10] == day]
-    assert found and len(found) == len(expected)
+    assert found
+    assert len(found) == len(expected)
     assert body["data"]["person"]["documents"]["totalCount"] == len(expected)
     backwards = {**variables, "filter": {"dates": {"from": day, "to": "2000-01-01"}}}
     refused = (await harness.query("kari", FILTERED, backwards)).json()
