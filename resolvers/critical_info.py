@@ -10,8 +10,8 @@ from strawberry.types import Info
 
 from gateway.access import Subject
 from gateway.context import Context
-from gateway.ids import encode
 from resolvers.guard import require, served, visible, watch
+from resolvers.node import Node, fetches, node_id
 from sources import models
 
 CATEGORY = "critical_info"
@@ -34,12 +34,13 @@ class CriticalInformationType(Enum):
     description="Critical information health personnel must know in an emergency, from the "
     "national core journal (kjernejournal)."
 )
-class CriticalInformation:
+class CriticalInformation(Node):
     entry: strawberry.Private[models.CriticalEntry]
+    subject: strawberry.Private[Subject]
 
     @strawberry.field(description="Opaque id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode("CriticalInformation", "nat", self.entry.id))
+    def id(self, info: Info[Context, None]) -> strawberry.ID:
+        return node_id(info, self.subject, "CriticalInformation", "nat", self.entry.id)
 
     @strawberry.field(description="Allergy, implant or condition.")
     def type(self) -> CriticalInformationType:
@@ -58,10 +59,29 @@ async def critical_information_of(
     info: Info[Context, None], subject: Subject
 ) -> list[CriticalInformation]:
     """The critical information this view may see, newest first."""
+    shown = await _visible_entries(info, subject)
+    served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{e.id}" for e in shown))
+    return [CriticalInformation(entry=e, subject=subject) for e in shown]
+
+
+async def _visible_entries(
+    info: Info[Context, None], subject: Subject
+) -> list[models.CriticalEntry]:
     require(info, subject, CATEGORY)
     async with watch(info, subject, CATEGORY):
         entries = await info.context.national.critical_information(subject.nin)
     shown = visible(info, subject, entries, lambda e: e.security)
-    served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{e.id}" for e in shown))
     shown.sort(key=lambda e: (e.registered_on or dt.date.min, e.id), reverse=True)
-    return [CriticalInformation(entry=e) for e in shown]
+    return shown
+
+
+@fetches("CriticalInformation")
+async def fetch_critical_information(
+    info: Info[Context, None], subject: Subject, source: str, upstream_id: str
+) -> CriticalInformation | None:
+    """One entry by id, as listed."""
+    for entry in await _visible_entries(info, subject) if source == "nat" else []:
+        if entry.id == upstream_id:
+            served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{entry.id}",))
+            return CriticalInformation(entry=entry, subject=subject)
+    return None

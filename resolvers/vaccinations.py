@@ -9,23 +9,23 @@ from strawberry.types import Info
 
 from gateway.access import Subject
 from gateway.context import Context
-from gateway.ids import encode
 from resolvers.common import Source, gather_sources, home_municipality, source
 from resolvers.guard import require, served, visible, watch
+from resolvers.node import Node, fetches, node_id
 from sources import models
 
 CATEGORY = "vaccinations"
 
 
 @strawberry.type(description="A vaccination, merged across the registries that record it.")
-class Vaccination:
+class Vaccination(Node):
     entries: strawberry.Private[list[models.VaccinationEntry]]
+    subject: strawberry.Private[Subject]
 
     @strawberry.field(description="Opaque id.")
-    def id(self) -> strawberry.ID:
+    def id(self, info: Info[Context, None]) -> strawberry.ID:
         first = self.entries[0]
-        key = "nat" if first.source.municipality is None else f"m{first.source.municipality}"
-        return strawberry.ID(encode("Vaccination", key, first.id))
+        return node_id(info, self.subject, "Vaccination", _source_key(first), first.id)
 
     @strawberry.field(description="The vaccine's name.")
     def name(self) -> str:
@@ -44,14 +44,22 @@ class Vaccination:
         return [source(e.source, info) for e in self.entries]
 
 
-def merge_vaccinations(entries: list[models.VaccinationEntry]) -> list[Vaccination]:
+def _source_key(entry: models.VaccinationEntry) -> str:
+    where = entry.source.municipality
+    return "nat" if where is None else f"m{where}"
+
+
+def merge_vaccinations(
+    entries: list[models.VaccinationEntry], subject: Subject
+) -> list[Vaccination]:
     """One entry per vaccination: the same vaccine (ATC or name) on the same day."""
     groups: dict[tuple[str, dt.date], list[models.VaccinationEntry]] = {}
     for entry in entries:
         key = (entry.atc or entry.name.strip().lower(), entry.date)
         groups.setdefault(key, []).append(entry)
     merged = [
-        Vaccination(entries=sorted(g, key=lambda e: e.source.kind.value)) for g in groups.values()
+        Vaccination(entries=sorted(g, key=lambda e: e.source.kind.value), subject=subject)
+        for g in groups.values()
     ]
     return sorted(merged, key=lambda v: (v.date(), v.name()), reverse=True)
 
@@ -70,13 +78,31 @@ async def _national(info: Info[Context, None], subject: Subject) -> list[models.
         return await info.context.national.vaccinations(subject.nin)
 
 
-async def vaccinations_of(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
-    """The merged vaccination list this view may see, newest first."""
+async def _merged(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
     require(info, subject, CATEGORY)
     lists = await gather_sources(info, [_national(info, subject), _municipal(info, subject)])
     entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
-    served(info, subject, CATEGORY, (reference(e) for e in entries))
-    return merge_vaccinations(entries)
+    return merge_vaccinations(entries, subject)
+
+
+async def vaccinations_of(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
+    """The merged vaccination list this view may see, newest first."""
+    merged = await _merged(info, subject)
+    served(info, subject, CATEGORY, (reference(e) for v in merged for e in v.entries))
+    return merged
+
+
+@fetches("Vaccination")
+async def fetch_vaccination(
+    info: Info[Context, None], subject: Subject, source_key: str, upstream_id: str
+) -> Vaccination | None:
+    """One merged vaccination by the id of its first entry, as listed."""
+    for vaccination in await _merged(info, subject):
+        first = vaccination.entries[0]
+        if (_source_key(first), first.id) == (source_key, upstream_id):
+            served(info, subject, CATEGORY, (reference(e) for e in vaccination.entries))
+            return vaccination
+    return None
 
 
 def reference(entry: models.VaccinationEntry) -> str:

@@ -117,3 +117,31 @@ async def mock_ids(harness: Harness, patient: str) -> list[str]:
             params={"patient": patient, "category": "laboratory", "_count": "200"},
         )
     return [e["resource"]["id"] for e in response.json().get("entry", [])]
+
+
+NATIONAL = """
+query($id: ID!) {
+  person(id: $id) { vaccinations { id name } criticalInformation { id text } }
+}
+"""
+NATIONAL_NODE = """
+query($id: ID!) {
+  node(id: $id) { id ... on Vaccination { name } ... on CriticalInformation { text } }
+}
+"""
+
+
+async def test_vaccinations_and_critical_information_are_nodes(harness: Harness) -> None:
+    for viewer, target in (("ola", "ola"), ("kari", "ola"), ("kari", "emil")):
+        body = await harness.query(viewer, NATIONAL, {"id": await person_id(harness, target)})
+        person = body.json()["data"]["person"]
+        listed = [(v["id"], v["name"]) for v in person["vaccinations"] or []]
+        listed += [(c["id"], c["text"]) for c in person["criticalInformation"] or []]
+        assert listed, (viewer, target)
+        for global_id, label in listed:
+            found = (await harness.query(viewer, NATIONAL_NODE, {"id": global_id})).json()
+            assert "errors" not in found, found
+            assert found["data"]["node"]["id"] == global_id
+            assert label in (found["data"]["node"].get("name"), found["data"]["node"].get("text"))
+            stranger = (await harness.query("per", NATIONAL_NODE, {"id": global_id})).json()
+            assert codes(stranger) == ["FORBIDDEN"]
