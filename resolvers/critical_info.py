@@ -59,12 +59,12 @@ async def critical_information_of(
     info: Info[Context, None], subject: Subject
 ) -> list[CriticalInformation]:
     """The critical information this view may see, newest first."""
-    shown = await _visible_entries(info, subject)
+    shown = await visible_entries(info, subject)
     served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{e.id}" for e in shown))
     return [CriticalInformation(entry=e, subject=subject) for e in shown]
 
 
-async def _visible_entries(
+async def visible_entries(
     info: Info[Context, None], subject: Subject
 ) -> list[models.CriticalEntry]:
     require(info, subject, CATEGORY)
@@ -80,7 +80,7 @@ async def fetch_critical_information(
     info: Info[Context, None], subject: Subject, source: str, upstream_id: str
 ) -> CriticalInformation | None:
     """One entry by id, as listed."""
-    for entry in await _visible_entries(info, subject) if source == "nat" else []:
+    for entry in await visible_entries(info, subject) if source == "nat" else []:
         if entry.id == upstream_id:
             served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{entry.id}",))
             return CriticalInformation(entry=entry, subject=subject)

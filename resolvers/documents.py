@@ -111,7 +111,7 @@ class DocumentFilter:
     )
 
 
-async def _visible_documents(info: Info[Context, None], subject: Subject) -> list[models.Document]:
+async def visible_documents(info: Info[Context, None], subject: Subject) -> list[models.Document]:
     """Every document of the person this view may see, newest first."""
     require(info, subject, CATEGORY)
     ctx = info.context
@@ -137,7 +137,7 @@ async def documents_of(
 ) -> DocumentConnection:
     """The person's documents this view may see, newest first."""
     chosen_filter = filter or DocumentFilter()
-    shown = within(await _visible_documents(info, subject), lambda d: d.date, chosen_filter.dates)
+    shown = within(await visible_documents(info, subject), lambda d: d.date, chosen_filter.dates)
     if chosen_filter.types is not None:
         kinds = set(chosen_filter.types)
         shown = [d for d in shown if document_type(d) in kinds]
@@ -157,7 +157,7 @@ async def fetch_document(
     """One document by id, through the same checks as the list."""
     if source != "ehr":
         return None
-    for record in await _visible_documents(info, subject):
+    for record in await visible_documents(info, subject):
         if record.id == upstream_id:
             served(info, subject, CATEGORY, (f"EHR/DocumentReference/{record.id}",))
             return Document(record=record, subject=subject)

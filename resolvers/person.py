@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+import resolvers.timeline_events  # noqa: F401  (registers the timeline's contributors)
 from gateway.access import Subject
 from gateway.context import Context
 from resolvers.access_log import AccessLogEntry, access_log_of
@@ -23,6 +24,7 @@ from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.node import Node, resolve_node
 from resolvers.results import LabResult, latest_lab_results
 from resolvers.statistics import Statistics, statistics
+from resolvers.timeline import TimelineFields
 from resolvers.vaccinations import Vaccination, vaccinations_of
 from sources.models import PersonFacts
 
@@ -60,7 +62,7 @@ async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFac
     "they act for. Every field reflects the viewer's access basis; "
     "hidden items are absent, never placeholders."
 )
-class Person(Node):  # feature field groups join the bases: class Person(Node, XFields, ...)
+class Person(Node, TimelineFields):  # feature field groups join the bases
     subject: strawberry.Private[Subject]
 
     @strawberry.field(description="Opaque id; never contains a national identity number.")

@@ -83,18 +83,25 @@ class LabResult(Node):
         return self.record.taken_at
 
 
+async def visible_lab_results(
+    info: Info[Context, None], subject: Subject
+) -> list[models.LabResult]:
+    """The newest results (up to 100 read) this view may see, newest first; not audited."""
+    require(info, subject, "results")
+    ctx = info.context
+    async with watch(info, subject, "results"):
+        patient = await ctx.ehr.patient_id(subject.nin)
+        records = [] if patient is None else await ctx.ehr.lab_results(patient, FETCH)
+    return visible(info, subject, records, lambda r: r.security, lambda r: r.taken_at)
+
+
 async def latest_lab_results(
     info: Info[Context, None], subject: Subject, first: int
 ) -> list[LabResult]:
     """The newest results this view may see, newest first."""
     if first < 1 or first > MAX_RESULTS:
         raise BadUserInput(f"`first` must be between 1 and {MAX_RESULTS}.", argument="first")
-    require(info, subject, "results")
-    ctx = info.context
-    async with watch(info, subject, "results"):
-        patient = await ctx.ehr.patient_id(subject.nin)
-        records = [] if patient is None else await ctx.ehr.lab_results(patient, FETCH)
-    shown = visible(info, subject, records, lambda r: r.security, lambda r: r.taken_at)[:first]
+    shown = (await visible_lab_results(info, subject))[:first]
     served(info, subject, "results", (f"EHR/Observation/{r.id}" for r in shown))
     return [LabResult(record=r, subject=subject) for r in shown]
 

@@ -78,7 +78,8 @@ async def _national(info: Info[Context, None], subject: Subject) -> list[models.
         return await info.context.national.vaccinations(subject.nin)
 
 
-async def _merged(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
+async def merged_vaccinations(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
+    """The merged list this view may see, newest first; not audited."""
     require(info, subject, CATEGORY)
     lists = await gather_sources(info, [_national(info, subject), _municipal(info, subject)])
     entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
@@ -87,7 +88,7 @@ async def _merged(info: Info[Context, None], subject: Subject) -> list[Vaccinati
 
 async def vaccinations_of(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
     """The merged vaccination list this view may see, newest first."""
-    merged = await _merged(info, subject)
+    merged = await merged_vaccinations(info, subject)
     served(info, subject, CATEGORY, (reference(e) for v in merged for e in v.entries))
     return merged
 
@@ -97,7 +98,7 @@ async def fetch_vaccination(
     info: Info[Context, None], subject: Subject, source_key: str, upstream_id: str
 ) -> Vaccination | None:
     """One merged vaccination by the id of its first entry, as listed."""
-    for vaccination in await _merged(info, subject):
+    for vaccination in await merged_vaccinations(info, subject):
         first = vaccination.entries[0]
         if (_source_key(first), first.id) == (source_key, upstream_id):
             served(info, subject, CATEGORY, (reference(e) for e in vaccination.entries))
