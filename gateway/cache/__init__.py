@@ -1,0 +1,7 @@
+"""Cache tiers: per process (bounded) and shared Redis, sealed so Redis holds no personal
+data in clear text, with per-subject generations for exact invalidation."""
+
+from gateway.cache.sealing import Sealer
+from gateway.cache.tiers import Cache, LocalTier, RedisTier
+
+__all__ = ["Cache", "LocalTier", "RedisTier", "Sealer"]

@@ -1,0 +1,226 @@
+"""The cache tiers and the generations that invalidate them.
+
+- `LocalTier`: this process's memory, bounded in bytes (cachetools, TTL per tier).
+- `RedisTier`: shared by every process when `HELSEGRAF_REDIS_URL` is set; keys hashed and
+  values sealed (`sealing.py`). Every failure is a miss: Redis down means slower, never
+  wrong or failing; after a failure Redis is left alone for a few seconds.
+- Generations: each subject (a person key, never a national id) has a random token that
+  a write or an upstream change notification replaces. Cached things record the tokens
+  of the subjects they were built from and are used only while those tokens are still
+  current, so invalidating a person is one write, exact, and shared across processes.
+  Tokens are random, not counters: a Redis that lost its data hands out new tokens and
+  so can never revive an old entry.
+
+With Redis configured, generations live only in Redis; while it is unreachable nothing
+is served from or stored in any cache (a process cannot know what another invalidated),
+and bumps that failed are retried before the cache is used again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from cachetools import TTLCache
+from redis.exceptions import RedisError
+
+from gateway.cache.sealing import Sealer
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger("helsegraf.cache")
+
+RETRY_S = 5.0
+GENERATION_TTL_S = 7 * 24 * 3600  # far beyond any entry's lifetime
+ENTRY_OVERHEAD = 200  # bytes counted per local entry besides its value
+MAX_LOCAL_GENERATIONS = 500_000
+
+
+_FAILURES = (RedisError, OSError, TimeoutError)
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value
+
+
+def _token() -> str:
+    return secrets.token_hex(8)
+
+
+class LocalTier:
+    """Values in this process's memory: at most `max_bytes`, each for at most `ttl_s`."""
+
+    def __init__(
+        self, max_bytes: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._entries: TTLCache[str, bytes] = TTLCache(
+            maxsize=max_bytes,
+            ttl=ttl_s,
+            timer=clock,
+            getsizeof=lambda value: len(value) + ENTRY_OVERHEAD,
+        )
+        self._max_item = max_bytes // 8  # one huge value may not evict everything
+
+    def get(self, key: str) -> bytes | None:
+        """The value, when present and fresh."""
+        return self._entries.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        """Keep `value` (silently skipped when it alone is too large)."""
+        if len(value) + ENTRY_OVERHEAD <= self._max_item:
+            self._entries[key] = value
+
+    @property
+    def bytes_used(self) -> int:
+        """Bytes counted against the bound."""
+        return int(self._entries.currsize)
+
+
+class RedisTier:
+    """Sealed values and generation tokens in a shared Redis, failing soft."""
+
+    def __init__(
+        self, client: Redis, prefix: str = "hg", clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._clock = clock
+        self._down_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        """False for a few seconds after a failure."""
+        return self._clock() >= self._down_until
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.available:
+            log.warning("redis cache unavailable (%s); caching paused", type(exc).__name__)
+        self._down_until = self._clock() + RETRY_S
+
+    async def get(self, key: str) -> bytes | None:
+        """The stored bytes under a hashed key; None when absent or Redis failed."""
+        if not self.available:
+            return None
+        try:
+            found = await self._client.get(f"{self._prefix}:v:{key}")
+        except _FAILURES as exc:
+            self._failed(exc)
+            return None
+        return _as_bytes(found)
+
+    async def put(self, key: str, value: bytes, ttl_s: float) -> None:
+        """Store bytes under a hashed key for `ttl_s`."""
+        if not self.available:
+            return
+        try:
+            await self._client.set(f"{self._prefix}:v:{key}", value, px=max(1, int(ttl_s * 1000)))
+        except _FAILURES as exc:
+            self._failed(exc)
+
+    async def generations(self, keys: Sequence[str]) -> list[str] | None:
+        """The current token of each hashed subject key (new ones for unknown subjects);
+        None when Redis cannot say."""
+        if not self.available:
+            return None
+        names = [f"{self._prefix}:g:{k}" for k in keys]
+        try:
+            found = await self._client.mget(names)
+            missing = [n for n, value in zip(names, found, strict=True) if value is None]
+            if missing:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for name in missing:
+                        pipe.set(name, _token(), nx=True, ex=GENERATION_TTL_S)
+                    await pipe.execute()
+                found = await self._client.mget(names)
+        except _FAILURES as exc:
+            self._failed(exc)
+            return None
+        tokens = [_as_bytes(value) for value in found]
+        if any(token is None for token in tokens):
+            return None
+        return [token.decode() for token in tokens if token is not None]
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def bump(self, keys: Sequence[str]) -> bool:
+        """Give each hashed subject key a new token; False when Redis failed."""
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(f"{self._prefix}:g:{key}", _token(), ex=GENERATION_TTL_S)
+                await pipe.execute()
+        except _FAILURES as exc:
+            self._failed(exc)
+            return False
+        return True
+
+
+class Cache:
+    """Both tiers behind one interface, keyed by logical keys, validated by generations."""
+
+    def __init__(self, sealer: Sealer, local: LocalTier, redis: RedisTier | None = None) -> None:
+        self.sealer = sealer
+        self.local = local
+        self.redis = redis
+        self._local_generations: TTLCache[str, str] = TTLCache(
+            maxsize=MAX_LOCAL_GENERATIONS, ttl=GENERATION_TTL_S
+        )
+        self._pending_bumps: set[str] = set()
+
+    async def aclose(self) -> None:
+        """Close the Redis connections, if any."""
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def generations(self, subjects: Sequence[str]) -> dict[str, str] | None:
+        """The current token of each subject; None when the cache must not be used now."""
+        keys = [self.sealer.key(f"gen|{s}") for s in subjects]
+        if self.redis is None:
+            out = {}
+            for subject, key in zip(subjects, keys, strict=True):
+                token = self._local_generations.get(key)
+                if token is None:
+                    token = self._local_generations[key] = _token()
+                out[subject] = token
+            return out
+        if self._pending_bumps:
+            if not await self.redis.bump(sorted(self._pending_bumps)):
+                return None
+            self._pending_bumps.clear()
+        tokens = await self.redis.generations(keys)
+        return None if tokens is None else dict(zip(subjects, tokens, strict=True))
+
+    async def bump(self, subjects: Sequence[str]) -> None:
+        """Invalidate everything built from these subjects, in every process."""
+        keys = [self.sealer.key(f"gen|{s}") for s in subjects]
+        for key in keys:
+            self._local_generations[key] = _token()
+        if self.redis is not None and not await self.redis.bump(keys):
+            self._pending_bumps.update(keys)  # the cache stays unused until they land
+
+    async def get(self, logical: str) -> bytes | None:
+        """The value for a logical key: this process first, then Redis."""
+        key = self.sealer.key(logical)
+        found = self.local.get(key)
+        if found is not None or self.redis is None:
+            return found
+        sealed = await self.redis.get(key)
+        if sealed is None:
+            return None
+        value = self.sealer.open(key, sealed)
+        if value is not None:
+            self.local.put(key, value)
+        return value
+
+    async def put(self, logical: str, value: bytes, ttl_s: float) -> None:
+        """Keep a value in both tiers (sealed in Redis)."""
+        key = self.sealer.key(logical)
+        self.local.put(key, value)
+        if self.redis is not None:
+            await self.redis.put(key, self.sealer.seal(key, value), ttl_s)

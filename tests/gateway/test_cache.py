@@ -1,0 +1,174 @@
+"""Cache tiers: sealing, the local bound, generations, and the real Redis (shared, sealed,
+failing soft)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from gateway.cache import Cache, LocalTier, RedisTier, Sealer
+from gateway.ratelimit import redis_client
+
+REDIS_URL = os.environ.get("HELSEGRAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+UNREACHABLE = "redis://127.0.0.1:1/0"
+SECRET = b"a test secret that is long enough to derive keys"
+NIN = "13097248022"
+
+
+def local_cache(max_bytes: int = 1_000_000) -> Cache:
+    return Cache(Sealer(SECRET), LocalTier(max_bytes, ttl_s=60))
+
+
+def test_keys_are_hashed_and_values_bound_to_their_key() -> None:
+    sealer = Sealer(SECRET)
+    key = sealer.key(f"resp|{NIN}|home")
+    assert NIN not in key
+    assert key == Sealer(SECRET).key(f"resp|{NIN}|home")
+    assert key != Sealer(SECRET + b"x").key(f"resp|{NIN}|home")
+    sealed = sealer.seal(key, NIN.encode())
+    assert NIN.encode() not in sealed
+    assert sealer.open(key, sealed) == NIN.encode()
+    assert sealer.open(sealer.key("another"), sealed) is None
+    assert sealer.open(key, sealed[:-1] + bytes([sealed[-1] ^ 1])) is None
+    assert sealer.open(key, b"short") is None
+
+
+def test_the_local_tier_is_bounded_in_bytes() -> None:
+    tier = LocalTier(max_bytes=10_000, ttl_s=60)
+    for n in range(100):
+        tier.put(f"k{n}", b"x" * 500)
+    assert tier.bytes_used <= 10_000
+    assert tier.get("k99") == b"x" * 500
+    assert tier.get("k0") is None
+    tier.put("huge", b"x" * 5_000)  # more than an eighth of the bound: not kept
+    assert tier.get("huge") is None
+
+
+def test_the_local_tier_expires_entries() -> None:
+    now = [0.0]
+    tier = LocalTier(max_bytes=10_000, ttl_s=30, clock=lambda: now[0])
+    tier.put("k", b"v")
+    now[0] = 29.0
+    assert tier.get("k") == b"v"
+    now[0] = 31.0
+    assert tier.get("k") is None
+
+
+async def test_local_generations_change_only_on_bump() -> None:
+    cache = local_cache()
+    first = await cache.generations(["a", "b"])
+    assert first is not None
+    assert await cache.generations(["a", "b"]) == first
+    await cache.bump(["a"])
+    after = await cache.generations(["a", "b"])
+    assert after is not None
+    assert after["a"] != first["a"]
+    assert after["b"] == first["b"]
+
+
+async def test_values_round_trip_locally() -> None:
+    cache = local_cache()
+    assert await cache.get("x") is None
+    await cache.put("x", b"value", ttl_s=60)
+    assert await cache.get("x") == b"value"
+
+
+# --- Redis ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    """A unique key prefix on the real Redis; skipped when it is unreachable, except in CI."""
+    from redis.exceptions import RedisError
+
+    client = redis_client(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        reason = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"helsegraf-test-{uuid.uuid4().hex}"
+    yield name
+    keys = [k async for k in client.scan_iter(match=f"{name}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+Shared = Callable[..., Cache]
+
+
+@pytest.fixture
+async def shared() -> AsyncIterator[Shared]:
+    """Caches as separate processes see them (own local tier, the shared Redis)."""
+    made: list[RedisTier] = []
+
+    def make(prefix: str, url: str = REDIS_URL) -> Cache:
+        made.append(RedisTier(redis_client(url), prefix))
+        return Cache(Sealer(SECRET), LocalTier(1_000_000, 60), made[-1])
+
+    yield make
+    for tier in made:
+        await tier.aclose()
+
+
+async def test_processes_share_values_and_generations(prefix: str, shared: Shared) -> None:
+    one, two = shared(prefix), shared(prefix)
+    await one.put(f"resp|{NIN}", b"the body", ttl_s=60)
+    assert await two.get(f"resp|{NIN}") == b"the body"
+    seen_by_one = await one.generations([NIN])
+    seen_by_two = await two.generations([NIN])
+    assert seen_by_one is not None
+    assert seen_by_one == seen_by_two
+    await two.bump([NIN])
+    assert await one.generations([NIN]) != seen_by_one
+
+
+async def test_redis_holds_no_personal_data_in_clear_text(prefix: str, shared: Shared) -> None:
+    cache = shared(prefix)
+    await cache.put(f"resp|{NIN}|home", f'{{"nin": "{NIN}", "name": "Kari"}}'.encode(), 60)
+    await cache.generations([NIN])
+    client = redis_client(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+        assert len(keys) == 2
+        for key in keys:
+            assert NIN.encode() not in key
+            value = await client.get(key)
+            assert isinstance(value, bytes)
+            assert NIN.encode() not in value
+            assert b"Kari" not in value
+    finally:
+        await client.aclose()
+
+
+async def test_redis_down_is_a_miss_and_never_an_error(shared: Shared) -> None:
+    cache = shared("unused", UNREACHABLE)
+    await cache.put("x", b"value", ttl_s=60)
+    assert await cache.generations([NIN]) is None  # so callers bypass every cache
+    await cache.bump([NIN])  # remembered, retried before the cache is used again
+    assert cache.redis is not None
+    assert not cache.redis.available
+
+
+async def test_a_bump_that_failed_is_applied_before_the_cache_is_used(
+    prefix: str, shared: Shared
+) -> None:
+    cache = shared(prefix)
+    before = await cache.generations([NIN])
+    assert cache.redis is not None
+    real = cache.redis
+    cache.redis = shared(prefix, UNREACHABLE).redis
+    await cache.bump([NIN])
+    assert await cache.generations([NIN]) is None
+    cache.redis = real
+    after = await cache.generations([NIN])
+    assert after is not None
+    assert before is not None
+    assert after[NIN] != before[NIN]
