@@ -109,6 +109,7 @@ class MockUpstreams:
                 code: {"url": f"{origin}/municipalities/{code}/api/v1", "name": names[code]}
                 for code in self.municipal
             },
+            "shared_ehr_municipalities": [m.code for m in MUNICIPALITIES if m.on_shared_ehr],
             "oidc_issuer": self.issuer.issuer,
             "oidc_jwks_url": f"{origin}/oidc/jwks",
         }

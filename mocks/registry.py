@@ -20,7 +20,7 @@ class Municipality:
 
 
 MUNICIPALITIES: tuple[Municipality, ...] = (
-    Municipality("5001", "Trondheim", on_shared_ehr=False),
+    Municipality("5001", "Trondheim", on_shared_ehr=True),
     Municipality("5037", "Levanger", on_shared_ehr=False),
     Municipality("0301", "Oslo", on_shared_ehr=False),
 )

@@ -1,34 +1,46 @@
-"""Appointments from the EHR and the person's municipality, merged into one list."""
+"""Appointments from the EHR and the person's municipality, merged into one list.
+
+Municipal appointments come from where the person's municipality keeps them
+(`resolvers.routing`): the shared EHR for a municipality on it (the municipal API is
+then not asked), else the municipal API. Each appointment is authorised by its own
+category: hospital care (`hospital_appointments`) or municipal care
+(`municipal_appointments`), wherever it was read from.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
+from authz.relations import OSLO
 from gateway.access import Subject
 from gateway.context import Context
-from gateway.errors import CategoryUnavailable
-from gateway.i18n import text
-from gateway.ids import encode
-from resolvers.common import PageInfo, Source, gather_sources, home_municipality, page, source
+from gateway.errors import BadUserInput, CategoryUnavailable
+from resolvers.appointment_rules import HOSPITAL, MUNICIPAL, category_of
+from resolvers.appointment_types import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    PostalAddress,
+)
+from resolvers.common import PageInfo, gather_sources, page, path_of
 from resolvers.guard import may, require, served, visible, watch
-from sources import models
+from resolvers.node import fetches
+from resolvers.routing import MunicipalRoute, municipal_route
+from sources import ehr_appointments, models
+from sources.errors import UpstreamError
 
-HOSPITAL = "hospital_appointments"
-MUNICIPAL = "municipal_appointments"
-
-
-@strawberry.enum(description="Where an appointment stands.")
-class AppointmentStatus(Enum):
-    BOOKED = strawberry.enum_value("booked", description="Booked and expected.")
-    ARRIVED = strawberry.enum_value("arrived", description="Checked in.")
-    FULFILLED = strawberry.enum_value("fulfilled", description="Took place.")
-    CANCELLED = strawberry.enum_value("cancelled", description="Cancelled.")
-    NO_SHOW = strawberry.enum_value("noshow", description="The person did not attend.")
-    UNKNOWN = strawberry.enum_value("unknown", description="A status the gateway does not know.")
+__all__ = [
+    "Appointment",
+    "AppointmentFields",
+    "AppointmentStatus",
+    "PostalAddress",
+    "appointments_of",
+]
 
 
 @strawberry.enum(description="Which appointments to list.")
@@ -44,116 +56,17 @@ class AppointmentFilter:
     period: AppointmentPeriod = strawberry.field(
         default=AppointmentPeriod.UPCOMING, description="Upcoming (default) or past."
     )
-
-
-@strawberry.type(description="A postal address.")
-class PostalAddress:
-    street: str = strawberry.field(description="Street and number.")
-    postal_code: str = strawberry.field(description="Postal code; may be empty.")
-    city: str = strawberry.field(description="Postal town.")
-
-
-@strawberry.type(description="A clinician or other care worker.")
-class Practitioner:
-    id: strawberry.ID = strawberry.field(description="Opaque id.")
-    name: str = strawberry.field(description="Display name.")
-    role: str | None = strawberry.field(description="Profession or role, when known.")
-
-
-@strawberry.type(description="A place where care happens.")
-class Location:
-    id: strawberry.ID = strawberry.field(description="Opaque id.")
-    name: str = strawberry.field(description="Display name of the place.")
-    address: PostalAddress | None = strawberry.field(description="Where it is, when known.")
-
-
-def _practitioner(record: models.Practitioner | None, source_key: str) -> Practitioner | None:
-    if record is None:
-        return None
-    return Practitioner(
-        id=strawberry.ID(encode("Practitioner", source_key, record.id)),
-        name=record.name,
-        role=record.role,
+    from_: dt.date | None = strawberry.field(
+        default=None,
+        name="from",
+        description="Only appointments on or after this day (Norwegian time).",
     )
-
-
-def _location(record: models.Location | None, source_key: str) -> Location | None:
-    if record is None:
-        return None
-    address = record.address
-    return Location(
-        id=strawberry.ID(encode("Location", source_key, record.id)),
-        name=record.name,
-        address=PostalAddress(
-            street=address.street, postal_code=address.postal_code, city=address.city
-        )
-        if address
-        else None,
+    to: dt.date | None = strawberry.field(
+        default=None, description="Only appointments on or before this day (Norwegian time)."
     )
-
-
-def _source_key(ref: models.SourceRef) -> str:
-    return "ehr" if ref.municipality is None else f"m{ref.municipality}"
-
-
-@strawberry.type(description="An appointment with a hospital, GP office or municipality.")
-class Appointment:
-    record: strawberry.Private[models.Appointment]
-
-    @strawberry.field(description="Opaque id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode("Appointment", _source_key(self.record.source), self.record.id))
-
-    @strawberry.field(description="When it starts (ISO 8601 with offset).")
-    def start(self) -> dt.datetime:
-        return self.record.start
-
-    @strawberry.field(description="When it ends, when known.")
-    def end(self) -> dt.datetime | None:
-        return self.record.end
-
-    @strawberry.field(description="Status code, for programs.")
-    def status(self) -> AppointmentStatus:
-        try:
-            return AppointmentStatus(self.record.status)
-        except ValueError:
-            return AppointmentStatus.UNKNOWN
-
-    @strawberry.field(description="Status in the caller's language, for people.")
-    def status_text(self, info: Info[Context, None]) -> str:
-        return text(f"appointment.{self.status().value}", info.context.language)
-
-    @strawberry.field(description="What the appointment is for (clinic or service).")
-    def service(self) -> str | None:
-        return self.record.service
-
-    @strawberry.field(description="True for a video consultation.")
-    def is_video(self) -> bool:
-        return self.record.video
-
-    @strawberry.field(description="The system the appointment was read from.")
-    def source(self, info: Info[Context, None]) -> Source:
-        return source(self.record.source, info)
-
-    @strawberry.field(description="Who the person will meet, when known.")
-    async def practitioner(self, info: Info[Context, None]) -> Practitioner | None:
-        key = _source_key(self.record.source)
-        if self.record.practitioner is not None:
-            return _practitioner(self.record.practitioner, key)
-        if self.record.practitioner_id is None:
-            return None
-        found = await info.context.ehr.practitioners.load(self.record.practitioner_id)
-        return _practitioner(found, key)
-
-    @strawberry.field(description="Where it takes place, when known.")
-    async def location(self, info: Info[Context, None]) -> Location | None:
-        key = _source_key(self.record.source)
-        if self.record.location is not None:
-            return _location(self.record.location, key)
-        if self.record.location_id is None:
-            return None
-        found = await info.context.ehr.locations.load(self.record.location_id)
-        return _location(found, key)
+    kinds: list[AppointmentKind] | None = strawberry.field(
+        default=None, description="Only these kinds of care (all when null)."
+    )
 
 
 @strawberry.type(description="One appointment in a list, with its cursor.")
@@ -169,26 +82,87 @@ class AppointmentConnection:
     total_count: int = strawberry.field(description="How many appointments the list holds.")
 
 
-async def _ehr_appointments(
-    info: Info[Context, None], subject: Subject, upcoming: bool
+def _check(chosen: AppointmentFilter) -> None:
+    if chosen.from_ is not None and chosen.to is not None and chosen.to < chosen.from_:
+        raise BadUserInput("`to` must not be before `from`.", argument="filter")
+
+
+def _on_days(record: models.Appointment, chosen: AppointmentFilter) -> bool:
+    day = record.start.astimezone(OSLO).date()
+    return (chosen.from_ is None or day >= chosen.from_) and (chosen.to is None or day <= chosen.to)
+
+
+async def _ehr(
+    info: Info[Context, None], subject: Subject, upcoming: bool, category: str
 ) -> list[models.Appointment]:
     ctx = info.context
-    async with watch(info, subject, HOSPITAL):
+    async with watch(info, subject, category):
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             return []
         return await ctx.ehr.appointments(patient, upcoming=upcoming, now=ctx.now)
 
 
-async def _municipal_appointments(
-    info: Info[Context, None], subject: Subject
+async def _municipal_api(
+    info: Info[Context, None], subject: Subject, municipality: str
 ) -> list[models.Appointment]:
-    ctx = info.context
     async with watch(info, subject, MUNICIPAL):
-        municipality = await home_municipality(info, subject)
-        if municipality is None:
-            return []
-        return await ctx.municipal.appointments(municipality, subject.nin)
+        return await info.context.municipal.appointments(municipality, subject.nin)
+
+
+async def visible_appointments(
+    info: Info[Context, None], subject: Subject, upcoming: bool
+) -> list[models.Appointment]:
+    """Every upcoming (or past) appointment this view may see, from every source, each
+    once, in list order; CategoryUnavailable when the view may see none."""
+    hospital = may(info, subject, HOSPITAL)
+    municipal = may(info, subject, MUNICIPAL)
+    if not (hospital or municipal):
+        require(info, subject, HOSPITAL)
+    policy = info.context.access.policy
+    if not upcoming and not policy.past_appointments(subject.view):
+        grant = policy.grant(subject.view)
+        raise CategoryUnavailable("past_appointments", grant.reason if grant else "NO_ACCESS_BASIS")
+    route = await _route(info, subject, hospital) if municipal else None
+    calls: list[Awaitable[list[models.Appointment]]] = []
+    if hospital or (route is not None and route.shared_ehr):
+        calls.append(_ehr(info, subject, upcoming, HOSPITAL if hospital else MUNICIPAL))
+    if route is not None and route.api and route.municipality is not None:
+        calls.append(_municipal_api(info, subject, route.municipality))
+    allowed = {c for c, ok in ((HOSPITAL, hospital), (MUNICIPAL, municipal)) if ok}
+    lists = await gather_sources(info, calls) if calls else []
+    now = info.context.now
+    merged = [
+        a
+        for items in lists
+        for a in items
+        if (a.start >= now) == upcoming and category_of(a) in allowed
+    ]
+    merged = visible(info, subject, merged, lambda a: a.security)
+    merged.sort(key=lambda a: (a.start, a.id), reverse=not upcoming)
+    return merged
+
+
+async def _route(
+    info: Info[Context, None], subject: Subject, hospital: bool
+) -> MunicipalRoute | None:
+    """Where the municipal appointments are; when the registry cannot tell, the EHR's
+    share is still read with the hospital ones (reported as a partial failure)."""
+    try:
+        async with watch(info, subject, MUNICIPAL):
+            return await municipal_route(info, subject)
+    except UpstreamError as failure:
+        if not hospital:
+            raise
+        info.context.report(failure, path_of(info))
+        return None
+
+
+def audit_ref(record: models.Appointment) -> str:
+    """The resource reference the audit trail records for an appointment."""
+    municipality = record.source.municipality
+    origin = "EHR" if municipality is None else f"MUNICIPAL-{municipality}"
+    return f"{origin}/Appointment/{record.id}"
 
 
 async def appointments_of(
@@ -196,34 +170,93 @@ async def appointments_of(
     subject: Subject,
     first: int,
     after: str | None,
-    period: AppointmentPeriod,
+    filter: AppointmentFilter | None = None,
 ) -> AppointmentConnection:
     """Upcoming or past appointments from every source this view may see, merged and paged."""
-    hospital = may(info, subject, HOSPITAL)
-    municipal = may(info, subject, MUNICIPAL)
-    if not (hospital or municipal):
-        require(info, subject, HOSPITAL)
-    upcoming = period is AppointmentPeriod.UPCOMING
-    policy = info.context.access.policy
-    if not upcoming and not policy.past_appointments(subject.view):
-        grant = policy.grant(subject.view)
-        raise CategoryUnavailable("past_appointments", grant.reason if grant else "NO_ACCESS_BASIS")
-    now = info.context.now
-    calls = []
-    if hospital:
-        calls.append(_ehr_appointments(info, subject, upcoming))
-    if municipal:
-        calls.append(_municipal_appointments(info, subject))
-    lists = await gather_sources(info, calls)
-    merged = [a for items in lists for a in items if (a.start >= now) == upcoming]
-    merged = visible(info, subject, merged, lambda a: a.security)
-    merged.sort(key=lambda a: (a.start, a.id), reverse=not upcoming)
-    chosen, page_info = page(merged, first, after)
-    for _, a in chosen:
-        category = HOSPITAL if a.source.municipality is None else MUNICIPAL
-        served(info, subject, category, (f"{_source_key(a.source)}/Appointment/{a.id}",))
+    chosen = filter or AppointmentFilter()
+    _check(chosen)
+    upcoming = chosen.period is AppointmentPeriod.UPCOMING
+    merged = await visible_appointments(info, subject, upcoming)
+    kinds = set(chosen.kinds) if chosen.kinds is not None else None
+    shown = [
+        a
+        for a in merged
+        if _on_days(a, chosen) and (kinds is None or AppointmentKind.of(a) in kinds)
+    ]
+    picked, page_info = page(shown, first, after)
+    for category in (HOSPITAL, MUNICIPAL):
+        refs = [audit_ref(a) for _, a in picked if category_of(a) == category]
+        if refs:
+            served(info, subject, category, refs)
     return AppointmentConnection(
-        edges=[AppointmentEdge(cursor=c, node=Appointment(record=a)) for c, a in chosen],
+        edges=[
+            AppointmentEdge(cursor=c, node=Appointment(record=a, subject=subject))
+            for c, a in picked
+        ],
         page_info=page_info,
-        total_count=len(merged),
+        total_count=len(shown),
     )
+
+
+@fetches("Appointment")
+async def fetch_appointment(
+    info: Info[Context, None], subject: Subject, source: str, upstream_id: str
+) -> Appointment | None:
+    """One appointment by id, through the same checks as the list."""
+    found = await find_appointment(info, subject, source, upstream_id)
+    if found is None:
+        return None
+    served(info, subject, category_of(found), (audit_ref(found),))
+    return Appointment(record=found, subject=subject)
+
+
+async def find_appointment(
+    info: Info[Context, None], subject: Subject, source: str, upstream_id: str
+) -> models.Appointment | None:
+    """The appointment, when this view may see it (as in the lists), else None."""
+    ctx = info.context
+    if source == "ehr":
+        if not (may(info, subject, HOSPITAL) or may(info, subject, MUNICIPAL)):
+            return None
+        async with watch(info, subject, HOSPITAL):
+            patient = await ctx.ehr.patient_id(subject.nin)
+            found = (
+                None
+                if patient is None
+                else await ehr_appointments.appointment(ctx.ehr, patient, upstream_id)
+            )
+        candidates = [] if found is None else [found[0]]
+    else:
+        if not may(info, subject, MUNICIPAL):
+            return None
+        route = await municipal_route(info, subject)
+        if not route.api or source != f"m{route.municipality}" or route.municipality is None:
+            return None
+        items = await _municipal_api(info, subject, route.municipality)
+        candidates = [a for a in items if a.id == upstream_id]
+    candidates = [a for a in candidates if may(info, subject, category_of(a))]
+    candidates = visible(info, subject, candidates, lambda a: a.security)
+    if not candidates:
+        return None
+    record = candidates[0]
+    if record.start < ctx.now and not ctx.access.policy.past_appointments(subject.view):
+        return None
+    return record
+
+
+@strawberry.type
+class AppointmentFields:
+    subject: strawberry.Private[Subject]
+
+    @strawberry.field(
+        description="Appointments with hospitals, GP offices and the "
+        "municipality, merged. Upcoming by default."
+    )
+    async def appointments(
+        self,
+        info: Info[Context, None],
+        first: int = 20,
+        after: str | None = None,
+        filter: AppointmentFilter | None = None,
+    ) -> AppointmentConnection | None:
+        return await appointments_of(info, self.subject, first, after, filter)

@@ -12,14 +12,14 @@ import resolvers.timeline_events  # noqa: F401  (registers the timeline's contri
 from gateway.access import Subject
 from gateway.context import Context
 from resolvers.access_log import AccessLogEntry, access_log_of
-from resolvers.appointments import AppointmentConnection, AppointmentFilter, appointments_of
+from resolvers.appointments import AppointmentFields
 from resolvers.categories import CategoryRestriction, restrictions_of
 from resolvers.critical_info import CriticalInformation, critical_information_of
 from resolvers.documents import DocumentConnection, DocumentFilter, documents_of
 from resolvers.gp import GeneralPractitioner, gp_of
 from resolvers.guard import require, served
 from resolvers.medications import Medication, medications_of
-from resolvers.messages import MessageConnection, messages_of, unread_message_count
+from resolvers.message_fields import MessageFields
 from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.node import Node, resolve_node
 from resolvers.results import LabResult, latest_lab_results
@@ -62,7 +62,7 @@ async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFac
     "they act for. Every field reflects the viewer's access basis; "
     "hidden items are absent, never placeholders."
 )
-class Person(Node, TimelineFields):  # feature field groups join the bases
+class Person(Node, TimelineFields, MessageFields, AppointmentFields):  # feature groups join
     subject: strawberry.Private[Subject]
 
     @strawberry.field(description="Opaque id; never contains a national identity number.")
@@ -89,34 +89,6 @@ class Person(Node, TimelineFields):  # feature field groups join the bases
     async def birth_date(self, info: Info[Context, None]) -> dt.date | None:
         facts = await _facts_field(info, self.subject)
         return facts.birth_date if facts else None
-
-    @strawberry.field(
-        description="Appointments with hospitals, GP offices and the "
-        "municipality, merged. Upcoming by default."
-    )
-    async def appointments(
-        self,
-        info: Info[Context, None],
-        first: int = 20,
-        after: str | None = None,
-        filter: AppointmentFilter | None = None,
-    ) -> AppointmentConnection | None:
-        period = (filter or AppointmentFilter()).period
-        return await appointments_of(info, self.subject, first, after, period)
-
-    @strawberry.field(description="How many messages to this person are unread.")
-    async def unread_message_count(self, info: Info[Context, None]) -> int | None:
-        return await unread_message_count(info, self.subject)
-
-    @strawberry.field(description="Messages with care providers, newest first.")
-    async def messages(
-        self,
-        info: Info[Context, None],
-        first: int = 20,
-        after: str | None = None,
-        unread_only: bool = False,
-    ) -> MessageConnection | None:
-        return await messages_of(info, self.subject, first, after, unread_only)
 
     @strawberry.field(
         description="Letters, visit summaries and notes in the health record, newest "

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from aiodataloader import DataLoader
 
-from sources import fhir
+from sources import fhir, fhir_appointments
 from sources.coalescer import Coalescer
 from sources.documents import document as parse_document
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
@@ -184,7 +184,7 @@ class EhrClient:
             )
         )
         self._prime_included(bundle)
-        return [fhir.appointment(r) for r in self._own(bundle, patient_id)]
+        return [fhir_appointments.appointment(r) for r in self._own(bundle, patient_id)]
 
     async def lab_results(self, patient_id: str, count: int) -> list[LabResult]:
         """The newest laboratory results, newest first."""
@@ -322,21 +322,18 @@ class EhrClient:
         idempotency: str,
         now: dt.datetime,
     ) -> Message:
-        """Create a Communication from the patient (or someone acting for them)."""
-        resource: dict[str, Any] = {
-            "resourceType": "Communication",
-            "status": "completed",
-            "subject": {"reference": f"Patient/{patient_id}"},
-            "sender": {"reference": f"Patient/{patient_id}"},
-            "sent": now.isoformat(timespec="seconds"),
-            "payload": [{"contentString": text}],
-            "extension": [{"url": fhir.SENT_BY_BASIS_URL, "valueCode": sent_by}],
-        }
-        if subject:
-            resource["topic"] = {"text": subject}
-        if thread_id:
-            resource["partOf"] = [
-                {"identifier": {"system": fhir.THREAD_SYSTEM, "value": thread_id}}
-            ]
-        created = await self.create(resource, patient_id, idempotency=idempotency)
-        return fhir.message(created)
+        """Create a Communication from the patient (see `sources.ehr_messages.send`)."""
+        from sources import ehr_messages  # builds on this client; imported late
+
+        return await ehr_messages.send(
+            self,
+            patient_id,
+            subject=subject,
+            text=text,
+            thread_id=thread_id or ehr_messages.new_thread_id(idempotency),
+            replying_to=None,
+            counterpart=None,
+            sent_by=sent_by,
+            idempotency=idempotency,
+            now=now,
+        )

@@ -11,7 +11,6 @@ from sources.models import (
     NO_LABELS,
     AccessEvent,
     Address,
-    Appointment,
     LabResult,
     Location,
     MedicationEntry,
@@ -32,6 +31,9 @@ CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 PORTAL_VISIBILITY = "https://fhir.helsegraf.dev/CodeSystem/portal-visibility"
 THREAD_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/message-thread"
+COUNTERPART_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/message-counterpart"
+RECIPIENT_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/message-recipient"
+_COUNTERPART_KINDS = {"hospital": "HOSPITAL", "gp": "GP", "municipality": "MUNICIPALITY"}
 
 
 def _extension(resource: Json, url: str) -> Any:
@@ -129,34 +131,6 @@ def location(resource: Json) -> Location:
     return Location(id=resource["id"], name=resource.get("name", ""), address=address(resource))
 
 
-def appointment(resource: Json) -> Appointment:
-    """An Appointment resource as a record."""
-    practitioner_id = location_id = None
-    for participant in resource.get("participant", []):
-        ref = (participant.get("actor") or {}).get("reference")
-        practitioner_id = practitioner_id or _ref_id(ref, "Practitioner")
-        location_id = location_id or _ref_id(ref, "Location")
-    start = _instant(resource.get("start"))
-    if start is None:
-        raise UpstreamBadResponse("EHR", "appointments", "appointment without start")
-    service_types = resource.get("serviceType") or []
-    service = service_types[0].get("text") if service_types else resource.get("description")
-    appointment_type = (resource.get("appointmentType") or {}).get("coding") or []
-    video = any(c.get("code") in ("VR", "virtual", "video") for c in appointment_type)
-    return Appointment(
-        id=resource["id"],
-        source=EHR,
-        start=start,
-        end=_instant(resource.get("end")),
-        status=resource.get("status", "booked"),
-        service=service,
-        video=video,
-        practitioner_id=practitioner_id,
-        location_id=location_id,
-        security=security(resource),
-    )
-
-
 def lab_result(resource: Json) -> LabResult:
     """An Observation resource as a record."""
     coding = (resource.get("code") or {}).get("coding") or [{}]
@@ -201,9 +175,28 @@ def medication(resource: Json) -> MedicationEntry:
     )
 
 
+def _party(reference: Json) -> str | None:
+    """The key of a message's care-side party: a literal reference or a recipient id."""
+    literal = reference.get("reference")
+    if isinstance(literal, str) and literal:
+        return literal
+    identifier = reference.get("identifier") or {}
+    value = identifier.get("value")
+    return value if identifier.get("system") == RECIPIENT_SYSTEM and value else None
+
+
+def _counterpart_kind(resource: Json) -> str:
+    for concept in resource.get("category", ()):
+        for coding in concept.get("coding", ()):
+            if coding.get("system") == COUNTERPART_SYSTEM:
+                return _COUNTERPART_KINDS.get(coding.get("code"), "HOSPITAL")
+    return "HOSPITAL"
+
+
 def message(resource: Json) -> Message:
     """A Communication resource as a record."""
-    sender = (resource.get("sender") or {}).get("reference", "")
+    sender = resource.get("sender") or {}
+    from_patient = str(sender.get("reference", "")).startswith("Patient/")
     thread = None
     for part in resource.get("partOf", ()):
         identifier = part.get("identifier") or {}
@@ -211,19 +204,23 @@ def message(resource: Json) -> Message:
             thread = identifier.get("value")
     payload = resource.get("payload") or [{}]
     read = _extension(resource, PATIENT_READ_URL)
+    party = ((resource.get("recipient") or [{}])[0] if from_patient else sender) or {}
     return Message(
         id=resource["id"],
         source=EHR,
         thread_id=thread,
         sent_at=_instant(resource.get("sent")),
-        from_patient=sender.startswith("Patient/"),
+        from_patient=from_patient,
         subject=(resource.get("topic") or {}).get("text"),
         text=str(payload[0].get("contentString", "")),
         read=read is not False,
-        counterpart=(resource.get("sender") or {}).get("display")
-        if not sender.startswith("Patient/")
-        else None,
+        counterpart=party.get("display"),
         security=security(resource),
+        counterpart_kind=_counterpart_kind(resource),
+        counterpart_key=_party(party),
+        in_response_to=_ref_id(
+            ((resource.get("inResponseTo") or [{}])[0]).get("reference"), "Communication"
+        ),
     )
 
 

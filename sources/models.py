@@ -126,6 +126,14 @@ class Appointment:
     practitioner: Practitioner | None = None  # inline, when the source has no directory
     location: Location | None = None
     security: Security = NO_LABELS
+    municipality: str | None = None  # the municipality that runs it (municipal care)
+    video_url: str | None = None  # the video service's public meeting link
+    video_opens_before: dt.timedelta | None = None  # the room opens this long before start
+    video_session: str | None = None  # the video service's report: waiting-room, ...
+    cancellable: bool = False  # the source lets the patient cancel online
+    cancel_deadline: dt.timedelta | None = None  # online cancellation closes this long before
+    check_in_opens: dt.timedelta | None = None  # e-check-in opens this long before start
+    check_in_closes: dt.timedelta | None = None  # ... and closes this long after start
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +194,9 @@ class Message:
     read: bool
     counterpart: str | None = None  # the practitioner or office, when known
     security: Security = NO_LABELS
+    counterpart_kind: str = "HOSPITAL"  # HOSPITAL | GP | MUNICIPALITY: who is on the other side
+    counterpart_key: str | None = None  # the recipient key replies go to (see recipients)
+    in_response_to: str | None = None  # the message this one answers, when known
 
 
 @dataclass(frozen=True, slots=True)

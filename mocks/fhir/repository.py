@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from mocks.fhir.appointments import appointment
+from mocks.fhir.appointments import held_resources
 from mocks.fhir.audit import audit_events
+from mocks.fhir.care_team import care_teams
 from mocks.fhir.clinical import diagnostic_reports, medication_statement, observation
 from mocks.fhir.documents import invitations
+from mocks.fhir.journal_requests import journal_requests
 from mocks.fhir.messages import communications
 from mocks.fhir.model import NIN_SYSTEM, Indexed, patient_of
 from mocks.fhir.outcome import FhirError, not_found
 from mocks.fhir.people import location, patient, practitioner
+from mocks.fhir.referrals import referrals
 from mocks.fhir.search import Query, patient_refs
+from mocks.fhir.slots import schedules, slots
 from mocks.population import Person
 from mocks.records import HealthRecord, RecordStore
 
@@ -40,14 +44,13 @@ class Repository:
                 p.id: practitioner(p, n, today) for n, p in enumerate(catalogue.practitioners)
             },
             "Location": {loc.id: location(loc, today) for loc in catalogue.locations},
+            "Schedule": {s.id: s for s in schedules(catalogue, today)},
+            "Slot": {s.id: s for s in slots(catalogue, today, population.seed)},
         }
         self._projectors: dict[str, Projector] = {
             "Patient": lambda person, _: (patient(person, today),),
-            "Appointment": lambda person, record: (
-                appointment(a, person, catalogue, today)
-                for a in record.appointments
-                if a.system == "ehr"
-            ),
+            "Appointment": lambda person, record: held_resources(person, record, catalogue, today),
+            "AppointmentResponse": lambda person, record: (),
             "Communication": lambda person, record: communications(
                 record.messages, person, catalogue
             ),
@@ -67,6 +70,16 @@ class Repository:
                 binary for _, binary in invitations(record.appointments, person, catalogue, today)
             ),
             "AuditEvent": lambda person, _: audit_events(person, catalogue, today, population.seed),
+            "ServiceRequest": lambda person, _: (
+                request for request, _ in referrals(person, catalogue, today, population.seed)
+            ),
+            "EpisodeOfCare": lambda person, _: (
+                episode
+                for _, episode in referrals(person, catalogue, today, population.seed)
+                if episode is not None
+            ),
+            "CareTeam": lambda person, _: care_teams(person, catalogue, today, population.seed),
+            "Task": lambda person, _: journal_requests(person, today, population.seed),
         }
         self._projected: Callable[[str, str], tuple[Indexed, ...]] = lru_cache(maxsize=cache_size)(
             self._project
@@ -105,15 +118,15 @@ class Repository:
 
     def read(self, type_: str, id_: str) -> Indexed:
         """The resource `type_/id_`; FhirError 404 when there is none."""
+        replaced = self._replaced.get((type_, id_))
+        if replaced is not None:
+            return replaced
         directory = self._directory.get(type_)
         if directory is not None:
             found = directory.get(id_)
             if found is None:
                 raise not_found(type_)
             return found
-        replaced = self._replaced.get((type_, id_))
-        if replaced is not None:
-            return replaced
         person = self.store.population.by_fhir_id(id_ if type_ == "Patient" else patient_of(id_))
         if person is not None:
             for resource in self.compartment(type_, person.nin):
@@ -136,7 +149,7 @@ class Repository:
         type_ = query.type
         directory = self._directory.get(type_.name)
         if directory is not None:
-            return list(directory.values())
+            return [self._replaced.get((type_.name, r.id), r) for r in directory.values()]
         out: list[Indexed] = []
         for fhir_id in sorted(self._patient_ids(query)):
             person = self.store.population.by_fhir_id(fhir_id)

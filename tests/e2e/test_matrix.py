@@ -27,7 +27,7 @@ FIELDS: dict[str, str] = {
     "access_log": "accessLog(first: 5) { at }",
     "documents": "documents(first: 50) { totalCount edges { node { id downloadUrl } } }",
 }
-APPOINTMENTS = "appointments(first: 100) { totalCount edges { node { source { kind } } } }"
+APPOINTMENTS = "appointments(first: 100) { totalCount edges { node { kind } } }"
 SEND = """
 mutation($input: SendMessageInput!) {
   sendMessage(input: $input) { message { id } userErrors { field code } }
@@ -193,11 +193,11 @@ async def _check_appointments(
     allowed: bool,
     reason: str | None,
 ) -> None:
-    kind = "EHR" if category == "hospital_appointments" else "MUNICIPAL"
+    kind = "HOSPITAL" if category == "hospital_appointments" else "MUNICIPAL"
     body = await ask(harness, viewer, target, f"{APPOINTMENTS} restrictions {{ category reason }}")
     person = body["data"]["person"]
     assert person["basis"] == basis
-    kinds = {e["node"]["source"]["kind"] for e in person["appointments"]["edges"]}
+    kinds = {e["node"]["kind"] for e in person["appointments"]["edges"]}
     restricted = {r["category"]: r["reason"] for r in person["restrictions"]}
     if allowed:
         assert kind in kinds

@@ -1,5 +1,5 @@
 """The per-type write checkers; importing this package registers every one of them."""
 
-from mocks.fhir.writers import communication
+from mocks.fhir.writers import appointment, communication, medication_statement, task
 
-__all__ = ["communication"]
+__all__ = ["appointment", "communication", "medication_statement", "task"]

@@ -9,11 +9,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from mocks.fhir.appointments import held_items
 from mocks.fhir.dates import parse_date_search
 from mocks.fhir.model import Span
 from mocks.fhir.outcome import FhirError
 from mocks.population import OSLO, Population
-from mocks.records import RecordStore
+from mocks.records import Appointment, RecordStore
 from tests.mocks.fhir.fhirtest import fetch, matches
 
 Inside = Callable[[dt.datetime, dt.datetime, dt.datetime], bool]  # (lo, hi, start)
@@ -81,9 +82,15 @@ def test_malformed_dates_are_refused_naming_the_parameter(value: str) -> None:
     assert "'date'" in refused.value.diagnostics
 
 
+def _held(records: RecordStore, nin: str) -> list[Appointment]:
+    person = records.population.by_nin(nin)
+    assert person is not None
+    return held_items(records, person)
+
+
 def oracle(records: RecordStore, nin: str, lo: dt.datetime, hi: dt.datetime) -> dict[str, bool]:
     """For each EHR appointment id: is its start within [lo, hi)?"""
-    return {a.id: lo <= a.start < hi for a in records.record(nin).appointments if a.system == "ehr"}
+    return {a.id: lo <= a.start < hi for a in _held(records, nin)}
 
 
 @pytest.mark.parametrize("persona", ["kari", "ola", "per"])
@@ -109,7 +116,7 @@ async def test_appointment_date_search_agrees_with_the_records(
     inside: Inside,
 ) -> None:
     person = population.persona(persona)
-    ehr = [a for a in records.record(person.nin).appointments if a.system == "ehr"]
+    ehr = held_items(records, person)
     assert ehr
     for anchor in ehr:
         day = anchor.start.date()
@@ -126,7 +133,7 @@ async def test_exact_instant_with_unencoded_plus_in_the_offset(
     client: httpx.AsyncClient, population: Population, records: RecordStore
 ) -> None:
     person = population.persona("kari")
-    first = next(a for a in records.record(person.nin).appointments if a.system == "ehr")
+    first = held_items(records, person)[0]
     wanted = f"{person.fhir_id}-{first.id}"
     stamp = first.start.isoformat()  # e.g. 2026-12-23T11:15:00+01:00
     assert "+" in stamp
@@ -151,7 +158,7 @@ async def test_repeated_date_parameters_are_and_ed(
     client: httpx.AsyncClient, population: Population, records: RecordStore
 ) -> None:
     person = population.persona("kari")
-    ehr = [a for a in records.record(person.nin).appointments if a.system == "ehr"]
+    ehr = held_items(records, person)
     starts = sorted(a.start for a in ehr)
     lo, hi = starts[0].date(), starts[-1].date()
     response = await client.get(
@@ -170,7 +177,7 @@ async def test_a_comma_list_of_dates_is_or_ed(
     client: httpx.AsyncClient, population: Population, records: RecordStore
 ) -> None:
     person = population.persona("ola")
-    ehr = [a for a in records.record(person.nin).appointments if a.system == "ehr"]
+    ehr = held_items(records, person)
     days = sorted({a.start.date() for a in ehr})[:2]
     bundle = await fetch(
         client, "/Appointment", patient=person.fhir_id, date=",".join(d.isoformat() for d in days)

@@ -8,6 +8,7 @@ import datetime as dt
 import httpx
 import pytest
 
+from mocks.fhir.appointments import held_items
 from mocks.fhir.people import patient
 from mocks.population import Population
 from mocks.records import RecordStore
@@ -59,11 +60,7 @@ async def test_video_appointments_are_virtual_with_a_join_link(
     client: httpx.AsyncClient, population: Population, records: RecordStore
 ) -> None:
     person = next(people_where(population, records, lambda r: any(a.video for a in r.appointments)))
-    ehr = {
-        f"{person.fhir_id}-{a.id}": a
-        for a in records.record(person.nin).appointments
-        if a.system == "ehr"
-    }
+    ehr = {f"{person.fhir_id}-{a.id}": a for a in held_items(records, person)}
     resources = entries(await fetch(client, "/Appointment", patient=person.fhir_id))
     assert {r["id"] for r in resources} == set(ehr)
     for resource in resources:

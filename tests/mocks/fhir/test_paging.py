@@ -7,6 +7,7 @@ from collections import Counter
 import httpx
 import pytest
 
+from mocks.fhir.appointments import held_items
 from mocks.population import Population
 from mocks.records import HealthRecord, RecordStore
 from tests.mocks.fhir.fhirtest import (
@@ -93,7 +94,7 @@ async def test_includes_are_listed_once_even_when_shared(
         return len(places) != len(set(places))
 
     person = next(people_where(population, records, shares_a_location))
-    ehr = [a for a in records.record(person.nin).appointments if a.system == "ehr"]
+    ehr = held_items(records, person)
     bundle = await fetch(
         client, "/Appointment", patient=person.fhir_id, _include="Appointment:actor"
     )
