@@ -30,7 +30,7 @@ from resolvers.appointment_types import (
 from resolvers.common import PageInfo, gather_sources, page, path_of
 from resolvers.guard import may, require, served, visible, watch
 from resolvers.node import fetches
-from resolvers.routing import MunicipalRoute, municipal_route
+from resolvers.routing import MunicipalRoute, municipal_route, on_shared_ehr
 from sources import ehr_appointments, models
 from sources.errors import UpstreamError
 
@@ -136,7 +136,9 @@ async def visible_appointments(
         a
         for items in lists
         for a in items
-        if (a.start >= now) == upcoming and category_of(a) in allowed
+        if (a.start >= now) == upcoming
+        and category_of(a) in allowed
+        and (a.municipality is None or on_shared_ehr(info, a.municipality))
     ]
     merged = visible(info, subject, merged, lambda a: a.security)
     merged.sort(key=lambda a: (a.start, a.id), reverse=not upcoming)
@@ -234,7 +236,12 @@ async def find_appointment(
             return None
         items = await _municipal_api(info, subject, route.municipality)
         candidates = [a for a in items if a.id == upstream_id]
-    candidates = [a for a in candidates if may(info, subject, category_of(a))]
+    candidates = [
+        a
+        for a in candidates
+        if may(info, subject, category_of(a))
+        and (a.municipality is None or on_shared_ehr(info, a.municipality))
+    ]
     candidates = visible(info, subject, candidates, lambda a: a.security)
     if not candidates:
         return None

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.appointment_writes import AppointmentMutations
 from resolvers.message_writes import MessageMutations
+from resolvers.slots import BookingMutations
 
 
 @strawberry.type(description="Changes a citizen (or someone acting for them) can make.")
-class Mutation(MessageMutations):
+class Mutation(MessageMutations, AppointmentMutations, BookingMutations):
     pass

@@ -23,6 +23,7 @@ from resolvers.message_fields import MessageFields
 from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.node import Node, resolve_node
 from resolvers.results import LabResult, latest_lab_results
+from resolvers.slots import SlotFields
 from resolvers.statistics import Statistics, statistics
 from resolvers.timeline import TimelineFields
 from resolvers.vaccinations import Vaccination, vaccinations_of
@@ -62,7 +63,7 @@ async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFac
     "they act for. Every field reflects the viewer's access basis; "
     "hidden items are absent, never placeholders."
 )
-class Person(Node, TimelineFields, MessageFields, AppointmentFields):  # feature groups join
+class Person(Node, TimelineFields, MessageFields, AppointmentFields, SlotFields):
     subject: strawberry.Private[Subject]
 
     @strawberry.field(description="Opaque id; never contains a national identity number.")
