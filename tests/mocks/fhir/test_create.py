@@ -210,7 +210,7 @@ async def test_creates_that_cannot_be_processed(
     assert response.json()["resourceType"] == "OperationOutcome"
 
 
-async def test_capability_statement_declares_create_for_communication_only(
+async def test_capability_statement_declares_create_for_the_writable_types_only(
     client: httpx.AsyncClient,
 ) -> None:
     statement = await fetch(client, "/metadata")
@@ -219,7 +219,8 @@ async def test_capability_statement_declares_create_for_communication_only(
         for r in statement["rest"][0]["resource"]
         if {"code": "create"} in r["interaction"]
     ]
-    assert creatable == ["Communication"]
+    assert {"Communication", "MedicationStatement", "Task"} <= set(creatable)
+    assert not {"Patient", "Practitioner", "Location", "Observation"} & set(creatable)
 
 
 JSON_VALUES = st.recursive(
