@@ -146,6 +146,10 @@ MATRIX = [
         "nils", "solveig", "PROXY", "municipal_services", "read", False, "PROXY_COMMUNICATE_ONLY"
     ),
     param("nils", "solveig", "PROXY", "documents", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    # appointments: a 13-year-old on the shared EHR (Trondheim), an API municipality (Oslo)
+    param("nils", "thea", "PARENT", "municipal_appointments", "read", True),
+    param("nils", "thea", "PARENT", "hospital_appointments", "read", False, "CHILD_12_15"),
+    param("nils", "solveig", "PROXY", "municipal_appointments", "read", True),
 ]
 
 
