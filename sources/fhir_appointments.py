@@ -10,6 +10,7 @@ on the shared EHR, whose `serviceCategory` is also coded `municipal`).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,8 +45,8 @@ def duration(value: Any) -> dt.timedelta | None:
 
 
 def public_link(value: Any) -> str | None:
-    """The join link when it is a plain public https URL (no credentials, no port games);
-    anything else is withheld rather than handed to a browser."""
+    """The join link when it is a plain public https URL (a host name, no credentials, no
+    port games); anything else is withheld rather than handed to a browser."""
     if not isinstance(value, str) or len(value) > 500:
         return None
     try:
@@ -55,9 +56,18 @@ def public_link(value: Any) -> str | None:
         return None
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         return None
-    if port not in (None, 443) or "." not in parts.hostname:
+    if port not in (None, 443) or "." not in parts.hostname or _is_address(parts.hostname):
         return None
     return value
+
+
+def _is_address(host: str) -> bool:
+    """True for an IP literal: a video service's public link names a host."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _municipality(resource: Json) -> str | None:

@@ -93,6 +93,11 @@ def today_at(hour: int, minute: int = 0) -> dt.datetime:
     return NOON.replace(hour=hour, minute=minute)
 
 
+def clock_at(hour: int, minute: int = 0) -> Callable[[], dt.datetime]:
+    """A gateway clock standing at this time on the reference day."""
+    return lambda: today_at(hour, minute)
+
+
 @asynccontextmanager
 async def harness_at(
     clock: Callable[[], dt.datetime] = lambda: NOON, **overrides: Any

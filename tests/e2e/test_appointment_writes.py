@@ -10,11 +10,11 @@ from tests.e2e.appointment_support import (
     NODE,
     RESCHEDULE,
     appointment_id,
+    clock_at,
     harness_at,
     held_by,
     mutate,
     person_id,
-    today_at,
 )
 from tests.e2e.conftest import Harness
 
@@ -47,7 +47,7 @@ async def test_a_cancellation_shows_in_the_next_read_and_happens_once(harness: H
     assert (await _node(harness, "kari", target))["canCancel"] is True
     audit = harness.app_services.audit
     before = (await audit.head())[0]
-    fields = {
+    fields: dict[str, Any] = {
         "personId": person_id(harness, "kari"),
         "appointmentId": target,
         "reason": "Jeg er bortreist",
@@ -123,7 +123,7 @@ async def test_check_in_only_in_person_on_the_day_within_the_window() -> None:
         (12, 44, None),
         (12, 46, "TOO_LATE"),
     ):
-        async with harness_at(lambda h=hour, m=minute: today_at(h, m)) as harness:
+        async with harness_at(clock_at(hour, minute)) as harness:
             payload = await mutate(
                 harness,
                 "kari",
@@ -163,7 +163,7 @@ async def test_check_in_only_in_person_on_the_day_within_the_window() -> None:
 
 async def test_asking_to_move_shows_until_answered_and_is_asked_once(harness: Harness) -> None:
     target = _find(harness, "kari", "Øyepoliklinikk")
-    fields = {
+    fields: dict[str, Any] = {
         "personId": person_id(harness, "kari"),
         "appointmentId": target,
         "message": "Kan vi ta det i januar?",

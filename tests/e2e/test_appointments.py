@@ -9,6 +9,7 @@ from tests.e2e.appointment_support import (
     LIST,
     NODE,
     appointment_id,
+    clock_at,
     harness_at,
     held_by,
     listing,
@@ -93,7 +94,7 @@ async def test_the_video_room_opens_shortly_before_and_ends_after(harness: Harne
         (11, "UPCOMING", "NOT_OPEN", "Not open yet"),
         (13, "PAST", "ENDED", "Ended"),
     ):
-        async with harness_at(lambda hour=hour: today_at(hour)) as other:
+        async with harness_at(clock_at(hour)) as other:
             variables = {"id": person_id(other, "kari"), "filter": {"period": period}}
             response = await other.query("kari", LIST, variables, headers={"accept-language": "en"})
             video = _video(nodes(response.json()))

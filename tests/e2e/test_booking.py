@@ -55,7 +55,7 @@ async def test_booking_once_shows_in_the_next_read_and_takes_the_slot(harness: H
     window = {"from": DAY_AFTER, "to": DAY_AFTER}
     before = free(await slots(harness, "kari", "kari", **window))
     chosen = before[0]
-    fields = {
+    fields: dict[str, Any] = {
         "personId": person_id(harness, "kari"),
         "slotId": chosen["id"],
         "reason": "Utslett på armen",
