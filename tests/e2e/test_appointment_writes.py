@@ -13,7 +13,9 @@ from tests.e2e.appointment_support import (
     clock_at,
     harness_at,
     held_by,
+    listing,
     mutate,
+    nodes,
     person_id,
 )
 from tests.e2e.conftest import Harness
@@ -241,3 +243,22 @@ async def test_a_parent_of_a_14_year_old_may_change_municipal_ones_only(harness:
     # another person's appointment id is no id for this person
     other = await _act(harness, "kari", "emil", CHECK_IN, appointmentId=municipal)
     assert [e["code"] for e in other["userErrors"]] == ["INVALID"]
+
+
+async def test_appointments_from_a_municipal_api_cannot_be_changed_here(
+    harness: Harness,
+) -> None:
+    found = nodes(await listing(harness, "per", "per"))
+    municipal = next(a for a in found if a["source"]["kind"] == "MUNICIPAL")
+    assert (municipal["canCancel"], municipal["canCheckIn"]) == (False, False)
+    for document, code, extra in (
+        (CANCEL, "NOT_CANCELLABLE", {}),
+        (RESCHEDULE, "NOT_RESCHEDULABLE", {"message": "Passer ikke"}),
+        (CHECK_IN, "NOT_CHECKABLE", {}),
+    ):
+        payload = await _act(
+            harness, "per", "per", document, appointmentId=municipal["id"], **extra
+        )
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+            (["appointmentId"], code)
+        ]

@@ -142,3 +142,14 @@ async def test_only_those_who_may_book_see_free_times(harness: Harness) -> None:
         idempotencyKey="book-emil-0001",
     )
     assert [(e["field"], e["code"]) for e in foreign["userErrors"]] == [(["slotId"], "INVALID")]
+
+
+async def test_a_free_time_is_a_node_for_those_who_may_book(harness: Harness) -> None:
+    some = free(await slots(harness, "kari", "kari"))[0]
+    query = "query($id: ID!) { node(id: $id) { ... on BookableSlot { id start service } } }"
+    body = (await harness.query("kari", query, {"id": some["id"]})).json()
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["node"] == {k: some[k] for k in ("id", "start", "service")}
+    stranger = (await harness.query("per", query, {"id": some["id"]})).json()
+    assert stranger["data"]["node"] is None
+    assert [e["extensions"]["code"] for e in stranger["errors"]] == ["FORBIDDEN"]
