@@ -154,7 +154,7 @@ async def change(
         except UpstreamConflict:
             raise Refused("APPOINTMENT_CHANGED") from None
         except UpstreamRejected:
-            raise Refused("APPOINTMENT_CHANGED") from None
+            raise Refused(refuse) from None  # the EHR's own rules said no
         return Appointment(record=changed, subject=subject)
 
     try:
