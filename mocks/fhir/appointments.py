@@ -9,7 +9,8 @@ The EHR holds (see `held`):
   code system and the `responsible-municipality` extension (the old municipal API
   still mirrors them);
 - for every persona, two visits on the reference day (in person at 12:30, video at
-  12:10), so check-in and video rooms can be tried on the day.
+  12:10), so check-in and video rooms can be tried on the day (ola has joined his
+  video room early and waits in the waiting room).
 
 Every participant (the Patient, the Practitioner, the Location) has status
 `accepted`. Video appointments carry `appointmentType` coded `VR` ("virtual") in
@@ -63,6 +64,7 @@ CHECK_IN_CLOSES_URL = EXT + "check-in-closes"
 MUNICIPALITY_URL = EXT + "responsible-municipality"
 CARE_LEVEL_SYSTEM = PROFILE_BASE + "CodeSystem/care-level"
 NOT_CANCELLABLE_SERVICES = frozenset({"Røntgen", "Legevakt oppfølging"})
+IN_WAITING_ROOM = frozenset({"ola"})  # personas already in today's video waiting room
 
 
 def as_of(today: dt.date) -> dt.datetime:
@@ -103,7 +105,7 @@ def same_day(person: Person, catalogue: Catalogue, today: dt.date) -> tuple[Appo
     doctor = next(p for p in catalogue.practitioners if p.role == "Lege")
     place = catalogue.locations_of_kind("hospital")[0]
     visit = Appointment(
-        id=record_id("ap", f"{person.nin}:today:visit"),
+        id=_today_id(person, "visit"),
         system="ehr",
         start=oslo_at(today, 12, 30),
         minutes=30,
@@ -115,7 +117,7 @@ def same_day(person: Person, catalogue: Catalogue, today: dt.date) -> tuple[Appo
     )
     video = replace(
         visit,
-        id=record_id("ap", f"{person.nin}:today:video"),
+        id=_today_id(person, "video"),
         start=oslo_at(today, 12, 10),
         minutes=20,
         service="Ortopedisk kontroll",
@@ -134,12 +136,19 @@ def held_resources(
     ]
 
 
-def _video_session(item: Appointment, today: dt.date) -> str | None:
-    """What the video service reports: a finished session once a past visit took place."""
+def _video_session(item: Appointment, person: Person, today: dt.date) -> str | None:
+    """What the video service reports: a finished session once a past visit took place,
+    and (persona ola) someone who joined early and sits in the waiting room."""
     end = item.start + dt.timedelta(minutes=item.minutes)
     if item.status == "fulfilled" and end < as_of(today):
         return "finished"
+    if person.persona in IN_WAITING_ROOM and item.id == _today_id(person, "video"):
+        return "waiting-room"
     return None
+
+
+def _today_id(person: Person, kind: str) -> str:
+    return record_id("ap", f"{person.nin}:today:{kind}")
 
 
 def _cancellable(item: Appointment) -> bool:
@@ -208,11 +217,13 @@ def appointment(
     }
     if item.status == "cancelled":
         resource["cancelationReason"] = {"text": "Avlyst"}
-    resource["extension"] = extensions(item, today, municipality)
+    resource["extension"] = extensions(item, person, today, municipality)
     return indexed(resource, person.fhir_id, item.start, item.status, pract.id, place.id)
 
 
-def extensions(item: Appointment, today: dt.date, municipality: str | None) -> list[Resource]:
+def extensions(
+    item: Appointment, person: Person, today: dt.date, municipality: str | None
+) -> list[Resource]:
     """The extensions of an appointment: video room, what the patient may do, who runs it."""
     out: list[Resource] = [
         {"url": CANCELLABLE_URL, "valueBoolean": _cancellable(item)},
@@ -223,7 +234,7 @@ def extensions(item: Appointment, today: dt.date, municipality: str | None) -> l
             {"url": VIDEO_JOIN_URL, "valueUrl": VIDEO_JOIN_BASE + _room(item.id)},
             {"url": VIDEO_OPENS_URL, "valueDuration": minutes(15)},
         ]
-        session = _video_session(item, today)
+        session = _video_session(item, person, today)
         if session is not None:
             out.append({"url": VIDEO_SESSION_URL, "valueCode": session})
     else:

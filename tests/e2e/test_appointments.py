@@ -111,7 +111,8 @@ async def test_only_those_who_may_attend_get_the_join_link(harness: Harness) -> 
         ("nils", "arne", False),  # read-only power of attorney
     ):
         video = _video(nodes(await listing(harness, viewer, target)))
-        assert video["state"] == "OPEN", (viewer, target)
+        # ola joined early: the video service reports him in the waiting room
+        assert video["state"] == ("WAITING_ROOM" if target == "ola" else "OPEN"), target
         assert (video["joinUrl"] is not None, video["canJoin"]) == (may_join, may_join), target
 
 
