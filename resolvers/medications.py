@@ -1,25 +1,135 @@
-"""One medication list merged from the EHR and the national e-prescriptions."""
+"""One medication list merged from the EHR and the national e-prescriptions, with what the
+patient reported themself and the comments on each medicine."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.access import Subject
 from gateway.context import Context
-from gateway.ids import encode
+from gateway.i18n import add_texts, text
 from resolvers.common import Source, gather_sources, source
 from resolvers.guard import require, served, visible, watch
-from sources import models
+from resolvers.node import Node, fetches, node_id
+from sources import ehr_medications, models
+from sources.ehr_medications import EhrMedicationEntry
 
 CATEGORY = "prescriptions"
+ATC_CODE = re.compile(r"[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}")
+LEAFLET_BASE = "https://www.felleskatalogen.no/medisin/atc-register/"
+
+add_texts(
+    {
+        "medicationOrigin.CLINICIAN": {
+            "nb": "Registrert av behandler",
+            "nn": "Registrert av behandlar",
+            "en": "Recorded by a clinician",
+        },
+        "medicationOrigin.REPORTED_BY_PATIENT": {
+            "nb": "Lagt til av deg",
+            "nn": "Lagt til av deg",
+            "en": "Added by the patient",
+        },
+        "medicationOrigin.PRESCRIPTION": {
+            "nb": "E-resept",
+            "nn": "E-resept",
+            "en": "E-prescription",
+        },
+        "medicationConfirmation.CONFIRMED": {
+            "nb": "Bekreftet",
+            "nn": "Stadfesta",
+            "en": "Confirmed",
+        },
+        "medicationConfirmation.UNCONFIRMED": {
+            "nb": "Ikke bekreftet av behandler",
+            "nn": "Ikkje stadfesta av behandlar",
+            "en": "Not yet confirmed by a clinician",
+        },
+    }
+)
+
+
+@strawberry.enum(description="Who put a medicine on the list.")
+class MedicationOrigin(Enum):
+    CLINICIAN = strawberry.enum_value("CLINICIAN", description="A clinician, in the health record.")
+    REPORTED_BY_PATIENT = strawberry.enum_value(
+        "REPORTED_BY_PATIENT", description="The person (or someone acting for them) added it."
+    )
+    PRESCRIPTION = strawberry.enum_value("PRESCRIPTION", description="An e-prescription.")
+
+
+@strawberry.enum(description="Whether a clinician has confirmed a medicine on the list.")
+class MedicationConfirmation(Enum):
+    CONFIRMED = strawberry.enum_value(
+        "CONFIRMED", description="Recorded or confirmed by a clinician."
+    )
+    UNCONFIRMED = strawberry.enum_value(
+        "UNCONFIRMED", description="Reported by the patient, not yet confirmed by a clinician."
+    )
+
+
+@strawberry.enum(description="Who wrote a comment on a medicine.")
+class CommentOrigin(Enum):
+    PATIENT = strawberry.enum_value(
+        "PATIENT", description="The person, or someone acting for them in the portal."
+    )
+    CLINICIAN = strawberry.enum_value("CLINICIAN", description="A clinician.")
+
+
+@strawberry.type(description="A comment on a medicine.")
+class MedicationComment:
+    text: str = strawberry.field(description="The comment.")
+    at: dt.datetime | None = strawberry.field(description="When it was written.")
+    origin: CommentOrigin = strawberry.field(description="Who wrote it.")
+
+
+def _origin(entry: models.MedicationEntry) -> MedicationOrigin:
+    if entry.source.kind is not models.SourceKind.EHR:
+        return MedicationOrigin.PRESCRIPTION
+    if isinstance(entry, EhrMedicationEntry) and entry.reported_by_patient:
+        return MedicationOrigin.REPORTED_BY_PATIENT
+    return MedicationOrigin.CLINICIAN
+
+
+def _confirmed(entry: models.MedicationEntry) -> bool:
+    return not isinstance(entry, EhrMedicationEntry) or entry.confirmed
+
+
+@strawberry.type(description="One system's entry for a medicine in the merged list.")
+class MedicationSourceEntry:
+    entry: strawberry.Private[models.MedicationEntry]
+
+    @strawberry.field(description="The system the entry is in.")
+    def source(self, info: Info[Context, None]) -> Source:
+        return source(self.entry.source, info)
+
+    @strawberry.field(description="Who put this entry on the list.")
+    def origin(self) -> MedicationOrigin:
+        return _origin(self.entry)
+
+    @strawberry.field(description="Whether a clinician has confirmed this entry.")
+    def confirmation(self) -> MedicationConfirmation:
+        confirmed = _confirmed(self.entry)
+        return MedicationConfirmation.CONFIRMED if confirmed else MedicationConfirmation.UNCONFIRMED
+
+    @strawberry.field(description="The name as this system lists it.")
+    def name(self) -> str:
+        return self.entry.name
+
+    @strawberry.field(description="How to take it, as this system lists it.")
+    def dosage(self) -> str | None:
+        return self.entry.dosage
 
 
 @strawberry.type(description="A medicine the person uses, merged across sources.")
-class Medication:
+class Medication(Node):
     entries: strawberry.Private[list[models.MedicationEntry]]
+    subject: strawberry.Private[Subject]
 
     @property
     def _best(self) -> models.MedicationEntry:
@@ -27,11 +137,10 @@ class Medication:
         national = [e for e in self.entries if e.source.kind is models.SourceKind.NATIONAL]
         return (national or self.entries)[0]
 
-    @strawberry.field(description="Opaque id.")
-    def id(self) -> strawberry.ID:
+    @strawberry.field(description="Opaque id; pass it to `commentOnMedication`.")
+    def id(self, info: Info[Context, None]) -> strawberry.ID:
         first = self.entries[0]
-        key = "ehr" if first.source.kind is models.SourceKind.EHR else "nat"
-        return strawberry.ID(encode("Medication", key, first.id))
+        return node_id(info, self.subject, "Medication", _source_key(first), first.id)
 
     @strawberry.field(description="The medicine's name, with strength where known.")
     def name(self) -> str:
@@ -39,7 +148,7 @@ class Medication:
 
     @strawberry.field(description="ATC code, for programs.")
     def atc(self) -> str | None:
-        return self._best.atc
+        return self._best.atc or next((e.atc for e in self.entries if e.atc), None)
 
     @strawberry.field(description="Pharmaceutical form (tablet, inhaler, ...), when known.")
     def form(self) -> str | None:
@@ -58,15 +167,74 @@ class Medication:
     def sources(self, info: Info[Context, None]) -> list[Source]:
         return [source(e.source, info) for e in self.entries]
 
+    @strawberry.field(
+        description="Who put the medicine on the list: an e-prescription, a clinician, "
+        "or the patient (when only the patient reported it)."
+    )
+    def origin(self) -> MedicationOrigin:
+        origins = {_origin(e) for e in self.entries}
+        for origin in (MedicationOrigin.PRESCRIPTION, MedicationOrigin.CLINICIAN):
+            if origin in origins:
+                return origin
+        return MedicationOrigin.REPORTED_BY_PATIENT
 
-def merge_medications(entries: list[models.MedicationEntry]) -> list[Medication]:
+    @strawberry.field(description="Who put the medicine on the list, in the caller's language.")
+    def origin_text(self, info: Info[Context, None]) -> str:
+        return text(f"medicationOrigin.{self.origin().value}", info.context.language)
+
+    @strawberry.field(
+        description="CONFIRMED when a clinician recorded or confirmed it; UNCONFIRMED "
+        "while it is only the patient's own report."
+    )
+    def confirmation(self) -> MedicationConfirmation:
+        confirmed = any(_confirmed(e) for e in self.entries)
+        return MedicationConfirmation.CONFIRMED if confirmed else MedicationConfirmation.UNCONFIRMED
+
+    @strawberry.field(description="The confirmation in the caller's language.")
+    def confirmation_text(self, info: Info[Context, None]) -> str:
+        return text(f"medicationConfirmation.{self.confirmation().value}", info.context.language)
+
+    @strawberry.field(description="Comments on the medicine, oldest first.")
+    def comments(self) -> list[MedicationComment]:
+        found = [
+            MedicationComment(
+                text=c.text,
+                at=c.at,
+                origin=CommentOrigin.PATIENT if c.by_patient else CommentOrigin.CLINICIAN,
+            )
+            for e in self.entries
+            if isinstance(e, EhrMedicationEntry)
+            for c in e.comments
+        ]
+        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+        return sorted(found, key=lambda c: c.at or oldest)
+
+    @strawberry.field(
+        description="The package leaflet and product information (Felleskatalogen), for "
+        "medicines with an ATC code; null otherwise."
+    )
+    def package_leaflet_url(self) -> str | None:
+        atc = self.atc()
+        return LEAFLET_BASE + atc if atc and ATC_CODE.fullmatch(atc) else None
+
+    @strawberry.field(description="Each system's entry for this medicine.")
+    def entries_by_source(self) -> list[MedicationSourceEntry]:
+        return [MedicationSourceEntry(entry=e) for e in self.entries]
+
+
+def _source_key(entry: models.MedicationEntry) -> str:
+    return "ehr" if entry.source.kind is models.SourceKind.EHR else "nat"
+
+
+def merge_medications(subject: Subject, entries: list[models.MedicationEntry]) -> list[Medication]:
     """One entry per medicine: same ATC code (or, lacking one, same name) across sources."""
     groups: dict[str, list[models.MedicationEntry]] = {}
     for entry in entries:
         key = f"atc:{entry.atc}" if entry.atc else f"name:{entry.name.strip().lower()}"
         groups.setdefault(key, []).append(entry)
     merged = [
-        Medication(entries=sorted(g, key=lambda e: e.source.kind.value)) for g in groups.values()
+        Medication(entries=sorted(g, key=lambda e: (e.source.kind.value, e.id)), subject=subject)
+        for g in groups.values()
     ]
     return sorted(merged, key=lambda m: m.name().lower())
 
@@ -74,7 +242,9 @@ def merge_medications(entries: list[models.MedicationEntry]) -> list[Medication]
 async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.MedicationEntry]:
     async with watch(info, subject, CATEGORY):
         patient = await info.context.ehr.patient_id(subject.nin)
-        return [] if patient is None else await info.context.ehr.medications(patient)
+        if patient is None:
+            return []
+        return list(await ehr_medications.medications(info.context.ehr, patient))
 
 
 async def _national(info: Info[Context, None], subject: Subject) -> list[models.MedicationEntry]:
@@ -82,13 +252,39 @@ async def _national(info: Info[Context, None], subject: Subject) -> list[models.
         return await info.context.national.prescriptions(subject.nin)
 
 
-async def medications_of(info: Info[Context, None], subject: Subject) -> list[Medication]:
-    """The merged medication list this view may see."""
+async def visible_medications(info: Info[Context, None], subject: Subject) -> list[Medication]:
+    """The merged medication list this view may see (nothing recorded as served yet)."""
     require(info, subject, CATEGORY)
     lists = await gather_sources(info, [_ehr(info, subject), _national(info, subject)])
     entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
-    served(info, subject, CATEGORY, (reference(e) for e in entries))
-    return merge_medications(entries)
+    return merge_medications(subject, entries)
+
+
+async def medications_of(info: Info[Context, None], subject: Subject) -> list[Medication]:
+    """The merged medication list this view may see."""
+    merged = await visible_medications(info, subject)
+    served(info, subject, CATEGORY, (reference(e) for m in merged for e in m.entries))
+    return merged
+
+
+async def find_medication(
+    info: Info[Context, None], subject: Subject, source_key: str, upstream_id: str
+) -> Medication | None:
+    """The visible medicine whose id is (source, upstream id); recorded as served."""
+    for medication in await visible_medications(info, subject):
+        first = medication.entries[0]
+        if (_source_key(first), first.id) == (source_key, upstream_id):
+            served(info, subject, CATEGORY, [reference(e) for e in medication.entries])
+            return medication
+    return None
+
+
+@fetches("Medication")
+async def fetch_medication(
+    info: Info[Context, None], subject: Subject, source: str, upstream_id: str
+) -> Medication | None:
+    """One medicine by id, through the same checks as the list."""
+    return await find_medication(info, subject, source, upstream_id)
 
 
 def reference(entry: models.MedicationEntry) -> str:

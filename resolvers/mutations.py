@@ -10,10 +10,18 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.appointment_writes import AppointmentMutations
+from resolvers.journal_requests import JournalRequestMutations
+from resolvers.medication_writes import MedicationMutations
 from resolvers.message_writes import MessageMutations
 from resolvers.slots import BookingMutations
 
 
 @strawberry.type(description="Changes a citizen (or someone acting for them) can make.")
-class Mutation(MessageMutations, AppointmentMutations, BookingMutations):
+class Mutation(
+    MessageMutations,
+    AppointmentMutations,
+    BookingMutations,
+    MedicationMutations,
+    JournalRequestMutations,
+):
     pass

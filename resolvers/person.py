@@ -13,15 +13,18 @@ from gateway.access import Subject
 from gateway.context import Context
 from resolvers.access_log import AccessLogEntry, access_log_of
 from resolvers.appointments import AppointmentFields
+from resolvers.care_team import CareTeamFields
 from resolvers.categories import CategoryRestriction, restrictions_of
 from resolvers.critical_info import CriticalInformation, critical_information_of
 from resolvers.documents import DocumentConnection, DocumentFilter, documents_of
 from resolvers.gp import GeneralPractitioner, gp_of
 from resolvers.guard import require, served
+from resolvers.journal_requests import JournalRequestFields
 from resolvers.medications import Medication, medications_of
 from resolvers.message_fields import MessageFields
 from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.node import Node, resolve_node
+from resolvers.referrals import ReferralFields
 from resolvers.results import LabResult, latest_lab_results
 from resolvers.slots import SlotFields
 from resolvers.statistics import Statistics, statistics
@@ -63,7 +66,16 @@ async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFac
     "they act for. Every field reflects the viewer's access basis; "
     "hidden items are absent, never placeholders."
 )
-class Person(Node, TimelineFields, MessageFields, AppointmentFields, SlotFields):
+class Person(
+    Node,
+    TimelineFields,
+    MessageFields,
+    AppointmentFields,
+    SlotFields,
+    ReferralFields,
+    CareTeamFields,
+    JournalRequestFields,
+):
     subject: strawberry.Private[Subject]
 
     @strawberry.field(description="Opaque id; never contains a national identity number.")

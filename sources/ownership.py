@@ -24,8 +24,19 @@ def _patient_refs(resource: Json) -> list[str] | None:
     kind = resource.get("resourceType")
     if kind == "Appointment":
         refs = [(p.get("actor") or {}).get("reference") for p in resource.get("participant", ())]
-    elif kind in ("Communication", "Observation", "MedicationStatement", "DocumentReference"):
+    elif kind in (
+        "Communication",
+        "Observation",
+        "MedicationStatement",
+        "DocumentReference",
+        "ServiceRequest",
+        "CareTeam",
+    ):
         refs = [(resource.get("subject") or {}).get("reference")]
+    elif kind == "EpisodeOfCare":
+        refs = [(resource.get("patient") or {}).get("reference")]
+    elif kind == "Task":
+        refs = [(resource.get("for") or {}).get("reference")]
     elif kind == "AuditEvent":
         refs = [(e.get("what") or {}).get("reference") for e in resource.get("entity", ())]
     else:

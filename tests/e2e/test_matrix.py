@@ -26,6 +26,9 @@ FIELDS: dict[str, str] = {
     "messages": "messages(first: 50) { totalCount edges { node { id } } }",
     "access_log": "accessLog(first: 5) { at }",
     "documents": "documents(first: 50) { totalCount edges { node { id downloadUrl } } }",
+    "referrals": "referrals(first: 50) { totalCount edges { node { id } } }",
+    "care_team": "careTeam { id }",
+    "journal_requests": "journalRequests(first: 20) { totalCount edges { node { id } } }",
 }
 APPOINTMENTS = "appointments(first: 100) { totalCount edges { node { kind } } }"
 SEND = """
@@ -150,6 +153,27 @@ MATRIX = [
     param("nils", "thea", "PARENT", "municipal_appointments", "read", True),
     param("nils", "thea", "PARENT", "hospital_appointments", "read", False, "CHILD_12_15"),
     param("nils", "solveig", "PROXY", "municipal_appointments", "read", True),
+    # referrals, care team, journal requests
+    param("kari", "kari", "SELF", "referrals", "read", True),
+    param("kari", "kari", "SELF", "care_team", "read", True),
+    param("kari", "kari", "SELF", "journal_requests", "read", True),
+    param("kari", "emil", "PARENT", "referrals", "read", True),
+    param("kari", "emil", "PARENT", "care_team", "read", True),
+    param("kari", "emil", "PARENT", "journal_requests", "read", True),
+    param("kari", "ida", "PARENT", "referrals", "read", False, "CHILD_12_15"),
+    param("kari", "ida", "PARENT", "care_team", "read", True),
+    param("kari", "ida", "PARENT", "journal_requests", "read", False, "CHILD_12_15"),
+    param("ida", "ida", "YOUTH", "referrals", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("ida", "ida", "YOUTH", "care_team", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("kari", "ola", "PROXY", "referrals", "read", True),
+    param("kari", "ola", "PROXY", "care_team", "read", True),
+    param("kari", "ola", "PROXY", "journal_requests", "read", True),
+    param("nils", "berit", "PROXY", "referrals", "read", True),
+    param("nils", "berit", "PROXY", "journal_requests", "read", False, "PROXY_STANDARD"),
+    param("nils", "arne", "PROXY", "care_team", "read", True),
+    param("nils", "arne", "PROXY", "journal_requests", "read", False, "PROXY_READ_ONLY"),
+    param("nils", "solveig", "PROXY", "referrals", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param("nils", "solveig", "PROXY", "care_team", "read", False, "PROXY_COMMUNICATE_ONLY"),
 ]
 
 

@@ -23,7 +23,21 @@ def variables_for(name: str, person_id: str) -> dict[str, Any]:
                 "idempotencyKey": "operations-test-1",
             }
         }
+    if name in MUTATION_INPUTS:
+        return {"input": {"personId": person_id, **MUTATION_INPUTS[name]}}
     return {} if name == "home.graphql" else {"id": person_id}
+
+
+MUTATION_INPUTS: dict[str, dict[str, Any]] = {
+    "add_medication.graphql": {"name": "Vitamin D", "idempotencyKey": "operations-test-2"},
+    # an id of no medicine: the operation answers with a user error, not a GraphQL error
+    "comment_on_medication.graphql": {
+        "medicationId": "none",
+        "text": "Tar den om kvelden.",
+        "idempotencyKey": "operations-test-3",
+    },
+    "request_journal_access.graphql": {"kind": "COPY", "idempotencyKey": "operations-test-4"},
+}
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -56,5 +70,8 @@ def test_every_screen_has_an_operation() -> None:
         "municipal_services",
         "access_log",
         "documents",
+        "referrals",
+        "care_team",
+        "journal_requests",
     }
     assert screens <= {Path(f).stem for f in FILES}

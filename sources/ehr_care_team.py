@@ -1,0 +1,93 @@
+"""The care team (CareTeam) from the EHR: who looks after the person, and how to reach them.
+
+Only a department's work phone (the participant-contact extension) is passed on; a
+member's own telecom, if an EHR ever sent one, is never read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sources.ehr import EhrClient, query
+from sources.fhir import EXT, security
+from sources.models import NO_LABELS, Security
+
+ROLE_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/care-team-role"
+CONTACT_URL = EXT + "participant-contact"
+ROLES = frozenset({"contact-physician", "contact-nurse", "coordinator", "gp"})
+
+
+@dataclass(frozen=True, slots=True)
+class CareTeamMember:
+    """One participant of one care team."""
+
+    id: str  # "{CareTeam id}.{participant index}"
+    team: str | None
+    role: str  # contact-physician | contact-nurse | coordinator | gp | other
+    role_text: str | None  # the EHR's own name for the role
+    name: str | None
+    organisation: str | None
+    start: dt.date | None
+    end: dt.date | None
+    phone: str | None  # a department's work phone
+    security: Security = NO_LABELS
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _role(participant: dict[str, Any]) -> tuple[str, str | None]:
+    for concept in participant.get("role", ()):
+        for coding in concept.get("coding", ()):
+            if coding.get("system") == ROLE_SYSTEM and coding.get("code") in ROLES:
+                return str(coding["code"]), concept.get("text")
+    concepts = participant.get("role") or [{}]
+    return "other", concepts[0].get("text")
+
+
+def _phone(participant: dict[str, Any]) -> str | None:
+    for extension in participant.get("extension", ()):
+        point = extension.get("valueContactPoint") or {}
+        if (
+            extension.get("url") == CONTACT_URL
+            and point.get("system") == "phone"
+            and point.get("use") == "work"
+        ):
+            return str(point.get("value")) if point.get("value") else None
+    return None
+
+
+def members(resource: dict[str, Any]) -> list[CareTeamMember]:
+    """Every participant of a CareTeam as a record (labels are the team's)."""
+    labels = security(resource)
+    out = []
+    for n, participant in enumerate(resource.get("participant", ())):
+        role, role_text = _role(participant)
+        period = participant.get("period") or {}
+        out.append(
+            CareTeamMember(
+                id=f"{resource['id']}.{n}",
+                team=resource.get("name"),
+                role=role,
+                role_text=role_text,
+                name=(participant.get("member") or {}).get("display"),
+                organisation=(participant.get("onBehalfOf") or {}).get("display"),
+                start=_date(period.get("start")),
+                end=_date(period.get("end")),
+                phone=_phone(participant),
+                security=labels,
+            )
+        )
+    return out
+
+
+async def care_team(ehr: EhrClient, patient_id: str) -> list[CareTeamMember]:
+    """The members of the patient's active care teams."""
+    bundle = await ehr.search(query("CareTeam", patient=patient_id, status="active", _count="50"))
+    return [m for team in ehr.own(bundle, patient_id) for m in members(team)]

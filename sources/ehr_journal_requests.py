@@ -1,0 +1,127 @@
+"""Requests for access to one's journal: FHIR Tasks with a journal-request code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sources.ehr import EhrClient, query
+from sources.errors import UpstreamBadResponse
+from sources.fhir import security
+from sources.models import NO_LABELS, Security
+
+KIND_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/journal-request"
+INPUT_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/journal-request-input"
+KINDS = frozenset({"copy", "access", "correction"})
+STATUSES = frozenset({"requested", "in-progress", "completed", "rejected"})
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRequest:
+    """One request for a copy of, access to, or a correction of the journal."""
+
+    id: str
+    kind: str  # copy | access | correction
+    status: str  # requested | in-progress | completed | rejected | other
+    requested_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    period_start: dt.date | None
+    period_end: dt.date | None
+    message: str | None
+    security: Security = NO_LABELS
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _kind(resource: dict[str, Any]) -> str | None:
+    for coding in (resource.get("code") or {}).get("coding", ()):
+        if coding.get("system") == KIND_SYSTEM and coding.get("code") in KINDS:
+            return str(coding["code"])
+    return None
+
+
+def journal_request(resource: dict[str, Any]) -> JournalRequest | None:
+    """A Task as a journal request; None for a Task of another kind."""
+    kind = _kind(resource)
+    if kind is None:
+        return None
+    period: dict[str, Any] = {}
+    for item in resource.get("input", ()):
+        codings = (item.get("type") or {}).get("coding", ())
+        if any(c.get("system") == INPUT_SYSTEM and c.get("code") == "period" for c in codings):
+            period = item.get("valuePeriod") or {}
+    status = str(resource.get("status"))
+    notes = resource.get("note") or [{}]
+    return JournalRequest(
+        id=resource["id"],
+        kind=kind,
+        status=status if status in STATUSES else "other",
+        requested_at=_instant(resource.get("authoredOn")),
+        updated_at=_instant(resource.get("lastModified")),
+        period_start=_date(period.get("start")),
+        period_end=_date(period.get("end")),
+        message=notes[0].get("text"),
+        security=security(resource),
+    )
+
+
+async def journal_requests(ehr: EhrClient, patient_id: str) -> list[JournalRequest]:
+    """The patient's journal requests, newest first."""
+    bundle = await ehr.search(
+        query(
+            "Task", patient=patient_id, code=f"{KIND_SYSTEM}|", _sort="-authored-on", _count="100"
+        )
+    )
+    found = (journal_request(r) for r in ehr.own(bundle, patient_id))
+    return [r for r in found if r is not None]
+
+
+async def request_journal_access(
+    ehr: EhrClient,
+    patient_id: str,
+    *,
+    kind: str,
+    period: tuple[dt.date | None, dt.date | None] | None,
+    message: str | None,
+    idempotency: str,
+) -> JournalRequest:
+    """File a request (a Task, status requested) for the patient, at most once per key."""
+    resource: dict[str, Any] = {
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "code": {"coding": [{"system": KIND_SYSTEM, "code": kind}]},
+        "for": {"reference": f"Patient/{patient_id}"},
+        "requester": {"reference": f"Patient/{patient_id}"},
+    }
+    if period is not None:
+        bounds = {k: v.isoformat() for k, v in zip(("start", "end"), period, strict=True) if v}
+        resource["input"] = [
+            {
+                "type": {"coding": [{"system": INPUT_SYSTEM, "code": "period"}]},
+                "valuePeriod": bounds,
+            }
+        ]
+    if message:
+        resource["note"] = [{"text": message}]
+    created = await ehr.create(resource, patient_id, idempotency=idempotency)
+    parsed = journal_request(created)
+    if parsed is None:
+        raise UpstreamBadResponse("EHR", "create Task", "not a journal request")
+    return parsed

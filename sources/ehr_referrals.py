@@ -1,0 +1,129 @@
+"""Referrals (ServiceRequest) and waiting-list places (EpisodeOfCare) from the EHR."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sources.ehr import EhrClient, query
+from sources.fhir import EXT, security
+from sources.models import NO_LABELS, Security
+
+REFERRAL_STATUS_URL = EXT + "referral-status"
+DEADLINE_URL = EXT + "treatment-deadline"
+WAITING_TIME_URL = EXT + "expected-waiting-time"
+EXPECTED_START_URL = EXT + "expected-start"
+STATUSES = frozenset({"received", "assessed", "accepted", "rejected", "scheduled", "completed"})
+# FHIR request status -> workflow status, when the EHR sends no workflow extension
+_FALLBACK = {"revoked": "rejected", "completed": "completed", "active": "received"}
+_WEEKS = {"wk": 1.0, "d": 1 / 7, "mo": 30.4 / 7, "a": 365.25 / 7}
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingListPlace:
+    """The person's place on a department's waiting list (an EpisodeOfCare)."""
+
+    id: str
+    waitlist: bool  # True: waiting; False: a start is planned
+    since: dt.date | None
+    expected_start: dt.date | None
+    security: Security = NO_LABELS
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A referral to a hospital department and where it stands."""
+
+    id: str
+    status: str  # received | assessed | accepted | rejected | scheduled | completed
+    received_at: dt.datetime | None
+    priority: str | None  # routine | urgent | asap | stat
+    referred_by: str | None
+    department: str | None
+    place: str | None
+    deadline: dt.date | None  # frist for helsehjelp
+    expected_wait_weeks: int | None
+    waiting_list: WaitingListPlace | None
+    security: Security = NO_LABELS
+
+
+def _extension(resource: dict[str, Any], url: str) -> Any:
+    for extension in resource.get("extension", ()):
+        if extension.get("url") == url:
+            for key, value in extension.items():
+                if key.startswith("value"):
+                    return value
+    return None
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _weeks(duration: Any) -> int | None:
+    if not isinstance(duration, dict) or not isinstance(duration.get("value"), int | float):
+        return None
+    factor = _WEEKS.get(str(duration.get("code") or duration.get("unit")))
+    return None if factor is None else round(duration["value"] * factor)
+
+
+def waiting_list_place(resource: dict[str, Any]) -> WaitingListPlace:
+    """An EpisodeOfCare as a record."""
+    return WaitingListPlace(
+        id=resource["id"],
+        waitlist=resource.get("status") == "waitlist",
+        since=_date((resource.get("period") or {}).get("start")),
+        expected_start=_date(_extension(resource, EXPECTED_START_URL)),
+        security=security(resource),
+    )
+
+
+def referral(resource: dict[str, Any], place: WaitingListPlace | None) -> Referral:
+    """A ServiceRequest (and its waiting-list place, if any) as a record."""
+    status = _extension(resource, REFERRAL_STATUS_URL)
+    if status not in STATUSES:
+        status = _FALLBACK.get(str(resource.get("status")), "received")
+    locations = resource.get("locationReference") or [{}]
+    return Referral(
+        id=resource["id"],
+        status=str(status),
+        received_at=_instant(resource.get("authoredOn")),
+        priority=resource.get("priority"),
+        referred_by=(resource.get("requester") or {}).get("display"),
+        department=(resource.get("performerType") or {}).get("text"),
+        place=locations[0].get("display"),
+        deadline=_date(_extension(resource, DEADLINE_URL)),
+        expected_wait_weeks=_weeks(_extension(resource, WAITING_TIME_URL)),
+        waiting_list=place,
+        security=security(resource),
+    )
+
+
+async def referrals(ehr: EhrClient, patient_id: str) -> list[Referral]:
+    """The patient's referrals, newest first, each with its waiting-list place."""
+    requests, episodes = await asyncio.gather(
+        ehr.search(query("ServiceRequest", patient=patient_id, _sort="-authored", _count="200")),
+        ehr.search(query("EpisodeOfCare", patient=patient_id, _count="200")),
+    )
+    places: dict[str, WaitingListPlace] = {}
+    for episode in ehr.own(episodes, patient_id):
+        for target in episode.get("referralRequest", ()):
+            reference = str(target.get("reference", ""))
+            if reference.startswith("ServiceRequest/"):
+                places[reference.removeprefix("ServiceRequest/")] = waiting_list_place(episode)
+    return [referral(r, places.get(r["id"])) for r in ehr.own(requests, patient_id)]
