@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from gateway.persisted import OPERATIONS_DIR, document_hash
+from sources.ehr import EhrClient
+from sources.errors import UpstreamConflict
 from tests.e2e.conftest import Harness
 from tests.e2e.test_matrix import person_id
 
@@ -27,6 +32,7 @@ mutation($input: CommentOnMedicationInput!) { commentOnMedication(input: $input)
   userErrors { field code message }
 } }
 """
+ADD_OPERATION = (OPERATIONS_DIR / "add_medication.graphql").read_text(encoding="utf-8")
 NODE = "query($id: ID!) { node(id: $id) { id ... on Medication { name origin } } }"
 
 
@@ -212,3 +218,69 @@ async def test_a_reserved_prescription_stays_hidden_from_guardians(harness: Harn
     names = {m["name"] for m in as_parent}
     assert not {use.name for use in reserved} & names
     assert as_parent  # the rest are shown
+
+
+async def test_a_comment_that_keeps_conflicting_is_a_user_error_and_may_be_retried(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def conflict(self: EhrClient, resource: dict[str, Any], patient_id: str) -> Any:
+        raise UpstreamConflict("EHR", "update MedicationStatement", "HTTP 412")
+
+    kari = await person_id(harness, "kari")
+    found = await medicines(harness, "kari", "kari")
+    target = next(
+        m for m in found if any(e["source"]["kind"] == "EHR" for e in m["entriesBySource"])
+    )
+    fields = {
+        "personId": kari,
+        "medicationId": target["id"],
+        "text": "Bivirkninger?",
+        "idempotencyKey": "comment-conflict-01",
+    }
+    with monkeypatch.context() as patched:
+        patched.setattr(EhrClient, "update", conflict)
+        refused = await mutate(harness, "kari", COMMENT, **fields)
+    assert refused["medication"] is None
+    assert [(e["field"], e["code"], e["message"]) for e in refused["userErrors"]] == [
+        (
+            ["medicationId"],
+            "MEDICATION_CHANGED",
+            "The medicine was changed at the same time. Please try again.",
+        )
+    ]
+    retried = await mutate(harness, "kari", COMMENT, **fields)
+    assert retried["userErrors"] == []
+    assert [c["text"] for c in retried["medication"]["comments"]] == ["Bivirkninger?"]
+
+
+async def _as_partner(harness: Harness, scope: str, fields: dict[str, Any]) -> dict[str, Any]:
+    token = harness.token("kari", act={"client_id": "partner-x"}, scope=scope)
+    response = await harness.client.post(
+        "/graphql",
+        json={
+            "documentId": f"sha256:{document_hash(ADD_OPERATION)}",
+            "variables": {"input": fields},
+        },
+        headers={"authorization": f"Bearer {token}"},
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    payload: dict[str, Any] = body["data"]["addMedication"]
+    return payload
+
+
+async def test_partners_add_medicines_only_with_the_write_scope(harness: Harness) -> None:
+    fields = {"personId": await person_id(harness, "kari"), "name": "Tran"}
+    read_only = await _as_partner(
+        harness, "helsegraf:prescriptions.read", {**fields, "idempotencyKey": "partner-add-01"}
+    )
+    assert [(e["field"], e["code"]) for e in read_only["userErrors"]] == [
+        (["personId"], "CATEGORY_UNAVAILABLE")
+    ]
+    allowed = await _as_partner(
+        harness,
+        "helsegraf:prescriptions.read helsegraf:prescriptions.write",
+        {**fields, "idempotencyKey": "partner-add-02"},
+    )
+    assert allowed["userErrors"] == []
+    assert allowed["medication"]["origin"] == "REPORTED_BY_PATIENT"
