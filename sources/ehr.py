@@ -20,7 +20,6 @@ from sources.models import (
     Document,
     LabResult,
     Location,
-    MedicationEntry,
     Message,
     Practitioner,
 )
@@ -198,18 +197,6 @@ class EhrClient:
             )
         )
         return [fhir.lab_result(r) for r in self._own(bundle, patient_id)]
-
-    async def medications(self, patient_id: str) -> list[MedicationEntry]:
-        """Active medication statements."""
-        bundle = await self._search(
-            _query(
-                "MedicationStatement",
-                patient=patient_id,
-                status="active",
-                _count="200",
-            )
-        )
-        return [fhir.medication(r) for r in self._own(bundle, patient_id)]
 
     async def messages(self, patient_id: str) -> list[Message]:
         """The patient's messages, newest first (up to the 200 most recent)."""

@@ -13,7 +13,6 @@ from sources.models import (
     Address,
     LabResult,
     Location,
-    MedicationEntry,
     Message,
     Practitioner,
     Security,
@@ -82,12 +81,6 @@ def _instant(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    return dt.date.fromisoformat(value[:10])
-
-
 def _ref_id(reference: str | None, resource_type: str) -> str | None:
     if reference and reference.startswith(resource_type + "/"):
         return reference.split("/", 1)[1]
@@ -150,27 +143,6 @@ def lab_result(resource: Json) -> LabResult:
         interpretation=interpretation[0].get("code"),
         taken_at=_instant(resource.get("effectiveDateTime")),
         release_category=release,
-        security=security(resource),
-    )
-
-
-def medication(resource: Json) -> MedicationEntry:
-    """A MedicationStatement resource as a record."""
-    concept = resource.get("medicationCodeableConcept") or {}
-    atc = next(
-        (c.get("code") for c in concept.get("coding", []) if c.get("system") == ATC_SYSTEM),
-        None,
-    )
-    dosage = resource.get("dosage") or [{}]
-    period = resource.get("effectivePeriod") or {}
-    return MedicationEntry(
-        id=resource["id"],
-        source=EHR,
-        atc=atc,
-        name=concept.get("text") or (concept.get("coding") or [{}])[0].get("display", ""),
-        form=None,
-        dosage=dosage[0].get("text"),
-        started=_date(period.get("start") or resource.get("effectiveDateTime")),
         security=security(resource),
     )
 
