@@ -13,6 +13,7 @@ from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
 from gateway.recorder import AccessRecorder
+from gateway.userdata import UserdataStore
 from sources.ehr import EhrClient
 from sources.errors import UpstreamError
 from sources.municipal import MunicipalClient
@@ -41,6 +42,7 @@ class Context:
     municipal: MunicipalClient
     access: Access
     audit: AuditStore
+    userdata: UserdataStore
     idempotency: IdempotencyStore
     problems: list[Problem] = field(default_factory=list)
     recorder: AccessRecorder = field(default_factory=AccessRecorder)

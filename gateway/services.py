@@ -15,6 +15,7 @@ from authz.relations import OSLO, oslo_date
 from gateway.access import Access
 from gateway.audit import AuditStore, open_audit_store
 from gateway.auth import JwksCache, Principal, TokenValidator
+from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.context import Context
 from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
@@ -23,9 +24,11 @@ from gateway.limits import BUDGETS, Budget
 from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations
 from gateway.production import schema_for
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import RateLimiter, redis_client
+from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
+from gateway.userdata import UserdataStore, open_userdata_store
 from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
@@ -63,6 +66,19 @@ def _upstream(
     )
 
 
+def _response_cache(settings: Settings) -> ResponseCache | None:
+    """The whole-response cache `settings` ask for (Redis-shared when `redis_url` is set)."""
+    if not settings.cache:
+        return None
+    redis = None
+    if settings.redis_url is not None:
+        client = redis_client(settings.redis_url.get_secret_value())
+        redis = RedisTier(client, f"{settings.redis_key_prefix}:cache")
+    local = LocalTier(settings.cache_local_mb * 1024 * 1024, settings.cache_ttl_s)
+    sealer = Sealer(settings.id_secret.get_secret_value().encode())
+    return ResponseCache(Cache(sealer, local, redis), settings.cache_ttl_s)
+
+
 def load_policy(path: str | None = None) -> Policy:
     """The access policy, checked against the categories the graph knows."""
     from resolvers.categories import CATEGORY_NAMES
@@ -90,11 +106,13 @@ class Services:
     clock: Clock
     policy: Policy
     audit: AuditStore
+    userdata: UserdataStore
     idempotency: IdempotencyStore
     operations: PersistedOperations
     limiter: RateLimiter
     in_flight: InFlightLimit
     budgets: dict[str, Budget]
+    responses: ResponseCache | None = None  # None when caching is off
 
     @property
     def graphql_schema(self) -> GraphQLSchema:
@@ -144,6 +162,7 @@ class Services:
             clock=clock,
             policy=load_policy(settings.policy_path),
             audit=open_audit_store(settings),
+            userdata=open_userdata_store(settings),
             idempotency=IdempotencyStore(),
             operations=PersistedOperations.load(),
             limiter=RateLimiter.from_settings(settings),
@@ -152,6 +171,7 @@ class Services:
                 for kind, budget in BUDGETS.items()
             },
             in_flight=InFlightLimit(settings.max_in_flight),
+            responses=_response_cache(settings),
         )
 
     def context(self, principal: Principal, request_id: str, language: Language) -> Context:
@@ -179,6 +199,7 @@ class Services:
                 today=oslo_date(now),
             ),
             audit=self.audit,
+            userdata=self.userdata,
             idempotency=self.idempotency,
         )
 
@@ -197,4 +218,7 @@ class Services:
             await upstream.aclose()
         await self.jwks_client.aclose()
         await self.audit.aclose()
+        await self.userdata.aclose()
         await self.limiter.aclose()
+        if self.responses is not None:
+            await self.responses.aclose()

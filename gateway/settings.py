@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     # The audit trail: PostgreSQL when a DSN is set, else an SQLite file.
     audit_dsn: SecretStr | None = None
     audit_path: str = ".helsegraf/audit.sqlite3"
+    # Gateway-owned user data (private notes, notification settings): PostgreSQL when a DSN
+    # is set, else SQLite (default: `userdata.sqlite3` beside the audit file). Notes are
+    # encrypted with a key derived from `userdata_key`, or from `id_secret` when unset.
+    userdata_dsn: SecretStr | None = None
+    userdata_path: str | None = None
+    userdata_key: SecretStr | None = Field(default=None, min_length=32)
     mocks: MockSettings = Field(default_factory=MockSettings)
 
     # Production hardening (see README "Production").
@@ -101,6 +107,11 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "text", "json"] = "auto"  # auto: JSON in production
     redis_url: SecretStr | None = None  # shares rate limits between processes when set
     redis_key_prefix: str = Field(default="helsegraf", pattern=r"^[A-Za-z0-9:_-]{1,64}$")
+    # Caches: per process (bounded) and in Redis when `redis_url` is set. False turns every
+    # cache off (the benchmark's baseline).
+    cache: bool = True
+    cache_ttl_s: float = Field(default=30.0, gt=0, le=3600)
+    cache_local_mb: int = Field(default=64, ge=1, le=65_536)
     rate_limit_per_minute_principal: int = Field(default=600, ge=1, le=1_000_000)
     rate_limit_per_minute_client: int = Field(default=30_000, ge=1, le=10_000_000)
     rate_limits_by_client: dict[str, PositiveInt] = Field(default_factory=dict)  # id -> /min
