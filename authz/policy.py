@@ -46,6 +46,7 @@ class Grant:
     past_appointments: bool = True
     from_age: int = 0
     to_age: int = 200
+    message_recipients: frozenset[str] | None = None  # kinds one may write to; None: any
 
     def allows(self, category: str, action: Action) -> bool:
         """True when `action` on `category` is granted."""
@@ -196,6 +197,7 @@ class Policy:
             past_appointments=past,
             from_age=_int(spec, "from_age", path) if "from_age" in spec else 0,
             to_age=_int(spec, "to_age", path) if "to_age" in spec else 200,
+            message_recipients=_recipient_kinds(spec, path),
         )
 
     def _check_bands(self) -> None:
@@ -271,6 +273,12 @@ class Policy:
                 out.append((category, decision.reason))
         return out
 
+    def message_recipients(self, view: View) -> frozenset[str] | None:
+        """The kinds of recipient (HOSPITAL, GP, MUNICIPALITY) the viewer may write to for
+        this subject; None when any."""
+        grant = self.grant(view)
+        return None if grant is None else grant.message_recipients
+
     def past_appointments(self, view: View) -> bool:
         """May the viewer list past appointments (some proxy kinds see upcoming only)?"""
         grant = self.grant(view)
@@ -285,6 +293,18 @@ def _union(grants: list[Grant]) -> Grant:
         reason=grants[0].reason,
         past_appointments=any(g.past_appointments for g in grants),
     )
+
+
+RECIPIENT_KINDS = frozenset({"HOSPITAL", "GP", "MUNICIPALITY"})
+
+
+def _recipient_kinds(spec: Mapping[str, Any], path: str) -> frozenset[str] | None:
+    if "message_recipients" not in spec:
+        return None
+    kinds = _strs(spec["message_recipients"], f"{path}.message_recipients")
+    if not kinds <= RECIPIENT_KINDS:
+        raise PolicyError(f"{path}.message_recipients: one of {', '.join(sorted(RECIPIENT_KINDS))}")
+    return kinds
 
 
 def _raise(message: str) -> bool:

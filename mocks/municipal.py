@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mocks.municipal_messages import message_routes
 from mocks.population import MUNICIPALITY_BY_CODE, OSLO, Person
 from mocks.record_types import HOME_VISIT
 from mocks.records import Appointment, RecordStore
@@ -159,5 +160,6 @@ def create_municipal_app(store: RecordStore, municipality_code: str) -> Starlett
             Route("/appointments/_search", api.appointments, methods=["POST"]),
             Route("/vaccinations/_search", api.vaccinations, methods=["POST"]),
             Route("/services/_search", api.services, methods=["POST"]),
+            *message_routes(store, municipality_code),
         ]
     )

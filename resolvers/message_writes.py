@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
+from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
 from gateway.ids import decode
 from resolvers.guard import served
-from resolvers.messages import Message
+from resolvers.mark_read import MarkMessagesReadInput, MarkMessagesReadPayload, mark_messages_read
+from resolvers.messages import CATEGORY, EHR_SOURCE, Message, references
+from resolvers.recipients import may_write_to, recipient_key, recipients
+from resolvers.threads import conversation
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
+from sources import ehr_messages, models, municipal_messages
 
 MAX_TEXT = 5000
 MAX_SUBJECT = 200
@@ -26,8 +33,15 @@ class SendMessageInput:
     subject: str | None = strawberry.field(
         default=None, description="Subject line for a new conversation (up to 200 characters)."
     )
+    recipient_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Whom a new conversation goes to (a `Person.messageRecipients` id). "
+        "Omitted, it goes to the first of `messageRecipients` (the GP office when listed).",
+    )
     thread_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Reply in this conversation (a `Message.threadId`)."
+        default=None,
+        description="Reply in this conversation (a `MessageThread.id`); the reply goes to "
+        "the conversation's care provider.",
     )
     idempotency_key: str = strawberry.field(
         description="A client-chosen key (8-128 characters); a retry with the same key and "
@@ -41,68 +55,141 @@ class SendMessagePayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was not sent.")
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a message goes: the care-side party, the system, and the thread if a reply."""
+
+    key: str | None
+    name: str
+    kind: str
+    municipality: str | None  # None: the EHR; else that municipality's messaging API
+    thread: str | None = None
+    replying_to: str | None = None
+
+
 def _validate(info: Info[Context, None], data: SendMessageInput) -> list[UserError]:
-    return [
+    errors = [
         *check_text(info, "text", data.text, limit=MAX_TEXT),
         *check_text(
             info, "subject", data.subject, limit=MAX_SUBJECT, required=data.thread_id is None
         ),
         *check_key(info, data.idempotency_key),
     ]
+    if data.thread_id is not None and data.recipient_id is not None:
+        errors.append(user_error(info, "recipientId", "INVALID"))
+    return errors
 
 
-def _thread(data: SendMessageInput) -> str | None:
-    if data.thread_id is None:
-        return None
-    kind, source, key = decode(data.thread_id)
-    if kind != "Thread" or source != "ehr":
-        raise BadUserInput("threadId is not a conversation id.", argument="threadId")
-    return key
+def _thread_ref(info: Info[Context, None], subject: Subject, thread_id: str) -> tuple[str, str]:
+    kind, source_id, key = decode(thread_id)
+    person_key, dot, upstream = key.partition(".")
+    if kind != "MessageThread" or not dot or person_key != info.context.ids.person_key(subject.nin):
+        raise BadUserInput("threadId is not a conversation of this person.", argument="threadId")
+    return source_id, upstream
+
+
+async def _target(
+    info: Info[Context, None], subject: Subject, data: SendMessageInput
+) -> Target | UserError:
+    """Where the message goes, or the user error that says why it cannot."""
+    if data.thread_id is not None:
+        try:
+            source_id, key = _thread_ref(info, subject, data.thread_id)
+        except BadUserInput:
+            return user_error(info, "threadId", "INVALID")
+        found = await conversation(info, subject, source_id, key)
+        if found is None:
+            return user_error(info, "threadId", "INVALID")
+        party = found.care_side
+        if not may_write_to(info, subject, party.counterpart_kind):
+            return user_error(info, "threadId", "RECIPIENT_NOT_ALLOWED")
+        municipality = None if source_id == EHR_SOURCE else party.source.municipality
+        name = party.counterpart or ""
+        return Target(
+            party.counterpart_key, name, party.counterpart_kind, municipality, key, found.last.id
+        )
+    allowed = await recipients(info, subject)
+    if data.recipient_id is None:
+        if not allowed:
+            return user_error(info, "recipientId", "REQUIRED")
+        first = allowed[0]
+        return Target(first.key, first.name, first.kind, first.route.municipality)
+    try:
+        wanted = recipient_key(data.recipient_id)
+    except BadUserInput:
+        return user_error(info, "recipientId", "INVALID")
+    kind = {"gp": "GP", "hospital": "HOSPITAL", "municipality": "MUNICIPALITY"}.get(
+        wanted.partition(":")[0]
+    )
+    if kind is not None and not may_write_to(info, subject, kind):
+        return user_error(info, "recipientId", "RECIPIENT_NOT_ALLOWED")
+    chosen = next((r for r in allowed if r.key == wanted), None)
+    if chosen is None:
+        return user_error(info, "recipientId", "INVALID")
+    return Target(chosen.key, chosen.name, chosen.kind, chosen.route.municipality)
+
+
+async def _deliver(
+    info: Info[Context, None], subject: Subject, data: SendMessageInput, to: Target, scoped: str
+) -> models.Message:
+    ctx = info.context
+    sent_by = subject.basis.value
+    if to.municipality is not None:
+        return await municipal_messages.send(
+            ctx.municipal,
+            to.municipality,
+            subject.nin,
+            subject=data.subject,
+            text=data.text,
+            thread_id=to.thread,
+            sent_by=sent_by,
+            idempotency=scoped,
+        )
+    patient = await ctx.ehr.patient_id(subject.nin)
+    if patient is None:
+        raise Forbidden()
+    return await ehr_messages.send(
+        ctx.ehr,
+        patient,
+        subject=data.subject,
+        text=data.text,
+        thread_id=to.thread or ehr_messages.new_thread_id(scoped),
+        replying_to=to.replying_to,
+        counterpart=(to.key, to.name, to.kind) if to.key else None,
+        sent_by=sent_by,
+        idempotency=scoped,
+        now=ctx.now,
+    )
 
 
 async def send_message(info: Info[Context, None], data: SendMessageInput) -> SendMessagePayload:
     """Send a message as, or on behalf of, the person."""
-    ctx = info.context
     errors = _validate(info, data)
-    try:
-        thread = _thread(data)
-    except BadUserInput:
-        errors.append(user_error(info, "threadId", "INVALID"))
-        thread = None
-    subject, denied = await acting(info, data.person_id, "messages")
+    subject, denied = await acting(info, data.person_id, CATEGORY)
     if subject is None or denied or errors:
         return SendMessagePayload(message=None, user_errors=[*errors, *denied])
+    target = await _target(info, subject, data)
+    if isinstance(target, UserError):
+        return SendMessagePayload(message=None, user_errors=[target])
 
-    async def create(scoped: str) -> Message:
-        patient = await ctx.ehr.patient_id(subject.nin)
-        if patient is None:
-            raise Forbidden()
-        record = await ctx.ehr.send_message(
-            patient,
-            subject=data.subject,
-            text=data.text,
-            thread_id=thread,
-            sent_by=subject.basis.value,
-            idempotency=scoped,
-            now=ctx.now,
-        )
-        return Message(record=record)
+    async def create(scoped: str) -> models.Message:
+        return await _deliver(info, subject, data, target, scoped)
 
-    message = await once(
-        info, subject, data.idempotency_key, (thread, data.subject, data.text), create
-    )
-    if isinstance(message, UserError):
-        return SendMessagePayload(message=None, user_errors=[message])
-    served(info, subject, "messages", (f"EHR/Communication/{message.record.id}",), Action.WRITE)
-    return SendMessagePayload(message=message, user_errors=[])
+    parts = (data.thread_id, data.recipient_id, data.subject, data.text)
+    sent = await once(info, subject, data.idempotency_key, parts, create)
+    if isinstance(sent, UserError):
+        return SendMessagePayload(message=None, user_errors=[sent])
+    served(info, subject, CATEGORY, references([sent]), Action.WRITE)
+    return SendMessagePayload(message=Message(subject_=subject, record=sent), user_errors=[])
 
 
-@strawberry.type(description="Sending messages.")
+@strawberry.type(description="Sending messages and marking them read.")
 class MessageMutations:
     @strawberry.mutation(
-        description="Send a message to the care provider, or reply in a "
-        "conversation. Needs the `messages` write permission on "
-        "the acting basis."
+        description="Send a message to a care provider (`recipientId`), or reply in a "
+        "conversation (`threadId`). Needs the `messages` write permission on the acting "
+        "basis; a parent of a 12-15-year-old may write only to the GP office and the "
+        "municipality, and the young person does not see those messages."
     )
     async def send_message(
         self,
@@ -110,3 +197,15 @@ class MessageMutations:
         input: SendMessageInput,
     ) -> SendMessagePayload:
         return await send_message(info, input)
+
+    @strawberry.mutation(
+        description="Mark messages to the person as read (some by id, or a whole "
+        "conversation); the unread counts drop. Needs the `messages` write permission "
+        "on the acting basis."
+    )
+    async def mark_messages_read(
+        self,
+        info: Info[Context, None],
+        input: MarkMessagesReadInput,
+    ) -> MarkMessagesReadPayload:
+        return await mark_messages_read(info, input)

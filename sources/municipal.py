@@ -78,6 +78,10 @@ class MunicipalClient:
         """True when the municipality's health services run on the shared EHR."""
         return municipality is not None and municipality in self._shared_ehr
 
+    def batcher(self, municipality: str) -> RestBatcher:
+        """The batched JSON client of one configured municipality (for feature sources)."""
+        return self._batchers[municipality]
+
     def name(self, municipality: str) -> str | None:
         """The municipality's display name, when configured."""
         return self._names.get(municipality)

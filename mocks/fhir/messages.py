@@ -28,8 +28,22 @@ from mocks.fhir.model import (
 )
 from mocks.population import Person
 from mocks.records import Catalogue, Message
+from mocks.registry import MUNICIPALITY_BY_CODE
 
 STATUS_SYSTEM = "http://hl7.org/fhir/event-status"
+COUNTERPART_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/message-counterpart"
+RECIPIENT_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/message-recipient"
+
+
+def on_shared_ehr(person: Person) -> bool:
+    """True when the person's municipality keeps its messages in this EHR."""
+    municipality = MUNICIPALITY_BY_CODE.get(person.address.municipality)
+    return municipality is not None and municipality.on_shared_ehr and not person.lives_abroad
+
+
+def counterpart_category(kind: str) -> list[Resource]:
+    """`Communication.category`: which kind of care-side party the message is with."""
+    return [{"coding": [{"system": COUNTERPART_SYSTEM, "code": kind}]}]
 
 
 def communications(
@@ -37,8 +51,9 @@ def communications(
 ) -> Iterator[Indexed]:
     """The person's EHR messages as Communications, thread by thread in sent order."""
     previous: dict[str, str] = {}  # thread id -> id of the latest Communication in it
+    municipal = on_shared_ehr(person)
     for message in messages:
-        if message.system != "ehr":
+        if message.system != "ehr" and not (municipal and message.system == "municipal"):
             continue
         item = _communication(message, person, catalogue, previous.get(message.thread_id))
         previous[message.thread_id] = item.id
@@ -51,6 +66,15 @@ def _communication(
     pract = catalogue.practitioner_by_id[message.practitioner_id]
     patient = ref("Patient", person.fhir_id, person.name)
     clinician = ref("Practitioner", pract.id, f"{pract.given} {pract.family}")
+    kind = "hospital"
+    if message.system == "municipal":  # the municipality's office, a logical reference
+        code = person.address.municipality
+        name = f"{MUNICIPALITY_BY_CODE[code].name} kommune"
+        clinician = {
+            "identifier": {"system": RECIPIENT_SYSTEM, "value": f"municipality:{code}"},
+            "display": name,
+        }
+        kind = "municipality"
     sender, recipient = (patient, clinician) if message.from_patient else (clinician, patient)
     resource: Resource = {
         "resourceType": "Communication",
@@ -60,6 +84,7 @@ def _communication(
         "identifier": [record_identifier(message.id)],
         "partOf": [{"identifier": {"system": THREAD_SYSTEM, "value": message.thread_id}}],
         "status": "completed",
+        "category": counterpart_category(kind),
         "subject": ref("Patient", person.fhir_id),
         "topic": {"text": message.subject},
         "sent": instant(message.sent_at),
@@ -81,7 +106,7 @@ def _communication(
         refs={
             "patient": (patient_ref,),
             "subject": (patient_ref,),
-            "sender": (sender["reference"],),
-            "recipient": (recipient["reference"],),
+            "sender": (sender["reference"],) if "reference" in sender else (),
+            "recipient": (recipient["reference"],) if "reference" in recipient else (),
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mocks.registry import MUNICIPALITY_BY_CODE
 from tests.e2e.conftest import Harness
 
 HOME = """
@@ -47,8 +48,13 @@ async def test_home_screen_draws_on_all_three_sources(harness: Harness) -> None:
 
     assert person["name"] == "Kari Nordmann"
     assert kari.nin not in response.text
+    # one inbox: the EHR's messages and the municipality's (kept in the EHR when
+    # Trondheim is on the shared EHR; the gateway then never asks its own API)
+    shared = MUNICIPALITY_BY_CODE["5001"].on_shared_ehr
     assert person["unreadMessageCount"] == sum(
-        1 for m in record.messages if m.system == "ehr" and not m.read and not m.from_patient
+        1
+        for m in record.messages
+        if (m.system == "ehr" or shared) and not m.read and not m.from_patient
     )
     appointments = person["appointments"]
     kinds = {e["node"]["source"]["kind"] for e in appointments["edges"]}

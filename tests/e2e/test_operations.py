@@ -37,6 +37,8 @@ MUTATION_INPUTS: dict[str, dict[str, Any]] = {
         "idempotencyKey": "operations-test-3",
     },
     "request_journal_access.graphql": {"kind": "COPY", "idempotencyKey": "operations-test-4"},
+    # an id of no message: a user error naming messageIds
+    "mark_messages_read.graphql": {"messageIds": ["none"], "idempotencyKey": "operations-test-5"},
 }
 
 

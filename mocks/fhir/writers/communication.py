@@ -17,7 +17,7 @@ import re
 import uuid
 from typing import Any
 
-from mocks.fhir.messages import STATUS_SYSTEM
+from mocks.fhir.messages import COUNTERPART_SYSTEM, RECIPIENT_SYSTEM, STATUS_SYSTEM
 from mocks.fhir.model import (
     PATIENT_READ_URL,
     Indexed,
@@ -53,6 +53,7 @@ ALLOWED = frozenset(
         "partOf",
         "inResponseTo",
         "status",
+        "category",
         "subject",
         "topic",
         "sent",
@@ -93,7 +94,9 @@ def create_communication(repo: Repository, data: dict[str, Any], now: dt.datetim
             "patient": (patient_ref,),
             "subject": (patient_ref,),
             "sender": (sender,) if sender else (),
-            "recipient": tuple(r["reference"] for r in resource.get("recipient", [])),
+            "recipient": tuple(
+                r["reference"] for r in resource.get("recipient", []) if "reference" in r
+            ),
         },
     )
 
@@ -217,8 +220,11 @@ def _checked(repo: Repository, data: dict[str, Any]) -> Resource:
         out["sender"] = _reference(data["sender"], "sender", _SENDERS)
     if "recipient" in data:
         out["recipient"] = [
-            _reference(who, f"recipient[{n}]", _RECIPIENTS)
-            for n, who in enumerate(_list(data, "recipient"))
+            _recipient(who, f"recipient[{n}]") for n, who in enumerate(_list(data, "recipient"))
+        ]
+    if "category" in data:
+        out["category"] = [
+            _category(c, f"category[{n}]") for n, c in enumerate(_list(data, "category"))
         ]
     out["extension"] = [
         _extension(e, f"extension[{n}]") for n, e in enumerate(_list(data, "extension"))
@@ -231,6 +237,37 @@ def _checked(repo: Repository, data: dict[str, Any]) -> Resource:
 
 _SENDERS = ("Patient", "Practitioner", "RelatedPerson")
 _RECIPIENTS = ("Patient", "Practitioner", "Organization")
+_COUNTERPARTS = frozenset({"hospital", "gp", "municipality"})
+_RECIPIENT_KEY = re.compile(r"(gp|hospital|municipality):[A-Za-z0-9\-.]{1,64}")
+
+
+def _recipient(value: Any, element: str) -> Resource:
+    """A literal reference, or a logical one to a recipient of the message directory."""
+    if isinstance(value, dict) and "identifier" in value:
+        found = _object(value, element, frozenset({"identifier", "display"}))
+        identifier = _system_value(found["identifier"], f"{element}.identifier")
+        if identifier["system"] != RECIPIENT_SYSTEM or not _RECIPIENT_KEY.fullmatch(
+            identifier["value"]
+        ):
+            raise _fail(f"{element}.identifier", "is not a recipient this server knows", "value")
+        if "display" in found and not _text(found["display"]):
+            raise _fail(f"{element}.display", "must be text")
+        return {
+            "identifier": identifier,
+            **({"display": found["display"]} if "display" in found else {}),
+        }
+    return _reference(value, element, _RECIPIENTS)
+
+
+def _category(value: Any, element: str) -> Resource:
+    found = _object(value, element, frozenset({"coding", "text"}))
+    codings = found.get("coding")
+    if not isinstance(codings, list) or len(codings) != 1:
+        raise _fail(f"{element}.coding", "must hold one coding", "structure")
+    coding = _object(codings[0], f"{element}.coding[0]", _CODING_KEYS)
+    if coding.get("system") != COUNTERPART_SYSTEM or coding.get("code") not in _COUNTERPARTS:
+        raise _fail(f"{element}.coding[0]", "must be a message-counterpart code", "code-invalid")
+    return {"coding": [{"system": COUNTERPART_SYSTEM, "code": coding["code"]}]}
 
 
 def _meta(meta: Any) -> Resource:

@@ -1,0 +1,133 @@
+"""Whom a person may write to: their GP office, hospital departments they have
+appointments with, and their home municipality's health and care services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.access import Subject
+from gateway.context import Context
+from gateway.errors import BadUserInput
+from gateway.ids import decode, encode
+from resolvers.common import Source, gather_sources, source
+from resolvers.guard import require, served, visible, watch
+from resolvers.messages import CATEGORY, CounterpartKind
+from resolvers.routing import municipal_route
+from sources.message_records import Recipient
+from sources.models import EHR, SourceKind, SourceRef
+
+ID_TYPE = "MessageRecipient"
+HOSPITAL_TYPES = frozenset({"sykehus", "hospital"})
+
+
+@strawberry.type(description="Someone the person may write a new message to.")
+class MessageRecipient:
+    record: strawberry.Private[Recipient]
+
+    @strawberry.field(description="Pass as `recipientId` to `sendMessage`.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode(ID_TYPE, "gw", self.record.key))
+
+    @strawberry.field(description="The office, department or service, as it is known.")
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field(description="Which kind of care provider it is.")
+    def kind(self) -> CounterpartKind:
+        return CounterpartKind(self.record.kind)
+
+    @strawberry.field(description="The system the conversation will be kept in.")
+    def source(self, info: Info[Context, None]) -> Source:
+        return source(self.record.route, info)
+
+
+def recipient_key(recipient_id: str) -> str:
+    """The recipient key inside a `MessageRecipient.id`; BadUserInput for anything else."""
+    kind, _, key = decode(recipient_id)
+    if kind != ID_TYPE:
+        raise BadUserInput("recipientId is not a recipient id.", argument="recipientId")
+    return key
+
+
+async def _gp(info: Info[Context, None], subject: Subject) -> list[Recipient]:
+    async with watch(info, subject, CATEGORY):
+        listed = await info.context.national.gps.load(subject.nin)
+    if listed is None or not listed.hpr_number:
+        return []
+    name = listed.office.name if listed.office else listed.name
+    return [Recipient(f"gp:{listed.hpr_number}", name, "GP", EHR)]
+
+
+async def _hospital(info: Info[Context, None], subject: Subject) -> list[Recipient]:
+    ctx = info.context
+    async with watch(info, subject, CATEGORY):
+        patient = await ctx.ehr.patient_id(subject.nin)
+        if patient is None:
+            return []
+        upcoming, past = await asyncio.gather(
+            ctx.ehr.appointments(patient, upcoming=True, now=ctx.now),
+            ctx.ehr.appointments(patient, upcoming=False, now=ctx.now),
+        )
+        shown = visible(info, subject, [*upcoming, *past], lambda a: a.security)
+        ids = sorted({a.location_id for a in shown if a.location_id})
+        places = await asyncio.gather(*(ctx.ehr.read("Location", i) for i in ids))
+    named: dict[str, Recipient] = {}  # one per department, however many places it has
+    for place in places:
+        if place is None or not _hospital_place(place):
+            continue
+        name = str(place.get("name") or "")
+        if name and name not in named:
+            named[name] = Recipient(f"hospital:{place['id']}", name, "HOSPITAL", EHR)
+    return list(named.values())
+
+
+def _hospital_place(location: dict[str, Any]) -> bool:
+    """A hospital's place (Location.type HOSP, or the record's own word for hospital)."""
+    for concept in location.get("type") or ():
+        codes = {c.get("code") for c in concept.get("coding") or ()}
+        if "HOSP" in codes or str(concept.get("text", "")).lower() in HOSPITAL_TYPES:
+            return True
+    return False
+
+
+async def _municipality(info: Info[Context, None], subject: Subject) -> list[Recipient]:
+    route = await municipal_route(info, subject)
+    code = route.municipality
+    if code is None or not (route.shared_ehr or route.api):
+        return []
+    town = info.context.municipal.name(code) or code
+    where = EHR if route.shared_ehr else SourceRef(SourceKind.MUNICIPAL, code)
+    name = f"{town} kommune, helse og omsorg"
+    return [Recipient(f"municipality:{code}", name, "MUNICIPALITY", where)]
+
+
+async def recipients(info: Info[Context, None], subject: Subject) -> list[Recipient]:
+    """Everyone this view may write to for the subject (policy: some bases may write only
+    to some kinds), GP first, then hospital departments by name, then the municipality."""
+    require(info, subject, CATEGORY)
+    parts = await gather_sources(
+        info, [_gp(info, subject), _hospital(info, subject), _municipality(info, subject)]
+    )
+    allowed = info.context.access.policy.message_recipients(subject.view)
+    order = {"GP": 0, "HOSPITAL": 1, "MUNICIPALITY": 2}
+    found = [r for part in parts for r in part if allowed is None or r.kind in allowed]
+    return sorted(found, key=lambda r: (order[r.kind], r.name, r.key))
+
+
+async def message_recipients_of(
+    info: Info[Context, None], subject: Subject
+) -> list[MessageRecipient]:
+    """The `Person.messageRecipients` field."""
+    found = await recipients(info, subject)
+    served(info, subject, CATEGORY)
+    return [MessageRecipient(record=r) for r in found]
+
+
+def may_write_to(info: Info[Context, None], subject: Subject, kind: str) -> bool:
+    """True when the viewer's basis may write to this kind of recipient for the subject."""
+    allowed = info.context.access.policy.message_recipients(subject.view)
+    return allowed is None or kind in allowed
