@@ -13,6 +13,8 @@ from resolvers.appointment_writes import AppointmentMutations
 from resolvers.journal_requests import JournalRequestMutations
 from resolvers.medication_writes import MedicationMutations
 from resolvers.message_writes import MessageMutations
+from resolvers.notification_settings import NotificationSettingMutations
+from resolvers.private_note_writes import PrivateNoteMutations
 from resolvers.slots import BookingMutations
 
 
@@ -23,5 +25,7 @@ class Mutation(
     BookingMutations,
     MedicationMutations,
     JournalRequestMutations,
+    PrivateNoteMutations,
+    NotificationSettingMutations,
 ):
     pass

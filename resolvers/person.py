@@ -24,6 +24,8 @@ from resolvers.medications import Medication, medications_of
 from resolvers.message_fields import MessageFields
 from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.node import Node, resolve_node
+from resolvers.notification_settings import NotificationSettingFields
+from resolvers.private_notes import PrivateNoteFields
 from resolvers.referrals import ReferralFields
 from resolvers.results import LabResult, latest_lab_results
 from resolvers.slots import SlotFields
@@ -75,6 +77,8 @@ class Person(
     ReferralFields,
     CareTeamFields,
     JournalRequestFields,
+    PrivateNoteFields,
+    NotificationSettingFields,
 ):
     subject: strawberry.Private[Subject]
 

@@ -29,6 +29,8 @@ FIELDS: dict[str, str] = {
     "referrals": "referrals(first: 50) { totalCount edges { node { id } } }",
     "care_team": "careTeam { id }",
     "journal_requests": "journalRequests(first: 20) { totalCount edges { node { id } } }",
+    "private_notes": "privateNotes(first: 5) { totalCount }",
+    "settings": "notificationSettings { isDefault }",
 }
 APPOINTMENTS = "appointments(first: 100) { totalCount edges { node { kind } } }"
 SEND = """
@@ -149,6 +151,16 @@ MATRIX = [
         "nils", "solveig", "PROXY", "municipal_services", "read", False, "PROXY_COMMUNICATE_ONLY"
     ),
     param("nils", "solveig", "PROXY", "documents", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    # gateway-owned: private notes (self, full proxy) and settings (self, youth)
+    param("kari", "kari", "SELF", "private_notes", "read", True),
+    param("kari", "ola", "PROXY", "private_notes", "read", True),
+    param("nils", "berit", "PROXY", "private_notes", "read", False, "PROXY_STANDARD"),
+    param("kari", "emil", "PARENT", "private_notes", "read", False, "CHILD_0_11"),
+    param("ida", "ida", "YOUTH", "private_notes", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("kari", "kari", "SELF", "settings", "read", True),
+    param("ida", "ida", "YOUTH", "settings", "read", True),
+    param("kari", "emil", "PARENT", "settings", "read", False, "CHILD_0_11"),
+    param("kari", "ola", "PROXY", "settings", "read", False, "PROXY_FULL"),
     # appointments: a 13-year-old on the shared EHR (Trondheim), an API municipality (Oslo)
     param("nils", "thea", "PARENT", "municipal_appointments", "read", True),
     param("nils", "thea", "PARENT", "hospital_appointments", "read", False, "CHILD_12_15"),
@@ -174,6 +186,10 @@ MATRIX = [
     param("nils", "arne", "PROXY", "journal_requests", "read", False, "PROXY_READ_ONLY"),
     param("nils", "solveig", "PROXY", "referrals", "read", False, "PROXY_COMMUNICATE_ONLY"),
     param("nils", "solveig", "PROXY", "care_team", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    # messages: a parent of a 12-15-year-old writes (to GP/municipality; default GP)
+    param("kari", "ida", "PARENT", "messages", "write", True),
+    param("nils", "thea", "PARENT", "messages", "read", True),
+    param("nils", "thea", "PARENT", "messages", "write", True),
 ]
 
 

@@ -39,6 +39,23 @@ MUTATION_INPUTS: dict[str, dict[str, Any]] = {
     "request_journal_access.graphql": {"kind": "COPY", "idempotencyKey": "operations-test-4"},
     # an id of no message: a user error naming messageIds
     "mark_messages_read.graphql": {"messageIds": ["none"], "idempotencyKey": "operations-test-5"},
+    "create_private_note.graphql": {"text": "Spør om prøvesvar", "idempotencyKey": "ops-note-1"},
+    # an id of no note: a user error naming id
+    "update_private_note.graphql": {
+        "id": "none",
+        "expectedVersion": 1,
+        "text": "Ny tekst",
+        "idempotencyKey": "ops-note-2",
+    },
+    "delete_private_note.graphql": {
+        "id": "none",
+        "expectedVersion": 1,
+        "idempotencyKey": "ops-note-3",
+    },
+    "update_notification_settings.graphql": {
+        "reminderMinutesBefore": 120,
+        "idempotencyKey": "ops-settings-1",
+    },
 }
 
 
@@ -75,5 +92,7 @@ def test_every_screen_has_an_operation() -> None:
         "referrals",
         "care_team",
         "journal_requests",
+        "private_notes",
+        "settings",
     }
     assert screens <= {Path(f).stem for f in FILES}

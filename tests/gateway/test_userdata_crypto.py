@@ -1,0 +1,70 @@
+"""The note cipher: AES-GCM bound to subject and note, keys derived from the secret."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from gateway.settings import Settings
+from gateway.userdata import SqliteUserdataStore, open_userdata_store
+from gateway.userdata.crypto import NoteCipher, Unreadable
+
+SECRET = b"k" * 32
+
+
+def test_a_sealed_note_opens_only_for_its_subject_and_note() -> None:
+    cipher = NoteCipher(SECRET)
+    sealed = cipher.seal("anne", "pn01", b"Hemmelig")
+    assert cipher.open("anne", "pn01", sealed) == b"Hemmelig"
+    assert b"Hemmelig" not in sealed
+    for subject, note in (("bo", "pn01"), ("anne", "pn02"), ("anne\x00pn", "01")):
+        with pytest.raises(Unreadable):
+            cipher.open(subject, note, sealed)
+
+
+def test_every_seal_uses_a_fresh_nonce() -> None:
+    cipher = NoteCipher(SECRET)
+    assert cipher.seal("anne", "pn01", b"x") != cipher.seal("anne", "pn01", b"x")
+
+
+@pytest.mark.parametrize("position", [0, 1, 13, -1])
+def test_a_changed_byte_does_not_open(position: int) -> None:
+    cipher = NoteCipher(SECRET)
+    sealed = bytearray(cipher.seal("anne", "pn01", b"tekst"))
+    sealed[position] ^= 0x01
+    with pytest.raises(Unreadable):
+        cipher.open("anne", "pn01", bytes(sealed))
+    with pytest.raises(Unreadable):
+        cipher.open("anne", "pn01", b"\x01short")
+
+
+def test_another_secret_neither_opens_nor_fingerprints_alike() -> None:
+    one, other = NoteCipher(SECRET), NoteCipher(b"m" * 32)
+    with pytest.raises(Unreadable):
+        other.open("anne", "pn01", one.seal("anne", "pn01", b"tekst"))
+    assert one.fingerprint("anne", b"x") != other.fingerprint("anne", b"x")
+    assert one.fingerprint("anne", b"x") != one.fingerprint("bo", b"x")
+    assert one.fingerprint("anne", b"x") == NoteCipher(SECRET).fingerprint("anne", b"x")
+
+
+def test_a_short_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        NoteCipher(b"short")
+
+
+async def test_the_dedicated_key_wins_over_the_id_secret() -> None:
+    key = SecretStr("u" * 32)
+    plain = Settings(id_secret=SecretStr("i" * 32))
+    dedicated = Settings(id_secret=SecretStr("i" * 32), userdata_key=key)
+    sealed = NoteCipher(b"u" * 32).seal("anne", "pn01", b"x")
+    for settings, opens in ((plain, False), (dedicated, True)):
+        store = open_userdata_store(settings)
+        assert isinstance(store, SqliteUserdataStore)
+        try:
+            if opens:
+                assert store._cipher.open("anne", "pn01", sealed) == b"x"
+            else:
+                with pytest.raises(Unreadable):
+                    store._cipher.open("anne", "pn01", sealed)
+        finally:
+            await store.aclose()
