@@ -12,11 +12,12 @@ from strawberry.types import Info
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.i18n import add_texts
-from resolvers.common import PageInfo, Source, gather_sources, page, source
+from resolvers.common import PageInfo, Source, gather_sources, page, path_of, source
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
 from resolvers.routing import municipal_route
 from sources import ehr_messages, models, municipal_messages
+from sources.errors import UpstreamError
 
 CATEGORY = "messages"
 EHR_SOURCE = "ehr"
@@ -149,10 +150,14 @@ async def inbox(info: Info[Context, None], subject: Subject) -> list[models.Mess
     own when it is not on the shared EHR (so nothing appears twice). A failing source
     is reported and the other still shows."""
     require(info, subject, CATEGORY)
-    route = await municipal_route(info, subject)
     calls = [_ehr(info, subject)]
-    if route.api and route.municipality is not None:
-        calls.append(_municipal(info, subject, route.municipality))
+    try:
+        route = await municipal_route(info, subject)
+    except UpstreamError as failure:  # the registry is down: the EHR's messages still show
+        info.context.report(failure, path_of(info))
+    else:
+        if route.api and route.municipality is not None:
+            calls.append(_municipal(info, subject, route.municipality))
     found = [m for part in await gather_sources(info, calls) for m in part]
     shown = visible(info, subject, found, lambda m: m.security)
     return sorted(shown, key=lambda m: (m.sent_at or EPOCH, m.id), reverse=True)

@@ -41,6 +41,12 @@ def on_shared_ehr(person: Person) -> bool:
     return municipality is not None and municipality.on_shared_ehr and not person.lives_abroad
 
 
+def in_ehr(message: Message, person: Person) -> bool:
+    """True when this EHR keeps the message: the hospital's own, and the municipality's
+    when the person's municipality is on the shared EHR."""
+    return message.system == "ehr" or (message.system == "municipal" and on_shared_ehr(person))
+
+
 def counterpart_category(kind: str) -> list[Resource]:
     """`Communication.category`: which kind of care-side party the message is with."""
     return [{"coding": [{"system": COUNTERPART_SYSTEM, "code": kind}]}]
@@ -51,9 +57,8 @@ def communications(
 ) -> Iterator[Indexed]:
     """The person's EHR messages as Communications, thread by thread in sent order."""
     previous: dict[str, str] = {}  # thread id -> id of the latest Communication in it
-    municipal = on_shared_ehr(person)
     for message in messages:
-        if message.system != "ehr" and not (municipal and message.system == "municipal"):
+        if not in_ehr(message, person):
             continue
         item = _communication(message, person, catalogue, previous.get(message.thread_id))
         previous[message.thread_id] = item.id

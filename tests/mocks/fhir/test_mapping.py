@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from mocks.fhir.appointments import held_items
+from mocks.fhir.messages import in_ehr
 from mocks.fhir.people import patient
 from mocks.population import Population
 from mocks.records import RecordStore
@@ -90,7 +91,7 @@ async def test_messages_are_threaded_by_part_of_and_in_response_to(
             lambda r: any(m.system == "ehr" and m.from_patient for m in r.messages),
         )
     )
-    messages = [m for m in records.record(person.nin).messages if m.system == "ehr"]
+    messages = [m for m in records.record(person.nin).messages if in_ehr(m, person)]
     resources = entries(await fetch(client, "/Communication", patient=person.fhir_id))
     assert len(resources) == len(messages)
     previous: dict[str, str] = {}
@@ -107,8 +108,11 @@ async def test_messages_are_threaded_by_part_of_and_in_response_to(
         else:
             assert resource["inResponseTo"] == [{"reference": f"Communication/{replying_to}"}]
         previous[message.thread_id] = resource["id"]
-        sender = "Patient" if message.from_patient else "Practitioner"
-        assert resource["sender"]["reference"].startswith(f"{sender}/")
+        if message.from_patient or message.system == "ehr":
+            sender = "Patient" if message.from_patient else "Practitioner"
+            assert resource["sender"]["reference"].startswith(f"{sender}/")
+        else:  # the municipality's office, identified logically
+            assert resource["sender"]["identifier"]["value"].startswith("municipality:")
         assert resource["subject"] == {"reference": f"Patient/{person.fhir_id}"}
     assert any("inResponseTo" in r for r in resources)
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from mocks.fhir.appointments import held_items
+from mocks.fhir.messages import in_ehr
 from mocks.population import Population
 from mocks.records import RecordStore
 from tests.mocks.fhir.fhirtest import NIN_SYSTEM, PATIENT_READ, fetch, matches, people_where
@@ -193,7 +194,7 @@ async def test_patient_read_follows_the_message_read_flag(
             lambda r: len({m.read for m in r.messages if m.system == "ehr"}) == 2,
         )
     )
-    ehr = [m for m in records.record(person.nin).messages if m.system == "ehr"]
+    ehr = [m for m in records.record(person.nin).messages if in_ehr(m, person)]
     unread = {f"{person.fhir_id}-{m.id}" for m in ehr if not m.read}
     read = {f"{person.fhir_id}-{m.id}" for m in ehr if m.read}
     for value, expected in (("false", unread), ("true", read), ("true,false", unread | read)):
