@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +17,7 @@ from gateway.userdata.records import NoteRow, StoredSettings, UserdataUnavailabl
 from gateway.userdata.store import UserdataStore
 
 T = TypeVar("T")
+_ATTEMPTS = 250  # x 20 ms: five seconds at most
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS private_note (
@@ -71,10 +73,24 @@ class SqliteUserdataStore(UserdataStore):
             self._conn = conn
         return self._conn
 
+    @staticmethod
+    def _patiently(fn: Callable[..., T], *args: Any) -> T:
+        # Another process (or store) opening the same file can make SQLite answer "locked"
+        # at once, without the busy timeout (switching to WAL, recovering the WAL index).
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return fn(*args)
+            except sqlite3.OperationalError as exc:
+                transient = "locked" in str(exc) or "busy" in str(exc)
+                if not transient or attempt == _ATTEMPTS:
+                    raise
+                time.sleep(0.02)
+        raise AssertionError("unreachable")
+
     async def _run(self, operation: str, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._thread, fn, *args)
+            return await loop.run_in_executor(self._thread, self._patiently, fn, *args)
         except Exception as exc:
             raise UserdataUnavailable(operation, f"SQLite: {type(exc).__name__}") from exc
 
