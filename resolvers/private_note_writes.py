@@ -158,15 +158,18 @@ async def create_private_note(
     if errors:
         return PrivateNotePayload(note=None, user_errors=errors)
 
-    async def create(scoped: str) -> Note:
-        async with watch(info, subject, CATEGORY, Action.WRITE):
-            return await ctx.userdata.create_note(
-                subject_key(info, subject),
-                content,
-                by=subject.basis.value,
-                now=ctx.now,
-                request_key=scoped,
-            )
+    async def create(scoped: str) -> Note | UserError:
+        try:
+            async with watch(info, subject, CATEGORY, Action.WRITE):
+                return await ctx.userdata.create_note(
+                    subject_key(info, subject),
+                    content,
+                    by=subject.basis.value,
+                    now=ctx.now,
+                    request_key=scoped,
+                )
+        except NoteNotFound:  # the note this key made was deleted since
+            return user_error(info, "idempotencyKey", "NOT_FOUND")
 
     parts = (content.title, content.text, content.link)
     note = await once(info, subject, data.idempotency_key, parts, create)

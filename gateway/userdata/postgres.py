@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS {s}.private_note (
     subject text NOT NULL, note_id text NOT NULL,
     created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
     version integer NOT NULL CHECK (version > 0),
-    sealed bytea NOT NULL,
+    sealed bytea,  -- NULL: deleted (a tombstone keeping the request key)
     request_key text NOT NULL, request_fp text NOT NULL,
     PRIMARY KEY (subject, note_id),
     UNIQUE (subject, request_key)
@@ -48,7 +48,7 @@ def _row(record: Any) -> NoteRow:
         record["created_at"],
         record["updated_at"],
         int(record["version"]),
-        bytes(record["sealed"]),
+        None if record["sealed"] is None else bytes(record["sealed"]),
     )
 
 
@@ -108,7 +108,7 @@ class PostgresUserdataStore(UserdataStore):
     async def _select_on(
         self, conn: asyncpg.Connection, subject: str, note_id: str | None
     ) -> list[NoteRow]:
-        sql = f"SELECT {_NOTE} FROM {self._notes} WHERE subject = $1"  # noqa: S608
+        sql = f"SELECT {_NOTE} FROM {self._notes} WHERE subject = $1 AND sealed IS NOT NULL"  # noqa: S608
         if note_id is None:
             rows = await conn.fetch(sql + " ORDER BY created_at DESC, note_id DESC", subject)
         else:
@@ -152,6 +152,7 @@ class PostgresUserdataStore(UserdataStore):
         found = await conn.fetchrow(
             f"UPDATE {self._notes} SET sealed = $1, updated_at = $2, "  # noqa: S608
             "version = version + 1 WHERE subject = $3 AND note_id = $4 AND version = $5 "
+            "AND sealed IS NOT NULL "
             f"RETURNING {_NOTE}",
             sealed,
             at,
@@ -165,8 +166,9 @@ class PostgresUserdataStore(UserdataStore):
         self, conn: asyncpg.Connection, subject: str, note_id: str, expected: int
     ) -> bool:
         found = await conn.fetchrow(
-            f"DELETE FROM {self._notes} "  # noqa: S608
-            "WHERE subject = $1 AND note_id = $2 AND version = $3 RETURNING note_id",
+            f"UPDATE {self._notes} SET sealed = NULL, version = version + 1 "  # noqa: S608
+            "WHERE subject = $1 AND note_id = $2 AND version = $3 AND sealed IS NOT NULL "
+            "RETURNING note_id",
             subject,
             note_id,
             expected,

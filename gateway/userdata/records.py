@@ -64,11 +64,13 @@ class StoredSettings:
 
 @dataclass(frozen=True, slots=True)
 class NoteRow:
-    """A note as stored: plaintext bookkeeping, the content sealed."""
+    """A note as stored: plaintext bookkeeping, the content sealed; `sealed` is None once
+    the note was deleted (the row stays as a tombstone, so a retried create that made it
+    never makes a second note)."""
 
     subject: str
     note_id: str
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int
-    sealed: bytes
+    sealed: bytes | None

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS private_note (
     subject TEXT NOT NULL, note_id TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
     version INTEGER NOT NULL CHECK (version > 0),
-    sealed BLOB NOT NULL,
+    sealed BLOB,  -- NULL: deleted (a tombstone keeping the request key)
     request_key TEXT NOT NULL, request_fp TEXT NOT NULL,
     PRIMARY KEY (subject, note_id),
     UNIQUE (subject, request_key)
@@ -46,7 +46,7 @@ def _row(values: tuple[Any, ...]) -> NoteRow:
         dt.datetime.fromisoformat(created),
         dt.datetime.fromisoformat(updated),
         int(version),
-        bytes(sealed),
+        None if sealed is None else bytes(sealed),
     )
 
 
@@ -108,7 +108,7 @@ class SqliteUserdataStore(UserdataStore):
     # -- notes -------------------------------------------------------------------------
 
     def _select_sync(self, subject: str, note_id: str | None) -> list[NoteRow]:
-        sql = f"SELECT {_NOTE} FROM private_note WHERE subject = ?"  # noqa: S608
+        sql = f"SELECT {_NOTE} FROM private_note WHERE subject = ? AND sealed IS NOT NULL"  # noqa: S608
         if note_id is None:
             rows = self._connect().execute(
                 sql + " ORDER BY created_at DESC, note_id DESC", (subject,)
@@ -149,7 +149,7 @@ class SqliteUserdataStore(UserdataStore):
         def replace(conn: sqlite3.Connection) -> NoteRow | None:
             changed = conn.execute(
                 "UPDATE private_note SET sealed = ?, updated_at = ?, version = version + 1 "
-                "WHERE subject = ? AND note_id = ? AND version = ?",
+                "WHERE subject = ? AND note_id = ? AND version = ? AND sealed IS NOT NULL",
                 (sealed, at.isoformat(timespec="microseconds"), subject, note_id, expected),
             ).rowcount
             if changed != 1:
@@ -166,7 +166,8 @@ class SqliteUserdataStore(UserdataStore):
         deleted = (
             self._connect()
             .execute(
-                "DELETE FROM private_note WHERE subject = ? AND note_id = ? AND version = ?",
+                "UPDATE private_note SET sealed = NULL, version = version + 1 "
+                "WHERE subject = ? AND note_id = ? AND version = ? AND sealed IS NOT NULL",
                 (subject, note_id, expected),
             )
             .rowcount

@@ -94,7 +94,8 @@ class UserdataStore(ABC):
 
     @abstractmethod
     async def _delete_note(self, subject: str, note_id: str, expected_version: int) -> bool:
-        """Delete the row when still at `expected_version`; False when it is not."""
+        """Erase the row's content (sealed becomes NULL, the version goes up) when still
+        at `expected_version`; False when it is not."""
 
     @abstractmethod
     async def _settings_row(self, subject: str) -> StoredSettings | None:
@@ -113,6 +114,8 @@ class UserdataStore(ABC):
     # -- notes -------------------------------------------------------------------------
 
     def _open(self, row: NoteRow) -> Note | None:
+        if row.sealed is None:
+            return None  # deleted
         try:
             body = json.loads(self._cipher.open(row.subject, row.note_id, row.sealed))
         except (Unreadable, ValueError):
@@ -141,7 +144,8 @@ class UserdataStore(ABC):
     async def create_note(
         self, subject: str, content: NoteContent, *, by: str, now: dt.datetime, request_key: str
     ) -> Note:
-        """A new note (version 1); a repeated `request_key` returns the first note."""
+        """A new note (version 1); a repeated `request_key` returns the first note, or
+        `NoteNotFound` when that note was deleted since."""
         note_id = new_note_id()
         sealed = self._cipher.seal(subject, note_id, _dump(content, by, by))
         row = NoteRow(subject, note_id, utc(now), utc(now), 1, sealed)
@@ -187,7 +191,8 @@ class UserdataStore(ABC):
         return note
 
     async def delete_note(self, subject: str, note_id: str, *, expected_version: int) -> None:
-        """Delete the note; `StaleNote` unless it is still at `expected_version`."""
+        """Delete the note (its content is erased; the row stays as a tombstone for the
+        request key); `StaleNote` unless it is still at `expected_version`."""
         await self._current(subject, note_id, expected_version)
         if not await self._delete_note(subject, note_id, expected_version):
             raise await self._lost_race(subject, note_id)

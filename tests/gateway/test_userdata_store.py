@@ -85,7 +85,7 @@ async def _postgres() -> AsyncIterator[Backend]:
             raw = await conn.fetch(f"SELECT sealed FROM {schema}.private_note")  # noqa: S608
         finally:
             await conn.close()
-        return b"".join(r["r"].encode() for r in rows) + b"".join(r["sealed"] for r in raw)
+        return b"".join(r["r"].encode() for r in rows) + b"".join(r["sealed"] or b"" for r in raw)
 
     def replica() -> UserdataStore:
         return PostgresUserdataStore(dsn, NoteCipher(KEY), schema=schema)
@@ -238,6 +238,28 @@ async def test_delete_removes_the_note_and_absent_ones_are_not_found(backend: Ba
         await backend.store.update_note(
             ANNE, note.id, CONTENT, expected_version=1, by="SELF", now=AT
         )
+
+
+async def test_a_create_retried_after_its_note_was_deleted_makes_no_second_note(
+    backend: Backend,
+) -> None:
+    note = await backend.store.create_note(ANNE, CONTENT, by="SELF", now=AT, request_key="k1")
+    await backend.store.delete_note(ANNE, note.id, expected_version=1)
+    replica = backend.replica()
+    try:
+        with pytest.raises(NoteNotFound):
+            await replica.create_note(ANNE, CONTENT, by="SELF", now=AT, request_key="k1")
+        with pytest.raises(KeyReused):
+            await replica.create_note(
+                ANNE, NoteContent(text="other"), by="SELF", now=AT, request_key="k1"
+            )
+    finally:
+        await replica.aclose()
+    assert await backend.store.notes(ANNE) == []
+    fresh = await backend.store.create_note(ANNE, CONTENT, by="SELF", now=AT, request_key="k2")
+    assert [n.id for n in await backend.store.notes(ANNE)] == [fresh.id]
+    raw = await backend.dump()
+    assert note.id.encode() in raw  # the tombstone keeps the id, not the content
 
 
 async def test_settings_merge_partial_changes_and_count_versions(backend: Backend) -> None:
