@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from gateway.access import Subject
 from gateway.context import Context
-from gateway.errors import BadUserInput, Forbidden
+from gateway.errors import BadUserInput, CategoryUnavailable, Forbidden
 from gateway.i18n import text
 from gateway.userdata import Note
 from resolvers.common import PageInfo, page
@@ -111,7 +111,7 @@ class PrivateNote(Node):
             return None
         try:
             found: Node | None = await resolve_node(info, link)
-        except (Forbidden, BadUserInput):
+        except (Forbidden, BadUserInput, CategoryUnavailable):
             return None
         return found
 

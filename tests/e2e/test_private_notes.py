@@ -330,3 +330,22 @@ async def test_a_failing_store_costs_only_the_notes(harness: Harness) -> None:
     assert [(e["extensions"]["code"], e["extensions"]["source"]) for e in body["errors"]] == [
         ("UPSTREAM_UNAVAILABLE", "USERDATA")
     ]
+
+
+async def test_a_linked_item_the_viewer_may_not_see_is_null_without_an_error(
+    harness: Harness,
+) -> None:
+    kari = await person_id(harness, "kari")
+    query = "query($id: ID!) { person(id: $id) { documents(first: 1) { edges { node { id } } } } }"
+    body = (await harness.query("kari", query, {"id": kari})).json()
+    document = body["data"]["person"]["documents"]["edges"][0]["node"]["id"]
+    assert (await create(harness, "kari", "kari", "doc-link-01", linkedId=document))[
+        "userErrors"
+    ] == []
+    as_kari = await listed(harness, "kari", "kari")
+    assert notes_of(as_kari)[0]["linked"] == {"id": document, "__typename": "Document"}
+    scope = "helsegraf:private_notes.read"
+    as_partner = await listed(harness, "kari", "kari", scope=scope, **PARTNER)
+    assert "errors" not in as_partner, as_partner["errors"]
+    (shown,) = notes_of(as_partner)
+    assert (shown["linkedId"], shown["linked"]) == (document, None)
