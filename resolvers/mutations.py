@@ -13,8 +13,10 @@ from resolvers.appointment_writes import AppointmentMutations
 from resolvers.journal_requests import JournalRequestMutations
 from resolvers.medication_writes import MedicationMutations
 from resolvers.message_writes import MessageMutations
+from resolvers.municipal_apply import MunicipalApplicationMutations
 from resolvers.notification_settings import NotificationSettingMutations
 from resolvers.private_note_writes import PrivateNoteMutations
+from resolvers.questionnaire_writes import QuestionnaireMutations
 from resolvers.slots import BookingMutations
 
 
@@ -27,5 +29,7 @@ class Mutation(
     JournalRequestMutations,
     PrivateNoteMutations,
     NotificationSettingMutations,
+    QuestionnaireMutations,
+    MunicipalApplicationMutations,
 ):
     pass

@@ -19,13 +19,16 @@ from resolvers.critical_info import CriticalInformation, critical_information_of
 from resolvers.documents import DocumentConnection, DocumentFilter, documents_of
 from resolvers.gp import GeneralPractitioner, gp_of
 from resolvers.guard import require, served
+from resolvers.home_care import HomeCareFields
 from resolvers.journal_requests import JournalRequestFields
 from resolvers.medications import Medication, medications_of
 from resolvers.message_fields import MessageFields
+from resolvers.municipal_applications import MunicipalApplicationFields
 from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.node import Node, resolve_node
 from resolvers.notification_settings import NotificationSettingFields
 from resolvers.private_notes import PrivateNoteFields
+from resolvers.questionnaires import QuestionnaireFields
 from resolvers.referrals import ReferralFields
 from resolvers.results import LabResult, latest_lab_results
 from resolvers.slots import SlotFields
@@ -79,6 +82,9 @@ class Person(
     JournalRequestFields,
     PrivateNoteFields,
     NotificationSettingFields,
+    QuestionnaireFields,
+    MunicipalApplicationFields,
+    HomeCareFields,
 ):
     subject: strawberry.Private[Subject]
 

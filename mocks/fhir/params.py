@@ -149,9 +149,14 @@ TYPES: dict[str, TypeDef] = {
         ),
         TypeDef(
             "Observation",
-            (PATIENT, SUBJECT, DATE, STATUS, CATEGORY, ParamDef("code", "token", "LOINC code")),
+            (
+                *(PATIENT, SUBJECT, DATE, STATUS, CATEGORY),
+                ParamDef("code", "token", "LOINC code"),
+                ParamDef("based-on", "reference", "The CarePlan a measurement was made for"),
+            ),
             {"subject": ("Patient",), **TO_PATIENT},
             sorts=("date",),
+            creatable=True,
         ),
         TypeDef(
             "DiagnosticReport",
@@ -227,6 +232,7 @@ TYPES: dict[str, TypeDef] = {
                 STATUS,
                 ParamDef("date", "date", "The episode's period"),
                 ParamDef("incoming-referral", "reference", "The referral (ServiceRequest)"),
+                ParamDef("type", "token", "Type of episode, e.g. SNOMED CT 77386006 pregnancy"),
             ),
             {"incoming-referral": ("ServiceRequest",), **TO_PATIENT},
             sorts=("date",),
@@ -251,10 +257,32 @@ TYPES: dict[str, TypeDef] = {
                 STATUS,
                 ParamDef("code", "token", "The kind of task, e.g. a journal-request code"),
                 ParamDef("authored-on", "date", "When the task was created"),
+                ParamDef("focus", "reference", "What the task is about, e.g. a Questionnaire"),
             ),
-            {"subject": ("Patient",), **TO_PATIENT},
+            {"subject": ("Patient",), "focus": ("Questionnaire",), **TO_PATIENT},
             sorts=("authored-on",),
             creatable=True,
+        ),
+        TypeDef(
+            "Questionnaire",
+            (STATUS,),
+            compartment=False,
+        ),
+        TypeDef(
+            "QuestionnaireResponse",
+            (
+                *(PATIENT, SUBJECT, STATUS),
+                ParamDef("authored", "date", "When the answers were given"),
+            ),
+            {"subject": ("Patient",), **TO_PATIENT},
+            sorts=("authored",),
+            creatable=True,
+        ),
+        TypeDef(
+            "CarePlan",
+            (PATIENT, SUBJECT, STATUS, ParamDef("date", "date", "The plan's period")),
+            {"subject": ("Patient",), **TO_PATIENT},
+            sorts=("date",),
         ),
         TypeDef("Binary", searchable=False),
     )

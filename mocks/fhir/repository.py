@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from mocks.fhir.appointments import held_resources
 from mocks.fhir.audit import audit_events
+from mocks.fhir.care_projection import added
 from mocks.fhir.care_team import care_teams
 from mocks.fhir.clinical import diagnostic_reports, medication_statement, observation
 from mocks.fhir.documents import invitations
@@ -22,6 +23,7 @@ from mocks.fhir.messages import communications
 from mocks.fhir.model import NIN_SYSTEM, Indexed, patient_of
 from mocks.fhir.outcome import FhirError, not_found
 from mocks.fhir.people import location, patient, practitioner
+from mocks.fhir.questionnaires import directory as questionnaire_directory
 from mocks.fhir.referrals import referrals
 from mocks.fhir.search import Query, patient_refs
 from mocks.fhir.slots import schedules, slots
@@ -46,6 +48,7 @@ class Repository:
             "Location": {loc.id: location(loc, today) for loc in catalogue.locations},
             "Schedule": {s.id: s for s in schedules(catalogue, today)},
             "Slot": {s.id: s for s in slots(catalogue, today, population.seed)},
+            "Questionnaire": questionnaire_directory(today),
         }
         self._projectors: dict[str, Projector] = {
             "Patient": lambda person, _: (patient(person, today),),
@@ -80,6 +83,8 @@ class Repository:
             ),
             "CareTeam": lambda person, _: care_teams(person, catalogue, today, population.seed),
             "Task": lambda person, _: journal_requests(person, today, population.seed),
+            "QuestionnaireResponse": lambda person, _: (),  # + care_projection.added
+            "CarePlan": lambda person, _: (),  # + care_projection.added
         }
         self._projected: Callable[[str, str], tuple[Indexed, ...]] = lru_cache(maxsize=cache_size)(
             self._project
@@ -114,7 +119,12 @@ class Repository:
         person = self.store.population.by_nin(nin)
         if person is None:
             return ()
-        return tuple(self._projectors[type_](person, self.store.record(nin)))
+        record = self.store.record(nin)
+        population = self.store.population
+        extra = added(
+            type_, person, record, self.store.catalogue, population.today, population.seed
+        )
+        return (*self._projectors[type_](person, record), *extra)
 
     def read(self, type_: str, id_: str) -> Indexed:
         """The resource `type_/id_`; FhirError 404 when there is none."""

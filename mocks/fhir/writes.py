@@ -133,7 +133,8 @@ def _existing(repo: Repository, type_: str, patient_id: str, condition: str) -> 
     if person is None:
         return None
     for resource in repo.compartment(type_, person.nin):
-        for identifier in resource.resource.get("identifier", []):
+        held = resource.resource.get("identifier", [])
+        for identifier in [held] if isinstance(held, dict) else held:  # 0..1 in some types
             if identifier.get("value") == code and (
                 not system or identifier.get("system") == system
             ):

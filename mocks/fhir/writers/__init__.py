@@ -1,5 +1,19 @@
 """The per-type write checkers; importing this package registers every one of them."""
 
-from mocks.fhir.writers import appointment, communication, medication_statement, task
+from mocks.fhir.writers import (
+    appointment,
+    communication,
+    medication_statement,
+    observation,
+    questionnaire_response,
+    task,
+)
 
-__all__ = ["appointment", "communication", "medication_statement", "task"]
+__all__ = [
+    "appointment",
+    "communication",
+    "medication_statement",
+    "observation",
+    "questionnaire_response",
+    "task",
+]

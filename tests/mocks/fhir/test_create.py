@@ -219,8 +219,8 @@ async def test_capability_statement_declares_create_for_the_writable_types_only(
         for r in statement["rest"][0]["resource"]
         if {"code": "create"} in r["interaction"]
     ]
-    assert {"Communication", "MedicationStatement", "Task"} <= set(creatable)
-    assert not {"Patient", "Practitioner", "Location", "Observation"} & set(creatable)
+    assert {"Communication", "MedicationStatement", "Task", "Observation"} <= set(creatable)
+    assert not {"Patient", "Practitioner", "Location", "DiagnosticReport"} & set(creatable)
 
 
 JSON_VALUES = st.recursive(

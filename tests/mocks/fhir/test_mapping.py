@@ -122,7 +122,9 @@ async def test_lab_results_and_their_reports(
 ) -> None:
     person = population.persona("kari")
     labs = {f"{person.fhir_id}-{lab.id}": lab for lab in records.record(person.nin).labs}
-    observations = entries(await fetch(client, "/Observation", patient=person.fhir_id))
+    observations = entries(
+        await fetch(client, "/Observation", patient=person.fhir_id, category="laboratory")
+    )
     assert {o["id"] for o in observations} == set(labs)
     for resource in observations:
         lab = labs[resource["id"]]

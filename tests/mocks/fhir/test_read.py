@@ -58,7 +58,7 @@ async def test_unknown_types_are_404_not_supported(client: httpx.AsyncClient, pa
         pytest.param("PUT", "/Patient/x", 405, id="update"),
         pytest.param("DELETE", "/Appointment/x", 405, id="delete"),
         pytest.param("PATCH", "/Appointment/x", 405, id="patch"),
-        pytest.param("POST", "/Observation", 405, id="create"),
+        pytest.param("POST", "/Immunization", 405, id="create"),
         pytest.param("GET", "/Appointment/x/_history/1/extra", 404, id="unknown-endpoint"),
     ],
 )
