@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mocks.home_care import HomeCare
+from mocks.municipal_applications import Applications
 from mocks.municipal_messages import message_routes
 from mocks.population import MUNICIPALITY_BY_CODE, OSLO, Person
 from mocks.record_types import HOME_VISIT
@@ -154,6 +156,7 @@ class _Municipal:
 def create_municipal_app(store: RecordStore, municipality_code: str) -> Starlette:
     """The care-services mock of one municipality; ValueError for an unknown code."""
     api = _Municipal(store, municipality_code)
+    parts = (store.population, api.code, api.name, api._resident, api._services)
     return create_json_api(
         [
             Route("/info", api.info, methods=["GET"]),
@@ -161,5 +164,7 @@ def create_municipal_app(store: RecordStore, municipality_code: str) -> Starlett
             Route("/vaccinations/_search", api.vaccinations, methods=["POST"]),
             Route("/services/_search", api.services, methods=["POST"]),
             *message_routes(store, municipality_code),
+            *Applications(*parts).routes(),
+            *HomeCare(*parts).routes(),
         ]
     )

@@ -71,6 +71,7 @@ class MunicipalClient:
         shared_ehr: frozenset[str] = frozenset(),
     ) -> None:
         self._batchers = {code: RestBatcher(u) for code, u in upstreams.items()}
+        self._upstreams = upstreams
         self._names = names
         self._shared_ehr = shared_ehr
 
@@ -81,6 +82,10 @@ class MunicipalClient:
     def batcher(self, municipality: str) -> RestBatcher:
         """The batched JSON client of one configured municipality (for feature sources)."""
         return self._batchers[municipality]
+
+    def upstream(self, municipality: str) -> Upstream:
+        """One configured municipality's upstream, for writes (reads go through `batcher`)."""
+        return self._upstreams[municipality]
 
     def name(self, municipality: str) -> str | None:
         """The municipality's display name, when configured."""

@@ -56,6 +56,11 @@ MUTATION_INPUTS: dict[str, dict[str, Any]] = {
         "reminderMinutesBefore": 120,
         "idempotencyKey": "ops-settings-1",
     },
+    "apply_for_municipal_service.graphql": {
+        "service": "SAFETY_ALARM",
+        "description": "Har falt to ganger i høst.",
+        "idempotencyKey": "ops-apply-1",
+    },
 }
 
 
