@@ -13,6 +13,7 @@ from resolvers.appointment_writes import AppointmentMutations
 from resolvers.journal_requests import JournalRequestMutations
 from resolvers.medication_writes import MedicationMutations
 from resolvers.message_writes import MessageMutations
+from resolvers.monitoring_writes import MonitoringMutations
 from resolvers.municipal_apply import MunicipalApplicationMutations
 from resolvers.notification_settings import NotificationSettingMutations
 from resolvers.private_note_writes import PrivateNoteMutations
@@ -30,6 +31,7 @@ class Mutation(
     PrivateNoteMutations,
     NotificationSettingMutations,
     QuestionnaireMutations,
+    MonitoringMutations,
     MunicipalApplicationMutations,
 ):
     pass

@@ -23,10 +23,12 @@ from resolvers.home_care import HomeCareFields
 from resolvers.journal_requests import JournalRequestFields
 from resolvers.medications import Medication, medications_of
 from resolvers.message_fields import MessageFields
+from resolvers.monitoring import MonitoringFields
 from resolvers.municipal_applications import MunicipalApplicationFields
 from resolvers.municipal_services import MunicipalService, municipal_services_of
 from resolvers.node import Node, resolve_node
 from resolvers.notification_settings import NotificationSettingFields
+from resolvers.pregnancy import PregnancyFields
 from resolvers.private_notes import PrivateNoteFields
 from resolvers.questionnaires import QuestionnaireFields
 from resolvers.referrals import ReferralFields
@@ -83,6 +85,8 @@ class Person(
     PrivateNoteFields,
     NotificationSettingFields,
     QuestionnaireFields,
+    MonitoringFields,
+    PregnancyFields,
     MunicipalApplicationFields,
     HomeCareFields,
 ):
