@@ -31,6 +31,9 @@ FIELDS: dict[str, str] = {
     "journal_requests": "journalRequests(first: 20) { totalCount edges { node { id } } }",
     "private_notes": "privateNotes(first: 5) { totalCount }",
     "settings": "notificationSettings { isDefault }",
+    "questionnaires": "questionnaires(first: 20) { totalCount edges { node { id } } }",
+    "monitoring": "measurements(first: 20) { totalCount edges { node { id } } }",
+    "pregnancy": "pregnancy { estimatedDueDate }",
 }
 APPOINTMENTS = "appointments(first: 100) { totalCount edges { node { kind } } }"
 SEND = """
@@ -190,6 +193,22 @@ MATRIX = [
     param("kari", "ida", "PARENT", "messages", "write", True),
     param("nils", "thea", "PARENT", "messages", "read", True),
     param("nils", "thea", "PARENT", "messages", "write", True),
+    # questionnaires, follow-up measurements, pregnancy care
+    param("kari", "kari", "SELF", "questionnaires", "read", True),
+    param("kari", "emil", "PARENT", "questionnaires", "read", True),
+    param("kari", "ida", "PARENT", "questionnaires", "read", False, "CHILD_12_15"),
+    param("ida", "ida", "YOUTH", "questionnaires", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("kari", "ola", "PROXY", "questionnaires", "read", True),
+    param("nils", "berit", "PROXY", "questionnaires", "read", False, "PROXY_STANDARD"),
+    param("nils", "solveig", "PROXY", "questionnaires", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param("kari", "kari", "SELF", "monitoring", "read", True),
+    param("kari", "emil", "PARENT", "monitoring", "read", True),
+    param("kari", "ida", "PARENT", "monitoring", "read", False, "CHILD_12_15"),
+    param("nils", "arne", "PROXY", "monitoring", "read", True),
+    param("nils", "solveig", "PROXY", "monitoring", "read", False, "PROXY_COMMUNICATE_ONLY"),
+    param("anna", "anna", "SELF", "pregnancy", "read", True),
+    param("kari", "emil", "PARENT", "pregnancy", "read", False, "CHILD_0_11"),
+    param("nils", "solveig", "PROXY", "pregnancy", "read", False, "PROXY_COMMUNICATE_ONLY"),
 ]
 
 

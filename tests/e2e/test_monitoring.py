@@ -135,7 +135,10 @@ async def test_ranges_units_and_time_in_the_callers_language(harness: Harness) -
 
 
 async def test_who_may_submit(harness: Harness) -> None:
-    cases = [("kari", "emil", []), ("kari", "ola", [])]
+    cases: list[tuple[str, str, list[tuple[list[str], str]]]] = [
+        ("kari", "emil", []),
+        ("kari", "ola", []),
+    ]
     cases += [
         ("kari", "ida", [(["personId"], "CATEGORY_UNAVAILABLE")]),
         ("nils", "berit", [(["personId"], "CATEGORY_UNAVAILABLE")]),
