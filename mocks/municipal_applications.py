@@ -6,11 +6,14 @@
 
 Every resident with a decision has the application it decided (status `granted`, with the
 `decisionId`), and some residents also have pending, rejected or withdrawn applications,
-all derived from the population seed. Applications sent with POST are kept for the life
-of the app, newest first. A POST may carry an `Idempotency-Key` header: the same key with
-the same body answers the first application again (`Idempotent-Replayed: true`), never a
-second one; the same key with another body is a 422 `idempotency-key-reused`. Invalid
-input is a 422 problem naming the field, never repeating its value.
+all derived from the population seed. A 12-15-year-old's pending application is kept from
+their guardians (`keptFromGuardians`), as the young person asked.
+
+Applications sent with POST are kept for the life of the app, newest first. A POST may
+carry an `Idempotency-Key` header: the same key with the same body answers the first
+application again (`Idempotent-Replayed: true`), never a second one; the same key with
+another body is a 422 `idempotency-key-reused`. Invalid input is a 422 problem naming the
+field, never repeating its value.
 """
 
 from __future__ import annotations
@@ -126,6 +129,7 @@ class Applications:
         today = self.population.today
         out: list[dict[str, Any]] = []
         decisions = self._decisions(person)
+        youth = 12 <= person.age_on(today) <= 15
         for decision in decisions:
             decided = dt.date.fromisoformat(decision["decidedOn"])
             day = decided - dt.timedelta(days=rng.randint(14, 60))
@@ -145,7 +149,9 @@ class Applications:
                 submitted = dt.datetime.combine(day, dt.time(rng.randint(8, 20)), tzinfo=OSLO)
                 later = day + dt.timedelta(days=rng.randint(10, 40))
                 outcome = later if status == "rejected" else None
-                out.append(self._application(rng, rng.choice(others), status, submitted, outcome))
+                item = self._application(rng, rng.choice(others), status, submitted, outcome)
+                item["keptFromGuardians"] = status == "inReview" and youth
+                out.append(item)
         out.sort(key=lambda a: (a["submittedAt"], a["id"]), reverse=True)
         return out
 

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import Harness
-from tests.e2e.municipal_support import PARTNER, gateway_without, person_id, read_operation
+from gateway.ids import encode
+from tests.e2e.conftest import MOCK_ORIGIN, Harness
+from tests.e2e.municipal_support import (
+    PARTNER,
+    gateway_without,
+    gateways,
+    person_id,
+    read_operation,
+)
 
 APPLICATIONS = """
 query($id: ID!, $first: Int, $after: String, $filter: MunicipalApplicationFilter) {
@@ -136,13 +144,46 @@ async def test_who_may_read_applications(
     assert sum(v for k, v in harness.mocks.counts().items() if k.startswith("MUNICIPAL")) == 0
 
 
-async def test_parent_of_a_teenager_sees_the_teenagers_applications(harness: Harness) -> None:
+async def test_an_application_kept_from_guardians_is_absent_for_the_parent(
+    harness: Harness,
+) -> None:
     body = await applications(harness, "kari", "ida")
-    assert [a["service"] for a in nodes(body)] == [
-        "DAY_CENTRE",
-        "PRACTICAL_ASSISTANCE",
-        "HOME_NURSING",
-    ]
+    assert "errors" not in body, body["errors"]
+    assert [a["service"] for a in nodes(body)] == ["PRACTICAL_ASSISTANCE", "HOME_NURSING"]
+    assert body["data"]["person"]["municipalApplications"]["totalCount"] == 2
+    # the mock holds a third one, kept from guardians: as a node it is as absent as none
+    ida = harness.mocks.population.persona("ida").nin
+    held = await mock_applications(harness, ida)
+    [kept] = [a["id"] for a in held if a["keptFromGuardians"]]
+    key = harness.app_services.ids.person_key(ida)
+    hidden = encode("MunicipalApplication", "m5001", f"{key}.{kept}")
+    made_up = encode("MunicipalApplication", "m5001", f"{key}.{kept}x")
+    answer = (await harness.query("kari", NODE, {"id": hidden})).json()
+    nothing = (await harness.query("kari", NODE, {"id": made_up})).json()
+    assert answer == nothing
+    assert answer["data"]["node"] is None
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["FORBIDDEN"]
+
+
+async def mock_applications(harness: Harness, nin: str) -> list[dict[str, Any]]:
+    transport = httpx.ASGITransport(app=harness.mocks.asgi())
+    async with httpx.AsyncClient(transport=transport, base_url=MOCK_ORIGIN) as client:
+        response = await client.post(
+            "/municipalities/5001/api/v1/applications/_search", json={"nin": nin}
+        )
+    items: list[dict[str, Any]] = response.json()["applications"]
+    return items
+
+
+async def test_a_municipality_on_the_shared_ehr_still_lists_its_applications() -> None:
+    async with gateways(1, shared_ehr_municipalities=["5001"]) as (shared,):
+        on_ehr = await applications(shared, "kari", "kari")
+    async with gateways(1, shared_ehr_municipalities=[]) as (own,):
+        api_only = await applications(own, "kari", "kari")
+    assert "errors" not in on_ehr
+    assert "errors" not in api_only
+    assert len(nodes(on_ehr)) == 3
+    assert [a["status"] for a in nodes(on_ehr)] == [a["status"] for a in nodes(api_only)]
 
 
 async def test_partner_needs_the_municipal_services_read_scope(harness: Harness) -> None:
@@ -192,7 +233,7 @@ async def test_applications_and_decisions_are_nodes_under_the_same_rules(
     listed = [a["id"] for a in nodes(body)] + [
         s["id"] for s in body["data"]["person"]["municipalServices"]
     ]
-    assert len(listed) == 4
+    assert len(listed) == 3
     for global_id in listed:
         again = (await harness.query("kari", NODE, {"id": global_id})).json()
         assert "errors" not in again, again
@@ -218,5 +259,5 @@ async def test_the_read_is_audited_with_each_application(harness: Harness) -> No
     assert ida.basis == "PARENT"
     assert "municipal_services" in ida.categories
     refs = [r for r in ida.resources if "/Application/" in r]
-    assert len(refs) == 3
+    assert len(refs) == 2  # the one kept from guardians is neither shown nor recorded
     assert all(r.startswith("MUNICIPAL 5001/Application/ap-5001-") for r in refs)

@@ -153,3 +153,12 @@ async def test_a_status_filter_must_be_known(
     granted = await listed(trondheim, kari, status="granted")
     assert granted
     assert {a["status"] for a in granted} == {"granted"}
+
+
+async def test_only_a_young_persons_pending_application_is_kept_from_guardians(
+    trondheim: httpx.AsyncClient, population: Population
+) -> None:
+    ida = await listed(trondheim, population.persona("ida").nin)
+    kari = await listed(trondheim, population.persona("kari").nin)
+    assert [a["status"] for a in ida if a["keptFromGuardians"]] == ["inReview"]
+    assert not any(a["keptFromGuardians"] for a in kari)
