@@ -186,3 +186,18 @@ async def test_submission_is_audited_as_a_write(harness: Harness) -> None:
     assert len(writes) == 1
     assert writes[0].categories == ("monitoring",)
     assert writes[0].resources[0].startswith("EHR/Observation/")
+
+
+async def test_measurement_node_is_refetched_under_the_same_rules(harness: Harness) -> None:
+    [first, *_] = measurements(await follow_up(harness, "kari", "emil"))
+    query = "query($id: ID!) { node(id: $id) { id ... on Measurement { type value } } }"
+    body = (await harness.query("kari", query, {"id": first["id"]})).json()
+    assert body["data"]["node"] == {
+        "id": first["id"],
+        "type": first["type"],
+        "value": first["value"],
+    }
+    # emil's measurement as frode (no parental responsibility): null, FORBIDDEN
+    denied = (await harness.query("frode", query, {"id": first["id"]})).json()
+    assert denied["data"]["node"] is None
+    assert [e["extensions"]["code"] for e in denied["errors"]] == ["FORBIDDEN"]

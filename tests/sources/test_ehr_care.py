@@ -1,0 +1,98 @@
+"""Parsing questionnaires, measurements, programmes and pregnancy care from FHIR R4."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mocks.fhir import careplans, questionnaires
+from mocks.population import Population
+from sources import ehr_care, ehr_questionnaires
+
+
+def test_forms_tasks_and_answers(population: Population) -> None:
+    general = questionnaires.FORMS["q-general-health"]
+    form = ehr_questionnaires.form(questionnaires.questionnaire(general, population.today).resource)
+    assert form.kind == "general"
+    health = next(q for q in form.questions if q.link_id == "health")
+    assert health.type == "choice"
+    assert [o.code for o in health.options] == ["good", "fair", "poor"]
+    assert next(q for q in form.questions if q.link_id == "allergies").max_length == 500
+
+    kari = population.persona("kari")
+    item = questionnaires.Assignment(
+        "follow-up",
+        questionnaires.FORMS["q-follow-up"],
+        population.today,
+        dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC),
+        answered=dt.datetime(2026, 1, 2, 12, tzinfo=dt.UTC),
+        reviewed=None,
+    )
+    task = questionnaires.task(item, kari).resource
+    answers = ehr_questionnaires.response(questionnaires.response(item, kari).resource)
+    assert answers.reported_by_patient
+    assert not answers.confirmed
+    follow = ehr_questionnaires.form(
+        questionnaires.questionnaire(questionnaires.FORMS["q-follow-up"], population.today).resource
+    )
+    assigned = ehr_questionnaires.assigned(task, {follow.id: follow}, {answers.id: answers})
+    assert assigned.status == "completed"
+    assert assigned.response == answers
+    assert assigned.due == population.today
+    assert assigned.security.sensitivity == frozenset()
+
+
+def test_sensitive_task_carries_its_label(population: Population) -> None:
+    kari = population.persona("kari")
+    item = questionnaires.Assignment(
+        "mental",
+        questionnaires.FORMS["q-mental-health"],
+        population.today,
+        dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC),
+    )
+    form = ehr_questionnaires.form(
+        questionnaires.questionnaire(
+            questionnaires.FORMS["q-mental-health"], population.today
+        ).resource
+    )
+    assigned = ehr_questionnaires.assigned(
+        questionnaires.task(item, kari).resource, {form.id: form}, {}
+    )
+    assert assigned.security.sensitivity == frozenset({"PSY"})
+    assert assigned.response is None
+
+
+def test_measurements_and_programmes(population: Population) -> None:
+    ola = population.persona("ola")
+    at = dt.datetime(2026, 11, 1, 8, tzinfo=dt.UTC)
+    reported = careplans.vital(ola, "k1", "blood-pressure", (140.0, 90.0), at, None)
+    parsed = ehr_care.measurement(reported.resource)
+    assert parsed is not None
+    assert (parsed.kind, parsed.systolic, parsed.diastolic, parsed.value) == (
+        "blood-pressure",
+        140.0,
+        90.0,
+        None,
+    )
+    assert parsed.reported_by_patient
+    assert not parsed.confirmed
+    clinic = ehr_care.measurement(
+        careplans.vital(ola, "k2", "weight", (80.0,), at, "pr00001").resource
+    )
+    assert clinic is not None
+    assert (clinic.kind, clinic.value, clinic.unit) == ("weight", 80.0, "kg")
+    assert not clinic.reported_by_patient
+    assert clinic.confirmed
+    unknown = {
+        **reported.resource,
+        "code": {"coding": [{"system": "http://loinc.org", "code": "1-8"}]},
+    }
+    assert ehr_care.measurement(unknown) is None
+    from mocks.records import RecordStore
+
+    catalogue = RecordStore(population).catalogue
+    (plan,) = careplans.careplans(ola, catalogue, population.today, population.seed)
+    programme = ehr_care.programme(plan.resource)
+    assert programme.title == "Oppfølging av hjertesvikt"
+    assert [a.kind for a in programme.activities] == ["weight", "pulse", "spo2"]
+    assert programme.activities[2].period_unit == "wk"
+    assert programme.contact
