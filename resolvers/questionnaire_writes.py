@@ -23,6 +23,7 @@ from resolvers.questionnaires import (
 )
 from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources import ehr_questionnaires as source
+from sources.errors import UpstreamConflict, UpstreamRejected
 
 CATEGORY = "questionnaires"
 MAX_TEXT = 2000
@@ -185,7 +186,14 @@ async def answer_questionnaire(
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             raise Forbidden()
-        return await source.answer(ctx.ehr, patient, found, items, idempotency=scoped, now=ctx.now)
+        try:
+            return await source.answer(
+                ctx.ehr, patient, found, items, idempotency=scoped, now=ctx.now
+            )
+        except UpstreamConflict:  # the task changed meanwhile: answered elsewhere
+            return user_error(info, "questionnaireId", "ALREADY_ANSWERED")
+        except UpstreamRejected:  # the EHR refused the answers as they stand
+            return user_error(info, "answers", "INVALID")
 
     result = await once(info, subject, data.idempotency_key, parts, create)
     if isinstance(result, UserError):

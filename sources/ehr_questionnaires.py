@@ -18,7 +18,7 @@ from typing import Any
 
 from sources import fhir
 from sources.ehr import EhrClient, query
-from sources.errors import UpstreamBadResponse
+from sources.errors import UpstreamBadResponse, UpstreamConflict
 from sources.models import Security
 
 PROFILE = "https://fhir.helsegraf.dev/"
@@ -283,4 +283,9 @@ async def answer(
             "valueReference": {"reference": f"QuestionnaireResponse/{created['id']}"},
         }
         task = await ehr.update({**task, "status": "completed", "output": [output]}, patient_id)
+    answered_by = [
+        _ref_id(o.get("valueReference"), "QuestionnaireResponse") for o in task.get("output", ())
+    ]
+    if str(created["id"]) not in answered_by:
+        raise UpstreamConflict("EHR", "update Task", "answered with other answers")
     return assigned(task, {item.form.id: item.form}, {str(created["id"]): response(created)})

@@ -96,3 +96,54 @@ def test_measurements_and_programmes(population: Population) -> None:
     assert [a.kind for a in programme.activities] == ["weight", "pulse", "spo2"]
     assert programme.activities[2].period_unit == "wk"
     assert programme.contact
+
+
+async def test_answering_completes_the_task_and_a_race_is_a_conflict(
+    population: Population,
+) -> None:
+    import httpx
+    import pytest
+
+    from mocks.fhir import create_fhir_app
+    from mocks.records import RecordStore
+    from sources.ehr import EhrClient
+    from sources.errors import UpstreamConflict
+    from sources.upstream import Upstream
+
+    app = create_fhir_app(RecordStore(population))
+
+    def ehr() -> EhrClient:
+        transport = httpx.ASGITransport(app=app)
+        return EhrClient(Upstream("EHR", "http://ehr.test", timeout_s=5, transport=transport))
+
+    patient = population.persona("per").fhir_id
+    now = dt.datetime.now(dt.UTC)
+    found = await ehr_questionnaires.questionnaires(ehr(), patient)
+    item = next(q for q in found if q.status == "requested" and q.form.id == "q-general-health")
+    answers = [
+        {"linkId": "smoker", "answer": [{"valueBoolean": False}]},
+        {"linkId": "height", "answer": [{"valueInteger": 180}]},
+        {
+            "linkId": "health",
+            "answer": [
+                {
+                    "valueCoding": {
+                        "system": ehr_questionnaires.PROFILE + "CodeSystem/answer",
+                        "code": "good",
+                    }
+                }
+            ],
+        },
+    ]
+    done = await ehr_questionnaires.answer(
+        ehr(), patient, item, answers, idempotency="k-1", now=now
+    )
+    assert done.status == "completed"
+    assert done.response is not None
+    assert done.response.reported_by_patient
+    retry = await ehr_questionnaires.answer(
+        ehr(), patient, item, answers, idempotency="k-1", now=now
+    )
+    assert retry.response == done.response
+    with pytest.raises(UpstreamConflict):
+        await ehr_questionnaires.answer(ehr(), patient, item, answers, idempotency="k-2", now=now)
