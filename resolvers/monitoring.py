@@ -15,7 +15,7 @@ from gateway.i18n import text
 from resolvers.common import PageInfo, page
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
-from resolvers.questionnaires import Confirmation, Origin
+from resolvers.reported import Confirmation, Origin
 from sources import ehr_care as source
 
 CATEGORY = "monitoring"

@@ -15,7 +15,7 @@ from gateway.i18n import text
 from resolvers.guard import may, require, served, visible, watch
 from resolvers.monitoring import Measurement
 from resolvers.node import node_id
-from sources import ehr_care as source
+from sources import ehr_pregnancy as source
 
 CATEGORY = "pregnancy"
 

@@ -18,6 +18,7 @@ from gateway.ids import decode
 from resolvers.common import PageInfo, page
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
+from resolvers.questionnaire_items import Question, QuestionnaireAnswers, answers_of, questions_of
 from sources import ehr_questionnaires as source
 
 CATEGORY = "questionnaires"
@@ -35,16 +36,6 @@ i18n.add_texts(
             "nb": "Spørreskjema",
             "nn": "Spørjeskjema",
             "en": "Questionnaire",
-        },
-        "confirmation.UNCONFIRMED": {
-            "nb": "Ikke bekreftet av behandler",
-            "nn": "Ikkje stadfesta av behandlar",
-            "en": "Not yet confirmed by a clinician",
-        },
-        "confirmation.CONFIRMED": {
-            "nb": "Bekreftet av behandler",
-            "nn": "Stadfesta av behandlar",
-            "en": "Confirmed by a clinician",
         },
     }
 )
@@ -69,90 +60,6 @@ _KINDS = {
 class QuestionnaireState(Enum):
     TO_ANSWER = strawberry.enum_value("TO_ANSWER", description="Not answered yet.")
     ANSWERED = strawberry.enum_value("ANSWERED", description="Answered.")
-
-
-@strawberry.enum(description="The kind of answer a question takes.")
-class QuestionType(Enum):
-    BOOLEAN = strawberry.enum_value("BOOLEAN", description='Yes or no: "true" or "false".')
-    CHOICE = strawberry.enum_value("CHOICE", description="One of `options` (give its `code`).")
-    INTEGER = strawberry.enum_value("INTEGER", description="A whole number.")
-    DECIMAL = strawberry.enum_value("DECIMAL", description='A number, e.g. "72.5".')
-    STRING = strawberry.enum_value("STRING", description="Free text, up to `maxLength`.")
-    DATE = strawberry.enum_value("DATE", description="A date, YYYY-MM-DD.")
-
-
-@strawberry.enum(description="Who reported a piece of health data.")
-class Origin(Enum):
-    REPORTED_BY_PATIENT = strawberry.enum_value(
-        "REPORTED_BY_PATIENT", description="The person (or someone acting for them)."
-    )
-    CLINICIAN = strawberry.enum_value("CLINICIAN", description="A health professional.")
-
-
-@strawberry.enum(description="Whether a clinician has confirmed data the patient reported.")
-class Confirmation(Enum):
-    UNCONFIRMED = strawberry.enum_value("UNCONFIRMED", description="Not confirmed yet.")
-    CONFIRMED = strawberry.enum_value("CONFIRMED", description="Confirmed by a clinician.")
-
-
-@strawberry.type(description="One allowed answer of a choice question.")
-class AnswerOption:
-    code: str = strawberry.field(description="What to send as the answer's `value`.")
-    text: str = strawberry.field(description="What to show.")
-
-
-@strawberry.type(description="One question of a questionnaire.")
-class Question:
-    link_id: str = strawberry.field(description="The question's key; send it with the answer.")
-    text: str = strawberry.field(description="The question, as the care provider wrote it.")
-    type: QuestionType = strawberry.field(description="The kind of answer it takes.")
-    required: bool = strawberry.field(description="True when it must be answered.")
-    options: list[AnswerOption] = strawberry.field(description="Allowed answers (CHOICE only).")
-    max_length: int | None = strawberry.field(description="Longest allowed text (STRING only).")
-
-
-@strawberry.type(description="One given answer.")
-class GivenAnswer:
-    link_id: str = strawberry.field(description="The question answered.")
-    value: str = strawberry.field(
-        description='The answer as text: "true"/"false", a number, a date or an option code.'
-    )
-    text: str | None = strawberry.field(description="The chosen option's text (CHOICE only).")
-
-
-@strawberry.type(description="The answers given to a questionnaire.")
-class QuestionnaireAnswers:
-    answered_at: dt.datetime | None = strawberry.field(description="When it was answered.")
-    origin: Origin = strawberry.field(description="Who gave the answers.")
-    confirmation: Confirmation = strawberry.field(
-        description="Whether a clinician has confirmed them."
-    )
-    confirmation_text: str = strawberry.field(
-        description="`confirmation` in the caller's language."
-    )
-    answers: list[GivenAnswer] = strawberry.field(description="The answers, in question order.")
-
-
-def answers_of(info: Info[Context, None], found: source.Response) -> QuestionnaireAnswers:
-    """The GraphQL view of a set of answers."""
-    confirmation = Confirmation.CONFIRMED if found.confirmed else Confirmation.UNCONFIRMED
-    return QuestionnaireAnswers(
-        answered_at=found.authored,
-        origin=Origin.REPORTED_BY_PATIENT if found.reported_by_patient else Origin.CLINICIAN,
-        confirmation=confirmation,
-        confirmation_text=text(f"confirmation.{confirmation.value}", info.context.language),
-        answers=[
-            GivenAnswer(link_id=a.link_id, value=a.value, text=a.display) for a in found.answers
-        ],
-    )
-
-
-def question_type(question: source.Question) -> QuestionType | None:
-    """The graph's type of a question; None for items that take no answer."""
-    try:
-        return QuestionType(question.type.upper())
-    except ValueError:
-        return None
 
 
 @strawberry.type(description="A questionnaire the person is asked to fill in, or has answered.")
@@ -197,22 +104,7 @@ class Questionnaire(Node):
 
     @strawberry.field(description="The questions, in order.")
     def questions(self) -> list[Question]:
-        out = []
-        for q in self.record.form.questions:
-            kind = question_type(q)
-            if kind is not None:
-                options = [AnswerOption(code=o.code, text=o.display or o.code) for o in q.options]
-                out.append(
-                    Question(
-                        link_id=q.link_id,
-                        text=q.text,
-                        type=kind,
-                        required=q.required,
-                        options=options,
-                        max_length=q.max_length,
-                    )
-                )
-        return out
+        return questions_of(self.record.form)
 
     @strawberry.field(description="The answers; null until answered.")
     def answers(self, info: Info[Context, None]) -> QuestionnaireAnswers | None:

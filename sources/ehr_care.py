@@ -1,5 +1,5 @@
-"""Follow-up programmes (`CarePlan`), measurements (vital-sign `Observation`s) and
-pregnancy care (`EpisodeOfCare` with its checks, health card and documents) from the EHR.
+"""Follow-up programmes (`CarePlan`) and measurements (vital-sign `Observation`s) from
+the EHR (pregnancy care is in `ehr_pregnancy`).
 
 Measurements: LOINC-coded, UCUM quantities; blood pressure is the panel 85354-9 with
 systolic 8480-6 and diastolic 8462-4 components. Reported by the patient when
@@ -13,24 +13,20 @@ core extension `workflow-episodeOfCare`, its checks (Appointments) with
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from sources import fhir
-from sources.documents import document as parse_document
 from sources.ehr import EhrClient, query
-from sources.models import Document, Security
+from sources.models import Security
 
 PROFILE = "https://fhir.helsegraf.dev/"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 ORIGIN_SYSTEM = PROFILE + "CodeSystem/origin"
 PATIENT_REPORTED = "patient-reported"
-DUE_DATE_URL = PROFILE + "StructureDefinition/estimated-due-date"
 EPISODE_URL = "http://hl7.org/fhir/StructureDefinition/workflow-episodeOfCare"
-PREGNANCY = "http://snomed.info/sct|77386006"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
 # kind -> (LOINC code, display, UCUM unit)
@@ -89,30 +85,7 @@ class Programme:
     security: Security
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """A pregnancy check."""
-
-    id: str
-    start: dt.datetime | None
-    status: str
-
-
-@dataclass(frozen=True, slots=True)
-class Pregnancy:
-    """Ongoing or ended pregnancy care."""
-
-    id: str
-    status: str
-    start: dt.date | None
-    due: dt.date | None
-    measurements: tuple[Measurement, ...]
-    checks: tuple[Check, ...]
-    documents: tuple[Document, ...]
-    security: Security
-
-
-def _when(value: Any) -> dt.datetime | None:
+def when(value: Any) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -120,14 +93,14 @@ def _when(value: Any) -> dt.datetime | None:
     return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _day(value: Any) -> dt.date | None:
+def day(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
     except ValueError:
         return None
 
 
-def _ref_id(value: Any, type_: str) -> str | None:
+def ref_id(value: Any, type_: str) -> str | None:
     reference = value.get("reference") if isinstance(value, dict) else None
     prefix = f"{type_}/"
     return (
@@ -164,13 +137,13 @@ def measurement(resource: fhir.Json) -> Measurement | None:
     )
     episode = next(
         (
-            _ref_id(e.get("valueReference"), "EpisodeOfCare")
+            ref_id(e.get("valueReference"), "EpisodeOfCare")
             for e in resource.get("extension", ())
             if e.get("url") == EPISODE_URL
         ),
         None,
     )
-    plans = [_ref_id(b, "CarePlan") for b in resource.get("basedOn", ())]
+    plans = [ref_id(b, "CarePlan") for b in resource.get("basedOn", ())]
     return Measurement(
         id=str(resource["id"]),
         kind=kind,
@@ -178,9 +151,9 @@ def measurement(resource: fhir.Json) -> Measurement | None:
         systolic=parts.get(SYSTOLIC),
         diastolic=parts.get(DIASTOLIC),
         unit=str(quantity.get("unit") or KINDS[kind][2]),
-        at=_when(resource.get("effectiveDateTime")),
+        at=when(resource.get("effectiveDateTime")),
         reported_by_patient=reported
-        or any(_ref_id(p, "Patient") for p in resource.get("performer", ())),
+        or any(ref_id(p, "Patient") for p in resource.get("performer", ())),
         confirmed=resource.get("status") in ("final", "amended", "corrected"),
         programme_id=next((p for p in plans if p), None),
         episode_id=episode,
@@ -209,8 +182,8 @@ def programme(resource: fhir.Json) -> Programme:
         id=str(resource["id"]),
         title=str(resource.get("title") or resource.get("description") or ""),
         status=str(resource.get("status", "unknown")),
-        start=_day(period.get("start")),
-        end=_day(period.get("end")),
+        start=day(period.get("start")),
+        end=day(period.get("end")),
         contact=(resource.get("author") or {}).get("display"),
         activities=tuple(activities),
         security=fhir.security(resource),
@@ -232,52 +205,6 @@ async def measurements(ehr: EhrClient, patient_id: str) -> list[Measurement]:
     )
     found = (measurement(r) for r in ehr.own(bundle, patient_id))
     return [m for m in found if m is not None]
-
-
-async def pregnancy(ehr: EhrClient, patient_id: str) -> Pregnancy | None:
-    """The patient's current pregnancy care with what hangs on it; None when there is none."""
-    episodes, observations, appointments, documents = await asyncio.gather(
-        ehr.search(query("EpisodeOfCare", patient=patient_id, type=PREGNANCY, _count="20")),
-        ehr.search(query("Observation", patient=patient_id, _sort="-date", _count="200")),
-        ehr.search(query("Appointment", patient=patient_id, _sort="date", _count="200")),
-        ehr.search(query("DocumentReference", patient=patient_id, status="current", _count="200")),
-    )
-    found = [
-        e
-        for e in ehr.own(episodes, patient_id)
-        if e.get("status") in ("active", "planned", "waitlist")
-    ]
-    if not found:
-        return None
-    episode = found[0]
-    ref = f"EpisodeOfCare/{episode['id']}"
-    own_measurements = (measurement(r) for r in ehr.own(observations, patient_id))
-    checks = [
-        Check(id=str(a["id"]), start=_when(a.get("start")), status=str(a.get("status", "")))
-        for a in ehr.own(appointments, patient_id)
-        if any(s.get("reference") == ref for s in a.get("supportingInformation", ()))
-    ]
-    docs = [
-        parse_document(d)
-        for d in ehr.own(documents, patient_id)
-        if any(c.get("reference") == ref for c in (d.get("context") or {}).get("encounter", ()))
-    ]
-    due = next(
-        (e.get("valueDate") for e in episode.get("extension", ()) if e.get("url") == DUE_DATE_URL),
-        None,
-    )
-    return Pregnancy(
-        id=str(episode["id"]),
-        status=str(episode.get("status")),
-        start=_day((episode.get("period") or {}).get("start")),
-        due=_day(due),
-        measurements=tuple(
-            m for m in own_measurements if m is not None and m.episode_id == episode["id"]
-        ),
-        checks=tuple(checks),
-        documents=tuple(docs),
-        security=fhir.security(episode),
-    )
 
 
 async def submit(

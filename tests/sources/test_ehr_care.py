@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from mocks.fhir import careplans, questionnaires
+from mocks.fhir import questionnaire_forms as forms
 from mocks.population import Population
 from sources import ehr_care, ehr_questionnaires
 
 
 def test_forms_tasks_and_answers(population: Population) -> None:
-    general = questionnaires.FORMS["q-general-health"]
-    form = ehr_questionnaires.form(questionnaires.questionnaire(general, population.today).resource)
+    general = forms.FORMS["q-general-health"]
+    form = ehr_questionnaires.form(forms.questionnaire(general, population.today).resource)
     assert form.kind == "general"
     health = next(q for q in form.questions if q.link_id == "health")
     assert health.type == "choice"
@@ -21,7 +22,7 @@ def test_forms_tasks_and_answers(population: Population) -> None:
     kari = population.persona("kari")
     item = questionnaires.Assignment(
         "follow-up",
-        questionnaires.FORMS["q-follow-up"],
+        forms.FORMS["q-follow-up"],
         population.today,
         dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC),
         answered=dt.datetime(2026, 1, 2, 12, tzinfo=dt.UTC),
@@ -32,7 +33,7 @@ def test_forms_tasks_and_answers(population: Population) -> None:
     assert answers.reported_by_patient
     assert not answers.confirmed
     follow = ehr_questionnaires.form(
-        questionnaires.questionnaire(questionnaires.FORMS["q-follow-up"], population.today).resource
+        forms.questionnaire(forms.FORMS["q-follow-up"], population.today).resource
     )
     assigned = ehr_questionnaires.assigned(task, {follow.id: follow}, {answers.id: answers})
     assert assigned.status == "completed"
@@ -45,14 +46,12 @@ def test_sensitive_task_carries_its_label(population: Population) -> None:
     kari = population.persona("kari")
     item = questionnaires.Assignment(
         "mental",
-        questionnaires.FORMS["q-mental-health"],
+        forms.FORMS["q-mental-health"],
         population.today,
         dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC),
     )
     form = ehr_questionnaires.form(
-        questionnaires.questionnaire(
-            questionnaires.FORMS["q-mental-health"], population.today
-        ).resource
+        forms.questionnaire(forms.FORMS["q-mental-health"], population.today).resource
     )
     assigned = ehr_questionnaires.assigned(
         questionnaires.task(item, kari).resource, {form.id: form}, {}
