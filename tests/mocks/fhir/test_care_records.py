@@ -213,3 +213,24 @@ async def test_patient_reported_measurements(
         )
         assert response.status_code == 422, changes
         assert element in response.text
+
+
+async def test_generated_people_get_pregnancies_and_programmes_deterministically(
+    client: httpx.AsyncClient, population: Population
+) -> None:
+    from mocks.fhir.careplans import programme_of
+    from mocks.fhir.pregnancy import pregnancy
+
+    today, seed = population.today, population.seed
+    generated = [p for p in population if p.persona is None]
+    pregnant = [p for p in generated if pregnancy(p, today, seed) is not None]
+    following = [p for p in generated if programme_of(p, today, seed) is not None]
+    assert pregnant
+    assert following
+    assert all(p.female and 20 <= p.age_on(today) <= 42 for p in pregnant)
+    assert [p.nin for p in pregnant] == [
+        p.nin for p in generated if pregnancy(p, today, seed) is not None
+    ]
+    for person in (pregnant[0], following[0]):
+        for type_ in ("EpisodeOfCare", "Observation", "CarePlan", "Appointment"):
+            await fetch(client, f"/{type_}", patient=person.fhir_id, _count="200")
