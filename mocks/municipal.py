@@ -1,5 +1,6 @@
 """One municipality's care-services API: appointments, health-station vaccinations and
-home-care decisions of its residents, as REST/JSON.
+home-care decisions of its residents, as REST/JSON; applications for care services
+(`mocks.municipal_applications`) and home-care visits (`mocks.home_care`) beside them.
 
 Each app serves only people registered as living in its municipality; anyone else is an
 `unknown-resident` 404 whose detail never repeats the number asked about.
