@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve mocks test lint typecheck unit schema soak clean
+.PHONY: serve mocks test lint typecheck unit schema soak bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: lint typecheck unit
 # Constant-rate load on loopback; SOAK_ARGS="--seconds 600 --rps 100" for a long run.
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
+
+# Screens cold/warm, gateway vs baseline (docs/performance.md); BENCH_ARGS="--seconds 3" for a quick run.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/helsegraf schema > schema.graphql

@@ -1,8 +1,10 @@
-"""Run `helsegraf serve` (gateway + embedded mocks) as a child process on loopback."""
+"""Run `helsegraf serve` (gateway, embedded mocks unless told where they are) and
+`helsegraf mocks` as child processes on loopback."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from mocks.app import MockUpstreams
 
 
 def free_port() -> int:
@@ -34,14 +38,57 @@ class Server:
 
     def rss_mb(self) -> float | None:
         """Resident memory of the process, from /proc (None where /proc is missing)."""
+        return self._status_mb("VmRSS:")
+
+    def peak_rss_mb(self) -> float | None:
+        """The process's peak resident memory so far (VmHWM)."""
+        return self._status_mb("VmHWM:")
+
+    def cpu_s(self) -> float | None:
+        """User + system CPU seconds the process has used (None where /proc is missing)."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text(encoding="ascii")
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, field 3 onwards
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _status_mb(self, key: str) -> float | None:
         try:
             status = Path(f"/proc/{self.process.pid}/status").read_text(encoding="ascii")
         except OSError:
             return None
         for line in status.splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
         return None
+
+
+def upstream_env(mocks_url: str) -> dict[str, str]:
+    """`HELSEGRAF_*` variables pointing a gateway at `helsegraf mocks` served at `mocks_url`."""
+    values = MockUpstreams(size=0).settings_env(mocks_url)
+    return {
+        f"HELSEGRAF_{key.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in values.items()
+    }
+
+
+@contextlib.contextmanager
+def serve_mocks(
+    *, population: int, latency_ms: float, startup_s: float = 300.0
+) -> Iterator[Server]:
+    """`helsegraf mocks` alone (its own process, so the gateway's CPU and memory are
+    measured without them), stopped on exit."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELSEGRAF_PORT": str(port),
+        "HELSEGRAF_ENV": "test",
+        "HELSEGRAF_MOCKS__POPULATION": str(population),
+        "HELSEGRAF_MOCKS__LATENCY_MS": str(latency_ms),
+    }
+    with _child(["mocks"], env, f"http://127.0.0.1:{port}", "/_mock/stats", startup_s) as mocks:
+        yield mocks
 
 
 @contextlib.contextmanager
@@ -51,8 +98,10 @@ def serve(
     latency_ms: float,
     extra_env: dict[str, str] | None = None,
     startup_s: float = 120.0,
+    mocks_url: str | None = None,
 ) -> Iterator[Server]:
-    """A gateway with embedded mocks, stopped (SIGINT, then SIGKILL) on exit."""
+    """A gateway, stopped (SIGINT, then SIGKILL) on exit: with embedded mocks, or using
+    the mocks at `mocks_url` (see `serve_mocks`)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="helsegraf-bench-") as tmp:
         env = {
@@ -62,18 +111,29 @@ def serve(
             "HELSEGRAF_MOCKS__POPULATION": str(population),
             "HELSEGRAF_MOCKS__LATENCY_MS": str(latency_ms),
             "HELSEGRAF_AUDIT_PATH": str(Path(tmp) / "audit.sqlite3"),
+            **(upstream_env(mocks_url) if mocks_url else {}),
             **(extra_env or {}),
         }
-        log = (Path(tmp) / "serve.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve"],
+        url = f"http://127.0.0.1:{port}"
+        with _child(["serve"], env, url, "/healthz", startup_s) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def _child(
+    command: list[str], env: dict[str, str], url: str, ready_path: str, startup_s: float
+) -> Iterator[Server]:
+    with tempfile.TemporaryDirectory(prefix="helsegraf-bench-") as tmp:
+        log = (Path(tmp) / "child.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+            [sys.executable, "-m", "gateway.cli", *command],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
-        server = Server(process, f"http://127.0.0.1:{port}", Path(tmp) / "serve.log")
+        server = Server(process, url, Path(tmp) / "child.log")
         try:
-            _wait_ready(server, startup_s)
+            _wait_ready(server, startup_s, ready_path)
             yield server
         finally:
             process.send_signal(signal.SIGINT)
@@ -85,16 +145,16 @@ def serve(
             log.close()
 
 
-def _wait_ready(server: Server, startup_s: float) -> None:
+def _wait_ready(server: Server, startup_s: float, ready_path: str = "/healthz") -> None:
     deadline = time.monotonic() + startup_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             error = server.log.read_text(encoding="utf-8", errors="replace")
-            raise RuntimeError(f"the gateway exited during start-up:\n{error[-2000:]}")
+            raise RuntimeError(f"the child process exited during start-up:\n{error[-2000:]}")
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}{ready_path}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the gateway did not answer /healthz within {startup_s:.0f} s")
+    raise RuntimeError(f"no answer on {ready_path} within {startup_s:.0f} s")

@@ -29,6 +29,7 @@ from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from gateway.userdata import UserdataStore, open_userdata_store
+from sources.coalescer import batching
 from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
@@ -176,6 +177,10 @@ class Services:
 
     def context(self, principal: Principal, request_id: str, language: Language) -> Context:
         """A fresh context, with fresh loaders, for one request."""
+        with batching(self.settings.batching):
+            return self._context(principal, request_id, language)
+
+    def _context(self, principal: Principal, request_id: str, language: Language) -> Context:
         now = self.clock()
         national = NationalClient(self.national)
         return Context(

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     cache: bool = True
     cache_ttl_s: float = Field(default=30.0, gt=0, le=3600)
     cache_local_mb: int = Field(default=64, ge=1, le=65_536)
+    # False: every upstream read goes out on its own (no batch Bundles, no `$batch`, no
+    # loaders or per-request de-duplication; see sources/coalescer.py) - the baseline too.
+    batching: bool = True
     rate_limit_per_minute_principal: int = Field(default=600, ge=1, le=1_000_000)
     rate_limit_per_minute_client: int = Field(default=30_000, ge=1, le=10_000_000)
     rate_limits_by_client: dict[str, PositiveInt] = Field(default_factory=dict)  # id -> /min

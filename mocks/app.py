@@ -6,6 +6,9 @@ Mounted paths (each its own base URL):
   /municipalities/{code}/api/v1      one care-services API per municipality
   /oidc                              the OIDC issuer (discovery, JWKS)
   /_mock/stats                       per-upstream request counters (GET; DELETE resets)
+  /_mock/calls                       per-upstream (start, end) of each call on the system's
+                                     monotonic clock (PUT starts recording afresh, GET
+                                     reads, DELETE stops; for the benchmark's critical path)
 """
 
 from __future__ import annotations
@@ -83,8 +86,17 @@ class MockUpstreams:
                 self.reset_counters()
             return JSONResponse({c.name: dict(c.requests) for c in self.controls})
 
+        async def calls(request: Request) -> JSONResponse:
+            for control in self.controls:
+                if request.method == "PUT":
+                    control.calls = []
+                elif request.method == "DELETE":
+                    control.calls = None
+            return JSONResponse({c.name: c.calls or [] for c in self.controls})
+
         routes: list[Any] = [
             Route("/_mock/stats", stats, methods=["GET", "DELETE"]),
+            Route("/_mock/calls", calls, methods=["GET", "PUT", "DELETE"]),
             Mount("/ehr/fhir/R4", app=self.ehr.wrap(create_fhir_app(self.store))),
             Mount("/national/api/v1", app=self.national.wrap(create_national_app(self.store))),
             Mount("/oidc", app=self.oidc.wrap(create_oidc_app(self.issuer))),

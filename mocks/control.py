@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,8 @@ class UpstreamControl:
     name: str
     faults: Faults = field(default_factory=Faults)
     requests: Counter[str] = field(default_factory=Counter)  # by "METHOD /path"
+    # (start, end) on the system-wide monotonic clock of each call answered, while not None
+    calls: list[tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.faults.seed)
@@ -66,6 +69,8 @@ class UpstreamControl:
                 await app(scope, receive, send)
                 return
             self.requests[f"{scope['method']} {scope['path']}"] += 1
+            if self.calls is not None:
+                send = _timed(send, self.calls)
             faults = self.faults
             delay = faults.latency_ms + (
                 self._rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0.0
@@ -101,6 +106,18 @@ class UpstreamControl:
             await app(scope, receive, send)
 
         return controlled
+
+
+def _timed(send: Send, calls: list[tuple[float, float]]) -> Send:
+    """`send`, appending (start, end) to `calls` when the last body message has gone."""
+    started = time.monotonic()
+
+    async def timed(message: Message) -> None:
+        await send(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            calls.append((started, time.monotonic()))
+
+    return timed
 
 
 async def _send_raw(

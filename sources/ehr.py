@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from aiodataloader import DataLoader
 
 from sources import fhir, fhir_appointments
-from sources.coalescer import Coalescer
+from sources.coalescer import Coalescer, loader_options
 from sources.documents import document as parse_document
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.models import (
@@ -57,9 +57,11 @@ class EhrClient:
         self._upstream = upstream
         self._reads: Coalescer[str, Any] = Coalescer(self._dispatch)
         self.practitioners: DataLoader[str, Practitioner | None] = DataLoader(
-            self._load_practitioners
+            self._load_practitioners, **loader_options()
         )
-        self.locations: DataLoader[str, Location | None] = DataLoader(self._load_locations)
+        self.locations: DataLoader[str, Location | None] = DataLoader(
+            self._load_locations, **loader_options()
+        )
 
     # -- transport -----------------------------------------------------------------
 

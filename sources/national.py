@@ -9,6 +9,7 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
+from sources.coalescer import loader_options
 from sources.errors import UpstreamBadResponse
 from sources.models import (
     NATIONAL,
@@ -128,9 +129,11 @@ class NationalClient:
     def __init__(self, upstream: Upstream) -> None:
         self._rest = RestBatcher(upstream)
         self.persons: DataLoader[str, PersonFacts | None] = DataLoader(
-            self._load_persons, max_batch_size=100
+            self._load_persons, max_batch_size=100, **loader_options()
         )
-        self.gps: DataLoader[str, RegularGp | None] = DataLoader(self._load_gps, max_batch_size=100)
+        self.gps: DataLoader[str, RegularGp | None] = DataLoader(
+            self._load_gps, max_batch_size=100, **loader_options()
+        )
 
     async def _load_persons(self, nins: list[str]) -> list[PersonFacts | None]:
         asked = set(nins)

@@ -108,3 +108,25 @@ async def test_redirect_to_points_at_another_host() -> None:
     answer = await _metadata(Faults(redirect_to="http://elsewhere.test"))
     assert answer.status_code == 302
     assert answer.headers["location"].startswith("http://elsewhere.test/")
+
+
+async def test_calls_are_recorded_with_their_latency_only_while_asked() -> None:
+    mocks = MockUpstreams(size=0, today=REFERENCE_DAY, latency_ms=5)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mocks.asgi()), base_url="http://mocks.test"
+    ) as client:
+        await client.get("/ehr/fhir/R4/metadata")
+        assert (await client.get("/_mock/calls")).json()["EHR"] == []
+        await client.put("/_mock/calls")
+        before = time.monotonic()
+        await client.get("/ehr/fhir/R4/metadata")
+        await client.get("/national/api/v1/info")
+        after = time.monotonic()
+        calls = (await client.get("/_mock/calls")).json()
+        [(start, end)] = calls["EHR"]
+        assert before <= start < end <= after
+        assert end - start >= 0.005
+        assert len(calls["NATIONAL"]) == 1
+        await client.delete("/_mock/calls")
+        await client.get("/ehr/fhir/R4/metadata")
+        assert (await client.get("/_mock/calls")).json()["EHR"] == []

@@ -3,7 +3,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from sources.coalescer import Coalescer
+from sources.coalescer import Coalescer, batching, loader_options
 
 
 class Recorder:
@@ -73,3 +73,30 @@ async def test_a_dispatch_returning_too_few_values_is_an_error() -> None:
     coalescer: Coalescer[str, str] = Coalescer(short)
     with pytest.raises(RuntimeError, match="different number"):
         await coalescer.load("a")
+
+
+async def test_batching_off_dispatches_every_load_alone_without_sharing() -> None:
+    recorder = Recorder()
+    with batching(False):
+        coalescer: Coalescer[str, str] = Coalescer(recorder.dispatch)
+        options = loader_options()
+    results = await asyncio.gather(
+        coalescer.load("a"), coalescer.load("b"), coalescer.load("a"), return_exceptions=True
+    )
+    assert list(results) == ["A", "B", "A"]
+    assert sorted(recorder.batches) == [["a"], ["a"], ["b"]]
+    assert coalescer.dispatches == 3
+    bad = await asyncio.gather(coalescer.load("bad"), return_exceptions=True)
+    assert isinstance(bad[0], ValueError)
+    assert options == {"batch": False, "cache": False}
+
+
+async def test_batching_switch_is_scoped_to_what_is_built_inside() -> None:
+    with batching(False):
+        inside: Coalescer[str, str] = Coalescer(Recorder().dispatch)
+    recorder = Recorder()
+    after: Coalescer[str, str] = Coalescer(recorder.dispatch)
+    await asyncio.gather(after.load("a"), after.load("b"), after.load("a"))
+    assert not inside.batching
+    assert recorder.batches == [["a", "b"]]
+    assert loader_options() == {}

@@ -1,0 +1,77 @@
+"""A fast smoke run of `make bench`: every screen, variant, path and concurrency, real
+gateway and mock processes, tiny durations and population."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench import main
+from benchmarks.loadgen import busy_ms, critical_paths_ms
+from benchmarks.targets import verdicts
+from benchmarks.workload import SCREENS
+
+RUN_KEYS = {
+    "screen",
+    "variant",
+    "path",
+    "concurrency",
+    "rps",
+    "p50_ms",
+    "p99_ms",
+    "upstream_calls",
+    "cpu_ms_per_req",
+    "peak_rss_mb",
+}
+
+
+def test_busy_time_is_the_union_of_overlapping_calls() -> None:
+    assert busy_ms([(0.0, 0.02), (0.01, 0.03), (0.05, 0.06)]) == pytest.approx(40)
+    assert busy_ms([]) == 0
+    # calls are attributed to the request whose span holds them
+    spans = [(0.0, 0.1), (0.2, 0.3)]
+    calls = [(0.01, 0.03), (0.02, 0.05), (0.21, 0.22), (0.15, 0.16)]
+    assert critical_paths_ms(spans, calls) == pytest.approx([40, 10])
+
+
+def test_smoke_run_writes_every_run_with_plausible_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results.json"
+    args = ["--seconds", "0.3", "--population", "300", "--latency-ms", "2", "--warm-set", "3"]
+    assert main([*args, "--memory-population", "0", "--out", str(out)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    runs = results["runs"]
+    combos = {(r["screen"], r["variant"], r["path"], r["concurrency"]) for r in runs}
+    assert combos == {
+        (s, v, p, c)
+        for s in SCREENS
+        for v in ("gateway", "baseline")
+        for p in ("cold", "warm")
+        for c in (1, 32)
+    }
+    for run in runs:
+        assert set(run) >= RUN_KEYS, run
+        # 32 at once on a busy 2-core machine: the unbatched baseline may time out
+        assert run["errors"] == 0 if run["concurrency"] == 1 else run["errors"] < run["requests"]
+        assert run["rps"] > 0
+        assert run["p50_ms"] > 0
+        assert run["p99_ms"] >= run["p50_ms"]
+        assert run["cpu_ms_per_req"] > 0
+        assert run["peak_rss_mb"] > 20
+        if run["path"] == "cold" or run["variant"] == "baseline":
+            assert run["upstream_calls"] > 0, run
+    cold = {(r["screen"], r["variant"]): r for r in runs if r["path"] == "cold"}
+    for screen in SCREENS:  # the baseline makes more calls: nothing batched
+        assert (
+            cold[screen, "baseline"]["upstream_calls"] > cold[screen, "gateway"]["upstream_calls"]
+        )
+    assert set(results["critical_path_ms"]) == set(SCREENS)
+    # every screen waits for at least two dependency levels of 2 ms calls
+    assert all(ms >= 4 for ms in results["critical_path_ms"].values())
+    assert {t["name"] for t in results["targets"]} == {v.name for v in verdicts(results)}
+    printed = capsys.readouterr().out
+    assert "targets:" in printed
+    assert "home cold c=1 upstream calls per request" in printed
