@@ -12,15 +12,27 @@ import functools
 import logging
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, parse
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    get_operation_ast,
+    parse,
+)
+from graphql import OperationType as AstOperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from authz.audit import AuditEntry
+from authz.policy import Action
 from gateway.access import PrincipalKind
 from gateway.audit import AuditUnavailable
 from gateway.auth import AuthenticationError, Principal
+from gateway.context import Context
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import (
@@ -41,6 +53,7 @@ from gateway.limits import (
 )
 from gateway.persisted import document_hash
 from gateway.production import without_suggestions
+from gateway.response_cache import ResponseCache, response_key
 from gateway.responses import format_error, format_problem
 from gateway.services import Services
 
@@ -206,6 +219,22 @@ async def _serve(
         return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, 400, limit=exc.limit)
     digest = services.operations.requested_hash(params) or document_hash(query)
     exchange.name(operation_name, services.operations.names.get(digest))
+    audit = _Auditor(services, context, exchange)
+    cached_key: str | None = None
+    if services.responses is not None and _is_query(query, operation_name):
+        cached_key = response_key(
+            principal,
+            digest=digest,
+            operation_name=operation_name,
+            variables=variables,
+            language=context.language,
+            today=context.today,
+        )
+        hit = await services.responses.lookup(cached_key)
+        if hit is not None:
+            if not await audit.write(hit.audit_entries(**audit.stamp())):
+                return audit.refused()
+            return exchange.respond_body(hit.body)
     try:
         result = await services.schema.execute(
             query,
@@ -223,27 +252,12 @@ async def _serve(
         )
     except CannotGetOperationTypeError as exc:
         return exchange.refuse(exc.as_http_error_reason(), ErrorCode.BAD_REQUEST, 400)
-    if context.recorder:
-        try:
-            await services.audit.append(
-                context.recorder.entries(
-                    at=context.now.astimezone(dt.UTC),
-                    request_id=exchange.request_id,
-                    actor=principal.actor_client_id or principal.nin,
-                    actor_kind=context.access.kind.value,
-                    client_id=principal.actor_client_id or principal.client_id,
-                )
-            )
-        except AuditUnavailable:
-            # Fail closed: what cannot be audited is not served.
-            log.error("audit trail unavailable; withholding the response")
-            return exchange.refuse(
-                "The request could not be completed safely. Try again shortly.",
-                ErrorCode.AUDIT_UNAVAILABLE,
-                503,
-                {"retry-after": "5"},
-                requestId=exchange.request_id,
-            )
+    entries = context.recorder.entries(**audit.stamp()) if context.recorder else []
+    if entries and not await audit.write(entries):
+        return audit.refused()
+    written = [e.subject for e in entries if e.action == Action.WRITE.value]
+    if written and services.responses is not None:
+        await services.responses.changed(written)  # before the answer: no stale next read
     payload: dict[str, Any] = {}
     errors = [format_error(e, exchange.request_id) for e in result.errors or ()]
     errors += [format_problem(p) for p in context.problems]
@@ -256,4 +270,59 @@ async def _serve(
         status = 400  # the operation never ran: syntax, validation or variable errors
     else:
         payload["data"] = result.data
-    return exchange.respond(payload, status=status)
+    body = orjson.dumps(payload)
+    if cached_key is not None and not errors and status == 200:
+        responses: ResponseCache | None = services.responses
+        assert responses is not None
+        await responses.store(cached_key, body, principal.nin, entries)
+    return exchange.respond_body(
+        body, status=status, codes=[e["extensions"]["code"] for e in errors]
+    )
+
+
+def _is_query(query: str, operation_name: str | None) -> bool:
+    """True when the operation to run is a query (syntax errors: False)."""
+    try:
+        operation = get_operation_ast(parse_cached(query), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is AstOperationType.QUERY
+
+
+class _Auditor:
+    """Writes a request's audit entries, failing closed."""
+
+    def __init__(self, services: Services, context: Context, exchange: Exchange) -> None:
+        self._services = services
+        self._context = context
+        self._exchange = exchange
+
+    def stamp(self) -> dict[str, Any]:
+        """Who and when, as every entry of this request records it."""
+        principal = self._context.principal
+        return {
+            "at": self._context.now.astimezone(dt.UTC),
+            "request_id": self._exchange.request_id,
+            "actor": principal.actor_client_id or principal.nin,
+            "actor_kind": self._context.access.kind.value,
+            "client_id": principal.actor_client_id or principal.client_id,
+        }
+
+    async def write(self, entries: list[AuditEntry]) -> bool:
+        """True once written; False when the trail is unavailable."""
+        try:
+            await self._services.audit.append(entries)
+        except AuditUnavailable:
+            log.error("audit trail unavailable; withholding the response")
+            return False
+        return True
+
+    def refused(self) -> Response:
+        """Fail closed: what cannot be audited is not served."""
+        return self._exchange.refuse(
+            "The request could not be completed safely. Try again shortly.",
+            ErrorCode.AUDIT_UNAVAILABLE,
+            503,
+            {"retry-after": "5"},
+            requestId=self._exchange.request_id,
+        )

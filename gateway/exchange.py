@@ -57,6 +57,18 @@ class Exchange:
         sent = {**(headers or {}), "x-request-id": self.request_id}
         return json_response(payload, media_type=self.media_type, status=status, headers=sent)
 
+    def respond_body(
+        self, body: bytes, status: int = 200, codes: list[str] | None = None
+    ) -> Response:
+        """An already serialised GraphQL response; `codes` are its errors' codes."""
+        self.codes.update(codes or ())
+        return Response(
+            body,
+            status_code=status,
+            headers={"x-request-id": self.request_id},
+            media_type=f"{self.media_type}; charset=utf-8",
+        )
+
     def refuse(
         self,
         message: str,

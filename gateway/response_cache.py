@@ -1,0 +1,139 @@
+"""The whole-response cache: a repeated query answered without executing it again.
+
+Keyed by everything the answer depends on — the caller (person, client, partner acting,
+login level, scopes), the operation (document hash and name), its variables, the
+language and the day in Norway (ages and "upcoming" move with it) — and valid only while
+the generation tokens of every person it touched, the viewer included, are unchanged:
+a write through the gateway or an upstream change notification about any of them ends
+it at once, in every process. Only complete answers are kept (no errors, no partial
+failures), only for queries, and each hit still writes its audit entries — the same
+subjects, categories and resources the first answer recorded, with this request's id
+and time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from authz.audit import AuditEntry
+from gateway.auth import Principal
+from gateway.cache import Cache
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A cached answer: the body as sent, and the audit entries to write again."""
+
+    body: bytes
+    entries: list[dict[str, Any]]
+
+    def audit_entries(
+        self,
+        *,
+        at: dt.datetime,
+        request_id: str,
+        actor: str,
+        actor_kind: str,
+        client_id: str | None,
+    ) -> list[AuditEntry]:
+        """This hit's entries, as the first answer recorded them, at this request."""
+        return [
+            AuditEntry(
+                at=at,
+                request_id=request_id,
+                actor=actor,
+                actor_kind=actor_kind,
+                basis=e["basis"],
+                subject=e["subject"],
+                categories=tuple(e["categories"]),
+                resources=tuple(e["resources"]),
+                action=e["action"],
+                outcome=e["outcome"],
+                client_id=client_id,
+            )
+            for e in self.entries
+        ]
+
+
+def response_key(
+    principal: Principal,
+    *,
+    digest: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    language: str,
+    today: dt.date,
+) -> str:
+    """The logical key of an answer (hashed again before any tier stores it)."""
+    caller = "|".join(
+        (
+            principal.nin,
+            principal.client_id or "",
+            principal.actor_client_id or "",
+            principal.acr or "",
+            " ".join(sorted(principal.scopes)),
+        )
+    )
+    shape = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    asked = hashlib.sha256(shape).hexdigest()
+    return f"resp|{caller}|{digest}|{operation_name or ''}|{asked}|{language}|{today}"
+
+
+class ResponseCache:
+    """Answers by key in the cache tiers, each valid while its people's tokens hold."""
+
+    def __init__(self, cache: Cache, ttl_s: float) -> None:
+        self._cache = cache
+        self._ttl_s = ttl_s
+
+    async def lookup(self, key: str) -> Hit | None:
+        """The cached answer, when there is one and nobody it touched changed since."""
+        raw = await self._cache.get(key)
+        if raw is None:
+            return None
+        stored = orjson.loads(raw)
+        generations: dict[str, str] = stored["g"]
+        current = await self._cache.generations(sorted(generations))
+        if current != generations:
+            return None
+        return Hit(body=stored["b"].encode(), entries=stored["e"])
+
+    async def store(
+        self, key: str, body: bytes, viewer: str, entries: Sequence[AuditEntry]
+    ) -> None:
+        """Keep an answer, stamped with the tokens of the viewer and everyone it touched."""
+        subjects = sorted({viewer, *(e.subject for e in entries)})
+        generations = await self._cache.generations(subjects)
+        if generations is None:
+            return  # the cache cannot be trusted right now: do not fill it
+        stored = {
+            "b": body.decode(),
+            "e": [
+                {
+                    "basis": e.basis,
+                    "subject": e.subject,
+                    "categories": list(e.categories),
+                    "resources": list(e.resources),
+                    "action": e.action,
+                    "outcome": e.outcome,
+                }
+                for e in entries
+            ],
+            "g": generations,
+        }
+        await self._cache.put(key, orjson.dumps(stored), self._ttl_s)
+
+    async def aclose(self) -> None:
+        """Close the shared tier's connections."""
+        await self._cache.aclose()
+
+    async def changed(self, subjects: Sequence[str]) -> None:
+        """Everything cached about these people is stale now."""
+        if subjects:
+            await self._cache.bump(sorted(set(subjects)))

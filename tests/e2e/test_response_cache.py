@@ -1,0 +1,223 @@
+"""The whole-response cache end to end: repeated screens cost no upstream call, still
+audit, and never outlive a write, a caller, a language or a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.audit import AuditUnavailable
+from gateway.persisted import OPERATIONS_DIR
+from mocks.app import MockUpstreams
+from tests.conftest import REFERENCE_DAY
+from tests.e2e.conftest import NOON, Harness, gateway_settings
+from tests.e2e.test_matrix import person_id
+
+HOME = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
+INBOX = """
+query($id: ID!) { person(id: $id) { unreadMessageCount messages(first: 50) { totalCount } } }
+"""
+SEND = """
+mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code } } }
+"""
+
+
+def health_calls(mocks: MockUpstreams) -> int:
+    """Requests to the health upstreams (not the token issuer's key set)."""
+    return sum(n for name, n in mocks.counts().items() if name != "OIDC")
+
+
+async def audited(harness: Harness) -> list[Any]:
+    return [r.entry async for r in harness.app_services.audit.records()]
+
+
+async def test_a_repeated_screen_is_served_without_upstream_calls_and_still_audited(
+    harness: Harness,
+) -> None:
+    first = await harness.query("kari", HOME)
+    assert "errors" not in first.json()
+    entries_first = await audited(harness)
+    harness.mocks.reset_counters()
+    again = await harness.query("kari", HOME)
+    assert again.content == first.content
+    assert health_calls(harness.mocks) == 0
+    entries = await audited(harness)
+    replayed = entries[len(entries_first) :]
+    assert replayed
+    assert {(e.subject, e.basis, e.categories, e.resources) for e in replayed} == {
+        (e.subject, e.basis, e.categories, e.resources) for e in entries_first
+    }
+    assert {e.request_id for e in replayed} == {again.headers["x-request-id"]}
+
+
+async def test_callers_and_languages_never_share_an_answer(harness: Harness) -> None:
+    kari = (await harness.query("kari", HOME)).json()
+    harness.mocks.reset_counters()
+    per = (await harness.query("per", HOME)).json()
+    assert health_calls(harness.mocks) > 0
+    assert per["data"]["viewer"]["person"]["id"] != kari["data"]["viewer"]["person"]["id"]
+    harness.mocks.reset_counters()
+    await harness.query("kari", HOME, headers={"accept-language": "en"})
+    assert health_calls(harness.mocks) > 0
+
+
+async def test_ones_own_write_shows_in_the_next_read(harness: Harness) -> None:
+    kari = await person_id(harness, "kari")
+    before = (await harness.query("kari", INBOX, {"id": kari})).json()["data"]["person"]
+    message = {
+        "personId": kari,
+        "subject": "Spørsmål",
+        "text": "Hei!",
+        "idempotencyKey": f"cache-{uuid.uuid4().hex}",
+    }
+    sent = (await harness.query("kari", SEND, {"input": message})).json()
+    assert sent["data"]["sendMessage"]["userErrors"] == []
+    after = (await harness.query("kari", INBOX, {"id": kari})).json()["data"]["person"]
+    assert after["messages"]["totalCount"] == before["messages"]["totalCount"] + 1
+
+
+async def test_a_proxy_sees_the_grantors_own_write_at_once(harness: Harness) -> None:
+    ola = await person_id(harness, "ola")
+    before = (await harness.query("kari", INBOX, {"id": ola})).json()["data"]["person"]
+    message = {
+        "personId": ola,
+        "subject": "Time",
+        "text": "Kan jeg flytte timen?",
+        "idempotencyKey": f"cache-{uuid.uuid4().hex}",
+    }
+    sent = (await harness.query("ola", SEND, {"input": message})).json()
+    assert sent["data"]["sendMessage"]["userErrors"] == []
+    after = (await harness.query("kari", INBOX, {"id": ola})).json()["data"]["person"]
+    assert after["messages"]["totalCount"] == before["messages"]["totalCount"] + 1
+
+
+async def test_no_audit_no_cached_answer(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (await harness.query("kari", HOME)).status_code == 200
+
+    async def refuse(entries: Any) -> None:
+        raise AuditUnavailable("down")
+
+    monkeypatch.setattr(harness.app_services.audit, "append", refuse)
+    response = await harness.query("kari", HOME)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    assert "data" not in response.json()
+
+
+async def gateway(
+    mocks: MockUpstreams, clock: Callable[[], dt.datetime], **settings: Any
+) -> tuple[httpx.AsyncClient, Any]:
+    app = create_app(
+        gateway_settings(mocks, **settings),
+        transport=httpx.ASGITransport(app=mocks.asgi()),
+        clock=clock,
+    )
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test")
+    return client, app
+
+
+async def ask(client: httpx.AsyncClient, mocks: MockUpstreams, persona: str) -> httpx.Response:
+    token = mocks.issuer.token_for(mocks.population.persona(persona))
+    return await client.post(
+        "/graphql", json={"query": HOME}, headers={"authorization": f"Bearer {token}"}
+    )
+
+
+async def test_a_new_day_is_a_new_answer() -> None:
+    """Ages and "upcoming" move at midnight in Norway: yesterday's answer is not reused."""
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    now = [NOON]
+    client, app = await gateway(mocks, lambda: now[0])
+    try:
+        await ask(client, mocks, "kari")
+        mocks.reset_counters()
+        await ask(client, mocks, "kari")
+        assert health_calls(mocks) == 0
+        now[0] = NOON + dt.timedelta(hours=12)  # just past midnight in Oslo
+        await ask(client, mocks, "kari")
+        assert health_calls(mocks) > 0
+    finally:
+        await client.aclose()
+        await app.state.services.aclose()
+
+
+async def test_caching_off_asks_the_upstreams_every_time() -> None:
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    client, app = await gateway(mocks, lambda: NOON, cache=False)
+    try:
+        await ask(client, mocks, "kari")
+        mocks.reset_counters()
+        await ask(client, mocks, "kari")
+        assert health_calls(mocks) > 0
+    finally:
+        await client.aclose()
+        await app.state.services.aclose()
+
+
+REDIS_URL = os.environ.get("HELSEGRAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A unique key prefix on the real Redis; skipped when it is unreachable, except in CI."""
+    from redis.exceptions import RedisError
+
+    from gateway.ratelimit import redis_client
+
+    client = redis_client(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        reason = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    prefix = f"helsegraf-test-{uuid.uuid4().hex}"
+    yield prefix
+    keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+async def test_replicas_share_answers_and_invalidations_through_redis(redis_prefix: str) -> None:
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    shared = {"redis_url": REDIS_URL, "redis_key_prefix": redis_prefix}
+    one, app_one = await gateway(mocks, lambda: NOON, **shared)
+    two, app_two = await gateway(mocks, lambda: NOON, **shared)
+    try:
+        first = await ask(one, mocks, "kari")
+        mocks.reset_counters()
+        second = await ask(two, mocks, "kari")
+        assert second.content == first.content
+        assert health_calls(mocks) == 0
+        kari = app_one.state.services.ids.person_id(mocks.population.persona("kari").nin)
+        token = mocks.issuer.token_for(mocks.population.persona("kari"))
+        message = {
+            "personId": kari,
+            "subject": "Spørsmål",
+            "text": "Hei!",
+            "idempotencyKey": f"cache-{uuid.uuid4().hex}",
+        }
+        sent = await one.post(
+            "/graphql",
+            json={"query": SEND, "variables": {"input": message}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert sent.json()["data"]["sendMessage"]["userErrors"] == []
+        mocks.reset_counters()
+        third = await ask(two, mocks, "kari")
+        assert health_calls(mocks) > 0  # replica two saw replica one's write
+        assert third.json()["data"]["viewer"]["person"]["id"] == kari
+    finally:
+        for client, app in ((one, app_one), (two, app_two)):
+            await client.aclose()
+            await app.state.services.aclose()
