@@ -83,6 +83,7 @@ class Event:
     node: Any  # the Node the event is about
     reference: str  # the audit reference, e.g. "EHR/Observation/{id}"
     source: Source | None = None
+    category: str | None = None  # the audit category, when not the contributor's first
 
 
 Contributor = Callable[[Info[Context, None], Subject], Awaitable[list[Event]]]
@@ -91,18 +92,19 @@ Contributor = Callable[[Info[Context, None], Subject], Awaitable[list[Event]]]
 @dataclass(frozen=True, slots=True)
 class _Registered:
     kind: TimelineKind
-    category: str
+    categories: tuple[str, ...]
     fetch: Contributor
 
 
 CONTRIBUTORS: list[_Registered] = []
 
 
-def contributes(kind: TimelineKind, category: str) -> Callable[[Contributor], Contributor]:
-    """Register a source of timeline events of `kind`, read under `category`."""
+def contributes(kind: TimelineKind, *categories: str) -> Callable[[Contributor], Contributor]:
+    """Register a source of timeline events of `kind`, asked when the viewer may read any
+    of `categories` (events are audited under the first unless they name their own)."""
 
     def register(fn: Contributor) -> Contributor:
-        CONTRIBUTORS.append(_Registered(kind, category, fn))
+        CONTRIBUTORS.append(_Registered(kind, categories, fn))
         return fn
 
     return register
@@ -176,7 +178,11 @@ async def timeline_of(
     if chosen.dates is not None:
         chosen.dates.check()
     kinds = set(chosen.kinds) if chosen.kinds is not None else set(TimelineKind)
-    wanted = [c for c in CONTRIBUTORS if c.kind in kinds and may(info, subject, c.category)]
+    wanted = [
+        c
+        for c in CONTRIBUTORS
+        if c.kind in kinds and any(may(info, subject, category) for category in c.categories)
+    ]
     lists = (
         await gather_sources(info, [_tagged(info, subject, c) for c in wanted]) if wanted else []
     )
@@ -187,7 +193,8 @@ async def timeline_of(
     events.sort(key=lambda e: (e[1].at, e[1].reference), reverse=True)
     page_items, page_info = page(events, first, after)
     for _, (registered, event) in page_items:
-        served(info, subject, registered.category, (event.reference,))
+        category = event.category or registered.categories[0]
+        served(info, subject, category, (event.reference,))
     return TimelineConnection(
         edges=[
             TimelineEdge(cursor=c, node=TimelineEvent(event=e, kind_code=r.kind))

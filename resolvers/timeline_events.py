@@ -14,12 +14,23 @@ from strawberry.types import Info
 from authz.relations import OSLO
 from gateway.access import Subject
 from gateway.context import Context
+from gateway.i18n import text
+from resolvers.appointment_rules import category_of
+from resolvers.appointment_types import Appointment
+from resolvers.appointments import audit_ref, visible_appointments
 from resolvers.common import source
 from resolvers.critical_info import CriticalInformation, visible_entries
 from resolvers.documents import Document, visible_documents
+from resolvers.messages import Message, inbox
+from resolvers.messages import references as message_references
+from resolvers.monitoring import Measurement, visible_measurements
+from resolvers.municipal_services import MunicipalService, decisions_of
+from resolvers.municipal_services import reference as municipal_reference
+from resolvers.referrals import Referral, visible_referrals
 from resolvers.results import LabResult, visible_lab_results
 from resolvers.timeline import Event, TimelineKind, contributes
 from resolvers.vaccinations import merged_vaccinations, reference
+from sources import ehr_care as care
 from sources.models import SourceKind, SourceRef
 
 EHR = SourceRef(SourceKind.EHR)
@@ -88,3 +99,91 @@ async def _critical(info: Info[Context, None], subject: Subject) -> list[Event]:
         for e in await visible_entries(info, subject)
         if e.registered_on is not None
     ]
+
+
+@contributes(TimelineKind.APPOINTMENT, "hospital_appointments", "municipal_appointments")
+async def _appointments(info: Info[Context, None], subject: Subject) -> list[Event]:
+    records = await visible_appointments(info, subject, upcoming=True)
+    if info.context.access.policy.past_appointments(subject.view):
+        records += await visible_appointments(info, subject, upcoming=False)
+    return [
+        Event(
+            at=a.start,
+            title=a.service or text("timeline.APPOINTMENT", info.context.language),
+            node=Appointment(record=a, subject=subject),
+            reference=audit_ref(a),
+            source=source(a.source, info),
+            category=category_of(a),
+        )
+        for a in records
+    ]
+
+
+@contributes(TimelineKind.MESSAGE, "messages")
+async def _messages(info: Info[Context, None], subject: Subject) -> list[Event]:
+    return [
+        Event(
+            at=m.sent_at,
+            title=m.subject or m.counterpart or text("timeline.MESSAGE", info.context.language),
+            node=Message(subject_=subject, record=m),
+            reference=message_references([m])[0],
+            source=source(m.source, info),
+        )
+        for m in await inbox(info, subject)
+        if m.sent_at is not None
+    ]
+
+
+@contributes(TimelineKind.REFERRAL, "referrals")
+async def _referrals(info: Info[Context, None], subject: Subject) -> list[Event]:
+    return [
+        Event(
+            at=r.received_at,
+            title=r.department or text("timeline.REFERRAL", info.context.language),
+            node=Referral(record=r, subject=subject),
+            reference=f"EHR/ServiceRequest/{r.id}",
+            source=source(EHR, info),
+        )
+        for r in await visible_referrals(info, subject)
+        if r.received_at is not None
+    ]
+
+
+@contributes(TimelineKind.MEASUREMENT, "monitoring")
+async def _measurements(info: Info[Context, None], subject: Subject) -> list[Event]:
+    return [
+        Event(
+            at=m.at,
+            title=_measured(m),
+            node=Measurement(record=m, subject=subject),
+            reference=f"EHR/Observation/{m.id}",
+            source=source(EHR, info),
+        )
+        for m in await visible_measurements(info, subject)
+        if m.at is not None
+    ]
+
+
+def _measured(m: care.Measurement) -> str:
+    if m.systolic is not None and m.diastolic is not None:
+        return f"{m.systolic:g}/{m.diastolic:g} {m.unit}"
+    return f"{m.value:g} {m.unit}" if m.value is not None else m.unit
+
+
+@contributes(TimelineKind.MUNICIPAL_SERVICE, "municipal_services")
+async def _municipal_services(info: Info[Context, None], subject: Subject) -> list[Event]:
+    out = []
+    for e in await decisions_of(info, subject):
+        if e.decided_on is None:
+            continue
+        service = MunicipalService(entry=e, subject=subject)
+        out.append(
+            Event(
+                at=_day(e.decided_on),
+                title=service.type_text(info),
+                node=service,
+                reference=municipal_reference(e),
+                source=source(e.source, info),
+            )
+        )
+    return out

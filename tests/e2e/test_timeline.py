@@ -44,7 +44,7 @@ async def test_the_timeline_merges_sources_newest_first(harness: Harness) -> Non
     body = await timeline(harness, "ola", "ola", first=100)
     found = events(body)
     kinds = {e["kind"] for e in found}
-    assert {"DOCUMENT", "LAB_RESULT", "VACCINATION"} <= kinds, kinds
+    assert {"DOCUMENT", "LAB_RESULT", "VACCINATION", "APPOINTMENT", "MESSAGE"} <= kinds, kinds
     moments = [e["at"] for e in found]
     assert moments == sorted(moments, reverse=True)
     assert body["data"]["person"]["timeline"]["totalCount"] >= len(found)
@@ -84,6 +84,21 @@ async def test_a_basis_sees_only_its_categories_without_errors(harness: Harness)
     kinds = {e["kind"] for e in events(body)}
     assert "LAB_RESULT" not in kinds
     assert "DOCUMENT" not in kinds
+    assert "REFERRAL" not in kinds
+    # Appointments the timeline shows are the municipal ones this basis may see, the same
+    # ones the appointment list shows.
+    listed = (
+        await harness.query(
+            "kari",
+            "query($id: ID!) { person(id: $id) { appointments(first: 100) "
+            "{ edges { node { id } } } } }",
+            {"id": await person_id(harness, "ida")},
+        )
+    ).json()["data"]["person"]["appointments"]["edges"]
+    upcoming = {e["node"]["id"] for e in listed}
+    on_timeline = {e["node"]["id"] for e in events(body) if e["kind"] == "APPOINTMENT"}
+    assert upcoming
+    assert upcoming <= on_timeline
     own = {e["kind"] for e in events(await timeline(harness, "ida", "ida", first=100))}
     assert "LAB_RESULT" not in own  # the youth basis does not include results either
 
