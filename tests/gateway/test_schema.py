@@ -2,7 +2,13 @@
 
 from pathlib import Path
 
-from graphql import GraphQLNamedType, GraphQLObjectType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+)
 
 from gateway.schema import build_schema, print_sdl
 
@@ -23,6 +29,8 @@ def test_every_type_and_field_is_described() -> None:
         assert isinstance(named, GraphQLNamedType)
         if not named.description:
             missing.append(name)
-        if isinstance(named, GraphQLObjectType):
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
             missing += [f"{name}.{f}" for f, field in named.fields.items() if not field.description]
+        if isinstance(named, GraphQLEnumType):
+            missing += [f"{name}.{v}" for v, value in named.values.items() if not value.description]
     assert missing == []
