@@ -129,7 +129,7 @@ def bench_screen(
         population=0, latency_ms=args.latency_ms, extra_env=env, mocks_url=mocks.url
     ) as gateway:
         cold = workload.cold(screen)  # shared by both cold runs: nobody is asked for twice
-        for concurrency in CONCURRENCIES:
+        for concurrency in args.concurrency:
             _, stats = measure(
                 gateway,
                 mocks,
@@ -141,7 +141,7 @@ def bench_screen(
             runs.append({"screen": screen, "variant": variant, "path": "cold", **stats})
         warm_set = workload.warm_set(screen)
         asyncio.run(_load(gateway.url, iter(warm_set), 1, 3600))  # the warm-up pass
-        for concurrency in CONCURRENCIES:
+        for concurrency in args.concurrency:
             _, stats = measure(
                 gateway,
                 mocks,
@@ -222,12 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20, help="per upstream call")
     parser.add_argument("--memory-population", type=int, default=100_000, help="0: skip")
     parser.add_argument("--memory-seconds", type=float, default=15)
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=list(CONCURRENCIES), help="workers"
+    )
     parser.add_argument("--warm-set", type=int, default=WARM_SET, help="citizens, warm runs")
     parser.add_argument("--screens", nargs="+", choices=SCREENS, default=list(SCREENS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results.json"))
     args = parser.parse_args(argv)
-    if args.seconds <= 0 or args.population < 0:
-        parser.error("--seconds must be positive and --population not negative")
+    if args.seconds <= 0 or args.population < 0 or min(args.concurrency) < 1:
+        parser.error("--seconds and --concurrency must be positive, --population not negative")
     started = time.monotonic()
     workload = Workload(Population(size=args.population), args.warm_set)
     runs: list[dict[str, Any]] = []

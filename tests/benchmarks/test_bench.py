@@ -40,8 +40,10 @@ def test_smoke_run_writes_every_run_with_plausible_numbers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "results.json"
-    args = ["--seconds", "0.3", "--population", "300", "--latency-ms", "2", "--warm-set", "3"]
-    assert main([*args, "--memory-population", "0", "--out", str(out)]) == 0
+    args = ["--seconds", "0.2", "--population", "300", "--latency-ms", "2", "--warm-set", "2"]
+    # concurrency 4 stands in for 32: the same code path in a fraction of the time
+    args += ["--concurrency", "1", "4", "--memory-population", "0", "--out", str(out)]
+    assert main(args) == 0
     results = json.loads(out.read_text(encoding="utf-8"))
     runs = results["runs"]
     combos = {(r["screen"], r["variant"], r["path"], r["concurrency"]) for r in runs}
@@ -50,24 +52,27 @@ def test_smoke_run_writes_every_run_with_plausible_numbers(
         for s in SCREENS
         for v in ("gateway", "baseline")
         for p in ("cold", "warm")
-        for c in (1, 32)
+        for c in (1, 4)
     }
     for run in runs:
         assert set(run) >= RUN_KEYS, run
-        # 32 at once on a busy 2-core machine: the unbatched baseline may time out
-        assert run["errors"] == 0 if run["concurrency"] == 1 else run["errors"] < run["requests"]
+        assert run["errors"] == 0, run
         assert run["rps"] > 0
         assert run["p50_ms"] > 0
         assert run["p99_ms"] >= run["p50_ms"]
-        assert run["cpu_ms_per_req"] > 0
+        assert run["cpu_ms_per_req"] >= 0  # /proc counts in 10 ms ticks
         assert run["peak_rss_mb"] > 20
         if run["path"] == "cold" or run["variant"] == "baseline":
             assert run["upstream_calls"] > 0, run
     cold = {(r["screen"], r["variant"]): r for r in runs if r["path"] == "cold"}
-    for screen in SCREENS:  # the baseline makes more calls: nothing batched
+    assert sum(r["cpu_ms_per_req"] for r in cold.values()) > 0
+    for screen in SCREENS:  # the baseline batches nothing: more calls, or as many
         assert (
-            cold[screen, "baseline"]["upstream_calls"] > cold[screen, "gateway"]["upstream_calls"]
+            cold[screen, "baseline"]["upstream_calls"] >= cold[screen, "gateway"]["upstream_calls"]
         )
+    assert (
+        cold["home", "baseline"]["upstream_calls"] > 2 * cold["home", "gateway"]["upstream_calls"]
+    )
     assert set(results["critical_path_ms"]) == set(SCREENS)
     # every screen waits for at least two dependency levels of 2 ms calls
     assert all(ms >= 4 for ms in results["critical_path_ms"].values())
