@@ -77,8 +77,8 @@ def upstream_env(mocks_url: str) -> dict[str, str]:
 def serve_mocks(
     *, population: int, latency_ms: float, startup_s: float = 300.0
 ) -> Iterator[Server]:
-    """`helsegraf mocks` alone (its own process, so the gateway's CPU and memory are
-    measured without them), stopped on exit."""
+    """The mock upstreams alone (its own process, so the gateway's CPU and memory are
+    measured without them; see `benchmarks.mockserver`), stopped on exit."""
     port = free_port()
     env = {
         **os.environ,
@@ -87,7 +87,8 @@ def serve_mocks(
         "HELSEGRAF_MOCKS__POPULATION": str(population),
         "HELSEGRAF_MOCKS__LATENCY_MS": str(latency_ms),
     }
-    with _child(["mocks"], env, f"http://127.0.0.1:{port}", "/_mock/stats", startup_s) as mocks:
+    url = f"http://127.0.0.1:{port}"
+    with _child("benchmarks.mockserver", [], env, url, "/_mock/stats", startup_s) as mocks:
         yield mocks
 
 
@@ -115,18 +116,23 @@ def serve(
             **(extra_env or {}),
         }
         url = f"http://127.0.0.1:{port}"
-        with _child(["serve"], env, url, "/healthz", startup_s) as server:
+        with _child("gateway.cli", ["serve"], env, url, "/healthz", startup_s) as server:
             yield server
 
 
 @contextlib.contextmanager
 def _child(
-    command: list[str], env: dict[str, str], url: str, ready_path: str, startup_s: float
+    module: str,
+    command: list[str],
+    env: dict[str, str],
+    url: str,
+    ready_path: str,
+    startup_s: float,
 ) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="helsegraf-bench-") as tmp:
         log = (Path(tmp) / "child.log").open("wb")
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
-            [sys.executable, "-m", "gateway.cli", *command],
+            [sys.executable, "-m", module, *command],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
