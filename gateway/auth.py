@@ -13,6 +13,7 @@ Every refusal is an `AuthenticationError` whose text is the same generic sentenc
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 import httpx
 import jwt
+from cachetools import TTLCache
 
 from authz.identity import is_valid_national_id
 
@@ -30,6 +32,8 @@ GENERIC_MESSAGE = "Authentication is required"
 ALLOWED_ALGORITHMS = frozenset({"ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA"})
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c"})
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "acr", "pid")
+VERIFIED_TTL_S = 60.0
+VERIFIED_MAX = 50_000
 MAX_LEEWAY_S = 120
 MAX_TOKEN_CHARS = 16_384
 
@@ -210,6 +214,7 @@ class TokenValidator:
         audience: str,
         leeway_s: int = 30,
         accepted_acr: frozenset[str] = frozenset({"idporten-loa-substantial", "idporten-loa-high"}),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not 0 <= leeway_s <= MAX_LEEWAY_S:
             raise ValueError(f"leeway_s must be between 0 and {MAX_LEEWAY_S} seconds")
@@ -220,6 +225,12 @@ class TokenValidator:
         self._audience = audience
         self._leeway_s = leeway_s
         self._accepted_acr = accepted_acr
+        self._clock = clock
+        # Tokens already verified, by their hash: (principal, not before, expires). Kept
+        # at most VERIFIED_TTL_S, so a key withdrawn from the JWKS stops working soon.
+        self._verified: TTLCache[bytes, tuple[Principal, float, float]] = TTLCache(
+            maxsize=VERIFIED_MAX, ttl=VERIFIED_TTL_S, timer=clock
+        )
 
     async def validate(self, token: str) -> Principal:
         """The caller the token proves, after every check in this module's policy."""
@@ -227,6 +238,22 @@ class TokenValidator:
             raise AuthenticationError("missing-token")
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthenticationError("malformed")
+        digest = hashlib.sha256(token.encode()).digest()
+        known = self._verified.get(digest)
+        if known is not None:
+            principal, not_before, expires = known
+            now = self._clock()
+            if not_before - self._leeway_s <= now < expires + self._leeway_s:
+                return principal
+            self._verified.pop(digest, None)
+        principal, claims = await self._verify(token)
+        nbf = claims.get("nbf", claims["iat"])
+        if isinstance(nbf, int | float) and isinstance(claims["exp"], int | float):
+            self._verified[digest] = (principal, float(nbf), float(claims["exp"]))
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, Mapping[str, Any]]:
+        """Every check of the token, signature included."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -262,7 +289,7 @@ class TokenValidator:
             )
         except jwt.PyJWTError as exc:
             raise AuthenticationError(_reason_for(exc)) from None
-        return self._principal(claims)
+        return self._principal(claims), claims
 
     def _principal(self, claims: Mapping[str, Any]) -> Principal:
         acr = claims["acr"]

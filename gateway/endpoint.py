@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -45,6 +46,7 @@ from gateway.graphql_http import (
 )
 from gateway.i18n import negotiate
 from gateway.limits import (
+    Budget,
     LimitExceeded,
     check_batch,
     check_body,
@@ -120,11 +122,45 @@ def check_limits(
 ) -> None:
     """Refuse, before anything runs, an operation over the caller's budget.
 
-    Syntax errors pass through: execution reports them as usual.
+    Syntax errors pass through: execution reports them as usual. The verdict on a
+    document depends only on the budget, the text, the operation and the variables, so
+    it is remembered (a screen's operation is measured once, not on every request).
     """
     budget = services.budgets[kind.value]
     size = int(request.headers.get("content-length") or 0) or len(query.encode())
     check_body(size, budget)
+    try:
+        shape = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+    except TypeError:
+        shape = None  # not plain JSON: measured every time
+    key = (id(services.graphql_schema), budget, query, operation_name, shape)
+    if shape is not None:
+        known = _VERDICTS.get(key, _UNKNOWN)
+        if known is not _UNKNOWN:
+            if isinstance(known, LimitExceeded):
+                raise LimitExceeded(known.limit, known.actual, known.maximum)
+            return
+    try:
+        _measure(services, budget, query, variables, operation_name)
+    except LimitExceeded as exc:
+        if shape is not None:
+            _VERDICTS[key] = exc
+        raise
+    if shape is not None:
+        _VERDICTS[key] = None
+
+
+_UNKNOWN = object()
+_VERDICTS: LRUCache[tuple[Any, ...], LimitExceeded | None] = LRUCache(maxsize=4096)
+
+
+def _measure(
+    services: Services,
+    budget: Budget,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> None:
     try:
         count_tokens(query, budget.max_tokens)
         document = parse_cached(query)
@@ -134,7 +170,6 @@ def check_limits(
     check_batch(len(operations), budget)
     if services.settings.graphiql and _introspection_only(operations):
         return  # GraphiQL's own schema query, in development only
-
     check_document(document, services.graphql_schema, budget, operation_name, variables)
 
 

@@ -117,3 +117,27 @@ async def test_lexer_errors_are_syntax_errors_not_server_errors(
     response = await harness.query("kari", query)
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+async def test_an_operation_is_measured_once_per_budget_and_variables(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.limits import check_document as original
+
+    measured: list[str] = []
+
+    def counting(*args: object, **kwargs: object) -> None:
+        measured.append("measured")
+        original(*args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
+
+    monkeypatch.setattr("gateway.endpoint.check_document", counting)
+    query = "query($n: Int) { viewer { person { appointments(first: $n) { totalCount } } } }"
+    for _ in range(3):
+        ok = await harness.query("per", query, {"n": 7})
+        assert ok.status_code == 200
+    assert measured == ["measured"]
+    for _ in range(2):  # another operation: measured once, refused each time
+        refused = await harness.query("per", COSTLY.replace("100", "99"))
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["extensions"]["limit"] == "cost"
+    assert measured == ["measured", "measured"]

@@ -736,3 +736,56 @@ def test_principal_is_a_frozen_value() -> None:
     principal = Principal("x", "idporten-loa-high", frozenset(), None, None)
     with pytest.raises(AttributeError):
         principal.acr = "other"  # type: ignore[misc]
+
+
+# -- verified tokens are remembered briefly ------------------------------------------------
+
+
+async def test_a_verified_token_is_not_verified_again_until_it_expires(
+    keys: JwksCache, issuer: MockIssuer, kari: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = [float(now())]
+    validator = TokenValidator(
+        keys, issuer=DEFAULT_ISSUER, audience=DEFAULT_AUDIENCE, leeway_s=0, clock=lambda: moment[0]
+    )
+    token = issuer.token_for(kari, overrides={"exp": now() + 45})
+    first = await validator.validate(token)
+    verified: list[str] = []
+    original = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        verified.append("decode")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    assert await validator.validate(token) == first
+    assert verified == []
+    other = issuer.token_for(kari, overrides={"exp": now() + 45, "jti": "another"})
+    await validator.validate(other)
+    assert verified == ["decode"]  # a different token is verified in full
+    moment[0] += 50  # past `exp`: the remembered verdict no longer holds, so the token is
+    await validator.validate(token)  # checked in full again (by the real clock, still valid)
+    assert verified == ["decode", "decode"]
+
+
+async def test_a_remembered_token_is_verified_again_after_a_minute(
+    keys: JwksCache, issuer: MockIssuer, kari: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key withdrawn from the JWKS stops working within a minute even for tokens seen."""
+    moment = [float(now())]
+    validator = TokenValidator(
+        keys, issuer=DEFAULT_ISSUER, audience=DEFAULT_AUDIENCE, clock=lambda: moment[0]
+    )
+    token = issuer.token_for(kari)
+    await validator.validate(token)
+    verified: list[str] = []
+    original = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        verified.append("decode")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    moment[0] += 61
+    await validator.validate(token)
+    assert verified == ["decode"]
