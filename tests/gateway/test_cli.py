@@ -192,3 +192,29 @@ def test_audit_verify_reports_an_unreachable_store(
     assert "audit store" in err
     assert "unavailable" in err
     assert not (tmp_path / "missing").exists()  # verifying never starts a new trail
+
+
+async def test_served_connections_send_without_delay() -> None:
+    """Accepted connections have TCP_NODELAY (asyncio sets it only on sockets named TCP)."""
+    import asyncio
+    import socket
+
+    from gateway.cli import _bound_socket
+
+    listener = _bound_socket("127.0.0.1", 0)
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(on_connect, sock=listener)
+    try:
+        port = listener.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(accepted, 5) != 0
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
