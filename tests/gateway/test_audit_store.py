@@ -8,7 +8,7 @@ import datetime as dt
 import os
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -321,3 +321,31 @@ def test_settings_choose_the_store(tmp_path: Path) -> None:
 def test_a_schema_name_must_be_a_plain_identifier() -> None:
     with pytest.raises(ValueError, match="identifier"):
         PostgresAuditStore("postgresql://x@127.0.0.1/test", schema="x; DROP TABLE y")
+
+
+async def test_sqlite_commits_concurrent_appends_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: appends waiting behind a write share the next transaction, and each
+    caller still gets exactly its own records."""
+    store = SqliteAuditStore(tmp_path / "audit.sqlite3")
+    transactions: list[int] = []
+    original = store._append_sync
+
+    def counting(entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        transactions.append(len(entries))
+        return original(entries)
+
+    monkeypatch.setattr(store, "_append_sync", counting)
+    try:
+        batches = await asyncio.gather(
+            *(store.append([entry(n), entry(n + 100)]) for n in range(40))
+        )
+        assert sum(transactions) == 80
+        assert len(transactions) < 40
+        for n, batch in enumerate(batches):
+            assert [r.entry for r in batch] == [entry(n), entry(n + 100)]
+        stored = [r async for r in store.records()]
+        assert verify(stored).ok
+    finally:
+        await store.aclose()
