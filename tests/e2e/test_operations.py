@@ -99,5 +99,11 @@ def test_every_screen_has_an_operation() -> None:
         "journal_requests",
         "private_notes",
         "settings",
+        "thread",
+        "timeline",
+        "questionnaires",
+        "pregnancy",
+        "follow_up",
+        "book_appointment",
     }
     assert screens <= {Path(f).stem for f in FILES}
