@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import settings
@@ -32,3 +34,31 @@ def population() -> Population:
 def records(population: Population) -> RecordStore:
     """Health records of the shared population."""
     return RecordStore(population)
+
+
+REDIS_URL = os.environ.get("HELSEGRAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A unique key prefix on the real Redis (its keys removed afterwards); skipped when
+    Redis is unreachable, except in CI, where that fails the test."""
+    from redis.exceptions import RedisError
+
+    from gateway.ratelimit import redis_client
+
+    client = redis_client(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        reason = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    prefix = f"helsegraf-test-{uuid.uuid4().hex}"
+    yield prefix
+    keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()

@@ -4,9 +4,8 @@ audit, and never outlive a write, a caller, a language or a day."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from gateway.app import create_app
 from gateway.audit import AuditUnavailable
 from gateway.persisted import OPERATIONS_DIR
 from mocks.app import MockUpstreams
-from tests.conftest import REFERENCE_DAY
+from tests.conftest import REDIS_URL, REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings
 from tests.e2e.test_matrix import person_id
 
@@ -159,33 +158,6 @@ async def test_caching_off_asks_the_upstreams_every_time() -> None:
     finally:
         await client.aclose()
         await app.state.services.aclose()
-
-
-REDIS_URL = os.environ.get("HELSEGRAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
-    """A unique key prefix on the real Redis; skipped when it is unreachable, except in CI."""
-    from redis.exceptions import RedisError
-
-    from gateway.ratelimit import redis_client
-
-    client = redis_client(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.aclose()
-        reason = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    prefix = f"helsegraf-test-{uuid.uuid4().hex}"
-    yield prefix
-    keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def test_replicas_share_answers_and_invalidations_through_redis(redis_prefix: str) -> None:

@@ -3,16 +3,14 @@ failing soft)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.ratelimit import redis_client
+from tests.conftest import REDIS_URL
 
-REDIS_URL = os.environ.get("HELSEGRAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 UNREACHABLE = "redis://127.0.0.1:1/0"
 SECRET = b"a test secret that is long enough to derive keys"
 NIN = "13097248022"
@@ -79,28 +77,6 @@ async def test_values_round_trip_locally() -> None:
 # --- Redis ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    """A unique key prefix on the real Redis; skipped when it is unreachable, except in CI."""
-    from redis.exceptions import RedisError
-
-    client = redis_client(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.aclose()
-        reason = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    name = f"helsegraf-test-{uuid.uuid4().hex}"
-    yield name
-    keys = [k async for k in client.scan_iter(match=f"{name}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-
-
 Shared = Callable[..., Cache]
 
 
@@ -118,8 +94,8 @@ async def shared() -> AsyncIterator[Shared]:
         await tier.aclose()
 
 
-async def test_processes_share_values_and_generations(prefix: str, shared: Shared) -> None:
-    one, two = shared(prefix), shared(prefix)
+async def test_processes_share_values_and_generations(redis_prefix: str, shared: Shared) -> None:
+    one, two = shared(redis_prefix), shared(redis_prefix)
     await one.put(f"resp|{NIN}", b"the body", ttl_s=60)
     assert await two.get(f"resp|{NIN}") == b"the body"
     seen_by_one = await one.generations([NIN])
@@ -130,13 +106,15 @@ async def test_processes_share_values_and_generations(prefix: str, shared: Share
     assert await one.generations([NIN]) != seen_by_one
 
 
-async def test_redis_holds_no_personal_data_in_clear_text(prefix: str, shared: Shared) -> None:
-    cache = shared(prefix)
+async def test_redis_holds_no_personal_data_in_clear_text(
+    redis_prefix: str, shared: Shared
+) -> None:
+    cache = shared(redis_prefix)
     await cache.put(f"resp|{NIN}|home", f'{{"nin": "{NIN}", "name": "Kari"}}'.encode(), 60)
     await cache.generations([NIN])
     client = redis_client(REDIS_URL)
     try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+        keys = [k async for k in client.scan_iter(match=f"{redis_prefix}:*")]
         assert len(keys) == 2
         for key in keys:
             assert NIN.encode() not in key
@@ -158,13 +136,13 @@ async def test_redis_down_is_a_miss_and_never_an_error(shared: Shared) -> None:
 
 
 async def test_a_bump_that_failed_is_applied_before_the_cache_is_used(
-    prefix: str, shared: Shared
+    redis_prefix: str, shared: Shared
 ) -> None:
-    cache = shared(prefix)
+    cache = shared(redis_prefix)
     before = await cache.generations([NIN])
     assert cache.redis is not None
     real = cache.redis
-    cache.redis = shared(prefix, UNREACHABLE).redis
+    cache.redis = shared(redis_prefix, UNREACHABLE).redis
     await cache.bump([NIN])
     assert await cache.generations([NIN]) is None
     cache.redis = real

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
@@ -22,8 +20,8 @@ from gateway.ratelimit import (
     redis_client,
     retry_after,
 )
+from tests.conftest import REDIS_URL
 
-REDIS_URL = os.environ.get("HELSEGRAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 UNREACHABLE = "redis://127.0.0.1:1/0"
 NIN = "01017012345"
 SECRET = b"k" * 32
@@ -129,28 +127,6 @@ def test_retry_after_is_when_the_estimate_leaves_room(
 
 
 # --- Redis ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
-    """A unique key prefix on the real Redis; skipped when it is unreachable, except in CI."""
-    from redis.exceptions import RedisError
-
-    client = redis_client(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.aclose()
-        reason = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    prefix = f"helsegraf-test-{uuid.uuid4().hex}"
-    yield prefix
-    keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 def redis_counter(prefix: str, url: str = REDIS_URL) -> RedisCounter:
