@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from gateway.download import download
 from gateway.endpoint import graphql
+from gateway.notifications import notifications
 from gateway.services import Clock, Services, oslo_now
 from gateway.settings import Settings
 
@@ -85,6 +86,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/documents/{id}", download, methods=["GET"]),
+            Route("/notifications", notifications, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

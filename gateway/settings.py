@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     # Caches: per process (bounded) and in Redis when `redis_url` is set. False turns every
     # cache off (the benchmark's baseline).
     cache: bool = True
+    # Shared with the upstreams that post change notifications (`POST /notifications`);
+    # unset: the route answers 404.
+    notification_secret: SecretStr | None = Field(default=None, min_length=32)
     cache_ttl_s: float = Field(default=30.0, gt=0, le=3600)
     cache_local_mb: int = Field(default=64, ge=1, le=65_536)
     # False: every upstream read goes out on its own (no batch Bundles, no `$batch`, no
