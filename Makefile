@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve mocks test lint typecheck unit schema soak bench clean
+.PHONY: serve mocks test lint typecheck unit schema soak bench bench-transport clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ soak: $(STAMP)
 # Screens cold/warm, gateway vs baseline (docs/performance.md); BENCH_ARGS="--seconds 3" for a quick run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
+
+# httpx's own transport against the aiohttp-backed one, on the upstream path alone.
+bench-transport: $(STAMP)
+	$(BIN)/python -m benchmarks.transport $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/helsegraf schema > schema.graphql

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import httpx
 from graphql import GraphQLSchema
@@ -45,7 +46,10 @@ def oslo_now() -> dt.datetime:
 
 
 def _upstream(
-    name: str, config: UpstreamSettings, transport: httpx.AsyncBaseTransport | None
+    name: str,
+    config: UpstreamSettings,
+    transport: httpx.AsyncBaseTransport | None,
+    network: Literal["aiohttp", "httpx"] = "aiohttp",
 ) -> Upstream:
     return Upstream(
         name,
@@ -64,6 +68,7 @@ def _upstream(
         ),
         budget=RetryBudget(ratio=config.retry_budget_ratio),
         transport=transport,
+        network=network,
     )
 
 
@@ -150,10 +155,10 @@ class Services:
             schema=schema_for(settings),
             ids=IdCodec(settings.id_secret.get_secret_value().encode()),
             validator=validator,
-            ehr=_upstream("EHR", settings.ehr, transport),
-            national=_upstream("NATIONAL", settings.national, transport),
+            ehr=_upstream("EHR", settings.ehr, transport, settings.upstream_network),
+            national=_upstream("NATIONAL", settings.national, transport, settings.upstream_network),
             municipalities={
-                code: _upstream(f"MUNICIPAL {code}", config, transport)
+                code: _upstream(f"MUNICIPAL {code}", config, transport, settings.upstream_network)
                 for code, config in settings.municipalities.items()
             },
             municipality_names={

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     # Caches: per process (bounded) and in Redis when `redis_url` is set. False turns every
     # cache off (the benchmark's baseline).
     cache: bool = True
+    # How the gateway reaches its upstreams: httpx over aiohttp's connection handling, or
+    # httpx's own transport (benchmarks/transport.py measures both).
+    upstream_network: Literal["aiohttp", "httpx"] = "aiohttp"
     # Shared with the upstreams that post change notifications (`POST /notifications`);
     # unset: the route answers 404.
     notification_secret: SecretStr | None = Field(default=None, min_length=32)
