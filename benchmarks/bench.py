@@ -39,7 +39,13 @@ COMMON_ENV = {
     "HELSEGRAF_LOG_FORMAT": "json",
 }
 # The baseline, in one place: every switch that turns a batching, loader or cache tier off.
-BASELINE_ENV = {"HELSEGRAF_BATCHING": "false", "HELSEGRAF_CACHE": "false"}
+# The baseline is the gateway without issue 6's work: no batching or loaders, no caches,
+# httpx's own transport (what a plain Strawberry + aiodataloader + httpx server has).
+BASELINE_ENV = {
+    "HELSEGRAF_BATCHING": "false",
+    "HELSEGRAF_CACHE": "false",
+    "HELSEGRAF_UPSTREAM_NETWORK": "httpx",
+}
 NOT_UPSTREAM = {"OIDC"}  # the token issuer's key set: not a data upstream
 
 
