@@ -130,7 +130,7 @@ async def test_an_operation_is_measured_once_per_budget_and_variables(
         measured.append("measured")
         original(*args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
 
-    monkeypatch.setattr("gateway.endpoint.check_document", counting)
+    monkeypatch.setattr("gateway.admission.check_document", counting)
     query = "query($n: Int) { viewer { person { appointments(first: $n) { totalCount } } } }"
     for _ in range(3):
         ok = await harness.query("per", query, {"n": 7})
