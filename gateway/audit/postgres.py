@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
-import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -12,9 +9,9 @@ import asyncpg  # type: ignore[import-untyped]  # no stubs published
 
 from authz.audit import GENESIS, AuditEntry, AuditRecord, seal
 from gateway.audit.store import _FIELDS, AuditUnavailable, T, _record, _row, _Trail
+from gateway.pg import SchemaPool
 
 _ADVISORY_LOCK = 0x68656C7365617564  # "helseaud"; xor-ed with the schema's crc32
-_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 _POSTGRES_SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -42,42 +39,14 @@ class PostgresAuditStore(_Trail):
     """The trail in PostgreSQL table `<schema>.audit_record`, shared by every replica."""
 
     def __init__(self, dsn: str, *, schema: str = "public", timeout_s: float = 5.0) -> None:
-        if not _IDENTIFIER.fullmatch(schema):
-            raise ValueError(f"audit schema {schema!r} is not a lowercase SQL identifier")
-        self._dsn = dsn
-        self._schema = schema
+        self._pg = SchemaPool(
+            dsn, schema=schema, ddl=_POSTGRES_SCHEMA, lock=_ADVISORY_LOCK, timeout_s=timeout_s
+        )
         self._table = f"{schema}.audit_record"
-        self._timeout_s = timeout_s
-        self._lock_key = _ADVISORY_LOCK ^ zlib.crc32(schema.encode())
-        self._pool: asyncpg.Pool | None = None
-        self._pool_lock = asyncio.Lock()
-
-    async def _get_pool(self) -> asyncpg.Pool:
-        async with self._pool_lock:
-            if self._pool is None:
-                pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=1,
-                    max_size=5,
-                    timeout=self._timeout_s,
-                    command_timeout=self._timeout_s,
-                )
-                try:
-                    async with pool.acquire() as conn, conn.transaction():
-                        # replicas starting together must not race on CREATE ... IF NOT EXISTS
-                        await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
-                        await conn.execute(_POSTGRES_SCHEMA.format(s=self._schema))
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
-            return self._pool
 
     async def _call(self, operation: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         try:
-            pool = await self._get_pool()
-            async with pool.acquire(timeout=self._timeout_s) as conn:
-                return await fn(conn, *args)
+            return await self._pg.run(fn, *args)
         except Exception as exc:  # fail closed: whatever went wrong, the caller must stop
             raise AuditUnavailable(
                 f"audit store (PostgreSQL) unavailable: {operation} failed ({type(exc).__name__})"
@@ -92,7 +61,7 @@ class PostgresAuditStore(_Trail):
     ) -> list[AuditRecord]:
         async with conn.transaction():
             # Held until commit, so the next appender (any replica) reads our head.
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._pg.lock_key)
             records = seal(entries, *await self._head_on(conn))
             await conn.executemany(
                 f"INSERT INTO {self._table} ({_FIELDS}) "  # noqa: S608
@@ -125,7 +94,4 @@ class PostgresAuditStore(_Trail):
         return await self._call("read", self._head_on)
 
     async def aclose(self) -> None:
-        async with self._pool_lock:
-            if self._pool is not None:
-                await self._pool.close()
-                self._pool = None
+        await self._pg.aclose()

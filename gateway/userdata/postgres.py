@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-import re
-import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs published
 
+from gateway.pg import SchemaPool
 from gateway.userdata.crypto import NoteCipher
 from gateway.userdata.records import NoteRow, StoredSettings, UserdataUnavailable
 from gateway.userdata.store import UserdataStore
@@ -19,7 +17,6 @@ from gateway.userdata.store import UserdataStore
 T = TypeVar("T")
 
 _ADVISORY_LOCK = 0x68656C7365757364  # "helseusd"; xor-ed with the schema's crc32
-_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _NOTE = "subject, note_id, created_at, updated_at, version, sealed"
 
 _SCHEMA = """
@@ -63,43 +60,15 @@ class PostgresUserdataStore(UserdataStore):
         self, dsn: str, cipher: NoteCipher, *, schema: str = "public", timeout_s: float = 5.0
     ) -> None:
         super().__init__(cipher)
-        if not _IDENTIFIER.fullmatch(schema):
-            raise ValueError(f"user-data schema {schema!r} is not a lowercase SQL identifier")
-        self._dsn = dsn
-        self._schema = schema
+        self._pg = SchemaPool(
+            dsn, schema=schema, ddl=_SCHEMA, lock=_ADVISORY_LOCK, timeout_s=timeout_s
+        )
         self._notes = f"{schema}.private_note"
         self._prefs = f"{schema}.notification_settings"
-        self._timeout_s = timeout_s
-        self._lock_key = _ADVISORY_LOCK ^ zlib.crc32(schema.encode())
-        self._pool: asyncpg.Pool | None = None
-        self._pool_lock = asyncio.Lock()
-
-    async def _get_pool(self) -> asyncpg.Pool:
-        async with self._pool_lock:
-            if self._pool is None:
-                pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=1,
-                    max_size=5,
-                    timeout=self._timeout_s,
-                    command_timeout=self._timeout_s,
-                )
-                try:
-                    async with pool.acquire() as conn, conn.transaction():
-                        # replicas starting together must not race on CREATE ... IF NOT EXISTS
-                        await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
-                        await conn.execute(_SCHEMA.format(s=self._schema))
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
-            return self._pool
 
     async def _call(self, operation: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         try:
-            pool = await self._get_pool()
-            async with pool.acquire(timeout=self._timeout_s) as conn:
-                return await fn(conn, *args)
+            return await self._pg.run(fn, *args)
         except Exception as exc:
             raise UserdataUnavailable(operation, f"PostgreSQL: {type(exc).__name__}") from exc
 
@@ -225,7 +194,4 @@ class PostgresUserdataStore(UserdataStore):
         return await self._call("change settings", self._merge_on, subject, changes, at)
 
     async def aclose(self) -> None:
-        async with self._pool_lock:
-            if self._pool is not None:
-                await self._pool.close()
-                self._pool = None
+        await self._pg.aclose()

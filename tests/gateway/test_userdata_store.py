@@ -353,7 +353,7 @@ async def test_another_key_cannot_read_the_notes(backend: Backend, tmp_path: Pat
     else:
         assert isinstance(backend.store, PostgresUserdataStore)
         other = PostgresUserdataStore(
-            backend.store._dsn, NoteCipher(b"x" * 32), schema=backend.store._schema
+            backend.store._pg.dsn, NoteCipher(b"x" * 32), schema=backend.store._pg.schema
         )
     try:
         assert await other.notes(ANNE) == []
