@@ -171,6 +171,7 @@ async def _serve(
     exchange.name(operation_name, services.operations.names.get(digest))
     audit = _Auditor(services, context, exchange)
     cached_key: str | None = None
+    epoch: str | None = None
     if services.responses is not None and _is_query(query, operation_name):
         cached_key = response_key(
             principal,
@@ -181,6 +182,7 @@ async def _serve(
             today=context.today,
         )
         hit = await services.responses.lookup(cached_key)
+        epoch = await services.responses.epoch() if hit is None else None
         if hit is not None:
             if not await audit.write(hit.audit_entries(**audit.stamp())):
                 return audit.refused()
@@ -224,7 +226,7 @@ async def _serve(
     if cached_key is not None and not errors and status == 200:
         responses: ResponseCache | None = services.responses
         assert responses is not None
-        await responses.store(cached_key, body, principal.nin, entries)
+        await responses.store(cached_key, body, principal.nin, entries, epoch)
     return exchange.respond_body(
         body, status=status, codes=[e["extensions"]["code"] for e in errors]
     )

@@ -24,6 +24,7 @@ import orjson
 from authz.audit import AuditEntry
 from gateway.auth import Principal
 from gateway.cache import Cache
+from gateway.cache.tiers import EPOCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +105,31 @@ class ResponseCache:
             return None
         return Hit(body=stored["b"].encode(), entries=stored["e"])
 
+    async def epoch(self) -> str | None:
+        """The write epoch before an answer is computed (see `store`); None: do not cache."""
+        found = await self._cache.generations([EPOCH])
+        return None if found is None else found[EPOCH]
+
     async def store(
-        self, key: str, body: bytes, viewer: str, entries: Sequence[AuditEntry]
+        self,
+        key: str,
+        body: bytes,
+        viewer: str,
+        entries: Sequence[AuditEntry],
+        epoch: str | None,
     ) -> None:
-        """Keep an answer, stamped with the tokens of the viewer and everyone it touched."""
-        subjects = sorted({viewer, *(e.subject for e in entries)})
+        """Keep an answer, stamped with the tokens of the viewer and everyone it touched.
+
+        `epoch` is `epoch()` from before the answer was computed: when any write landed
+        meanwhile, the answer may hold data older than the tokens read now, so it is not
+        kept (tokens are read after execution, when the people it touched are known).
+        """
+        if epoch is None:
+            return
+        subjects = sorted({viewer, *(e.subject for e in entries), EPOCH})
         generations = await self._cache.generations(subjects)
-        if generations is None:
-            return  # the cache cannot be trusted right now: do not fill it
+        if generations is None or generations.pop(EPOCH) != epoch:
+            return  # the cache cannot be trusted right now, or something changed meanwhile
         stored = {
             "b": body.decode(),
             "e": [

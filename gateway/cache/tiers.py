@@ -4,7 +4,8 @@
 - `RedisTier`: shared by every process when `HELSEGRAF_REDIS_URL` is set; keys hashed and
   values sealed (`sealing.py`). Every failure is a miss: Redis down means slower, never
   wrong or failing; after a failure Redis is left alone for a few seconds.
-- Generations: each subject (a person key, never a national id) has a random token that
+- Generations: each subject (a person's national id, hashed with the key secret before any
+  tier stores it) has a random token that
   a write or an upstream change notification replaces. Cached things record the tokens
   of the subjects they were built from and are used only while those tokens are still
   current, so invalidating a person is one write, exact, and shared across processes.
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("helsegraf.cache")
 
 RETRY_S = 5.0
+EPOCH = "*"  # a pseudo-subject whose token every bump replaces: "has anything changed?"
 GENERATION_TTL_S = 7 * 24 * 3600  # far beyond any entry's lifetime
 ENTRY_OVERHEAD = 200  # bytes counted per local entry besides its value
 MAX_LOCAL_GENERATIONS = 500_000
@@ -197,8 +199,9 @@ class Cache:
         return None if tokens is None else dict(zip(subjects, tokens, strict=True))
 
     async def bump(self, subjects: Sequence[str]) -> None:
-        """Invalidate everything built from these subjects, in every process."""
-        keys = [self.sealer.key(f"gen|{s}") for s in subjects]
+        """Invalidate everything built from these subjects, in every process (and move the
+        write epoch, `generations([EPOCH])`, that any write changes)."""
+        keys = [self.sealer.key(f"gen|{s}") for s in (*subjects, EPOCH)]
         for key in keys:
             self._local_generations[key] = _token()
         if self.redis is not None and not await self.redis.bump(keys):

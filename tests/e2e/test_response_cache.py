@@ -193,3 +193,27 @@ async def test_replicas_share_answers_and_invalidations_through_redis(redis_pref
         for client, app in ((one, app_one), (two, app_two)):
             await client.aclose()
             await app.state.services.aclose()
+
+
+async def test_an_answer_computed_while_a_write_landed_is_not_kept(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer may hold data read before the write; tokens read afterwards would vouch
+    for it, so it is not stored at all."""
+    services = harness.app_services
+    assert services.responses is not None
+    responses = services.responses
+    execute = services.schema.execute
+    ola = harness.mocks.population.persona("ola").nin
+
+    async def with_a_write_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = await execute(*args, **kwargs)
+        await responses.changed([ola])  # someone else's write, during this request
+        return result
+
+    monkeypatch.setattr(services.schema, "execute", with_a_write_meanwhile)
+    await harness.query("kari", HOME)
+    monkeypatch.setattr(services.schema, "execute", execute)
+    harness.mocks.reset_counters()
+    await harness.query("kari", HOME)
+    assert health_calls(harness.mocks) > 0
