@@ -13,8 +13,9 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput
 from gateway.ids import decode, encode
+from resolvers.appointment_rules import HOSPITAL, category_of
 from resolvers.common import Source, gather_sources, source
-from resolvers.guard import require, served, visible, watch
+from resolvers.guard import may, require, served, visible, watch
 from resolvers.messages import CATEGORY, CounterpartKind
 from resolvers.routing import municipal_route
 from sources.message_records import Recipient
@@ -54,6 +55,8 @@ def recipient_key(recipient_id: str) -> str:
 
 
 async def _gp(info: Info[Context, None], subject: Subject) -> list[Recipient]:
+    if not may(info, subject, "gp"):
+        return []  # who the GP is belongs to the `gp` category
     async with watch(info, subject, CATEGORY):
         listed = await info.context.national.gps.load(subject.nin)
     if listed is None or not listed.hpr_number:
@@ -63,16 +66,22 @@ async def _gp(info: Info[Context, None], subject: Subject) -> list[Recipient]:
 
 
 async def _hospital(info: Info[Context, None], subject: Subject) -> list[Recipient]:
+    """Departments of the hospital appointments this view may see (past ones only where
+    the basis includes them): the list must not reveal visits the basis hides."""
+    if not may(info, subject, HOSPITAL):
+        return []
     ctx = info.context
+    past_too = ctx.access.policy.past_appointments(subject.view)
     async with watch(info, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             return []
-        upcoming, past = await asyncio.gather(
-            ctx.ehr.appointments(patient, upcoming=True, now=ctx.now),
-            ctx.ehr.appointments(patient, upcoming=False, now=ctx.now),
-        )
-        shown = visible(info, subject, [*upcoming, *past], lambda a: a.security)
+        reads = [ctx.ehr.appointments(patient, upcoming=True, now=ctx.now)]
+        if past_too:
+            reads.append(ctx.ehr.appointments(patient, upcoming=False, now=ctx.now))
+        found = [a for part in await asyncio.gather(*reads) for a in part]
+        hospital = [a for a in found if category_of(a) == HOSPITAL]
+        shown = visible(info, subject, hospital, lambda a: a.security)
         ids = sorted({a.location_id for a in shown if a.location_id})
         places = await asyncio.gather(*(ctx.ehr.read("Location", i) for i in ids))
     named: dict[str, Recipient] = {}  # one per department, however many places it has

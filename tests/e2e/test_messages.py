@@ -172,7 +172,8 @@ async def test_a_parent_of_a_12_to_15_year_old_writes_only_to_gp_and_municipalit
     ida, emil = person_id(harness, "ida"), person_id(harness, "emil")
     assert {r["kind"] for r in await recipients(harness, "kari", ida)} == {"GP", "MUNICIPALITY"}
     assert "HOSPITAL" in {r["kind"] for r in await recipients(harness, "kari", emil)}
-    hospital = await recipient(harness, "ida", ida, "HOSPITAL")  # ida herself may
+    # a hospital department's recipient id (listed where the basis sees hospital care)
+    hospital = await recipient(harness, "kari", emil, "HOSPITAL")
     refused = await send(
         harness,
         "kari",
@@ -349,7 +350,7 @@ async def test_read_only_and_communicate_only_proxies_and_partners_sending(
 
 async def test_user_errors_in_nynorsk(harness: Harness) -> None:
     ida = person_id(harness, "ida")
-    hospital = await recipient(harness, "ida", ida, "HOSPITAL")
+    hospital = await recipient(harness, "kari", person_id(harness, "emil"), "HOSPITAL")
     body = (
         await harness.query(
             "kari",
@@ -371,3 +372,12 @@ async def test_user_errors_in_nynorsk(harness: Harness) -> None:
     assert (
         error["message"] == "Du kan ikkje skrive til denne mottakaren på vegner av denne personen."
     )
+
+
+async def test_recipients_never_reveal_hospital_care_the_basis_hides(harness: Harness) -> None:
+    """The youth basis does not include hospital appointments: the departments the young
+    person visited are not listed as recipients either (nor the GP without `gp`)."""
+    ida = person_id(harness, "ida")
+    kinds = {r["kind"] for r in await recipients(harness, "ida", ida)}
+    assert "HOSPITAL" not in kinds
+    assert "GP" in kinds  # the youth basis reads `gp`
