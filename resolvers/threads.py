@@ -175,7 +175,8 @@ async def threads_of(
         kind = chosen_filter.counterpart.name
         found = [c for c in found if c.care_side.counterpart_kind == kind]
     chosen, page_info = page(found, first, after)
-    served(info, subject, CATEGORY)
+    # a thread shows its subject, counterpart, dates and unread count: its messages
+    served(info, subject, CATEGORY, references([m for _, t in chosen for m in t.messages]))
     return MessageThreadConnection(
         edges=[
             MessageThreadEdge(cursor=c, node=MessageThread(subject_=subject, conversation=t))
@@ -194,5 +195,5 @@ async def fetch_thread(
     found = await conversation(info, subject, source_id, upstream_id)
     if found is None:
         return None
-    served(info, subject, CATEGORY)
+    served(info, subject, CATEGORY, references(list(found.messages)))
     return MessageThread(subject_=subject, conversation=found)

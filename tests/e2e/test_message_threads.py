@@ -138,3 +138,16 @@ async def test_the_thread_operation_opens_one_conversation(harness: Harness) -> 
     inbox_doc = (OPERATIONS_DIR / "inbox.graphql").read_text(encoding="utf-8")
     listed = await ok(harness, "kari", inbox_doc, {"id": kari})
     assert thread["id"] in {e["node"]["id"] for e in listed["person"]["threads"]["edges"]}
+
+
+async def test_the_threads_shown_are_audited_with_their_messages(harness: Harness) -> None:
+    audit = harness.app_services.audit
+    before = (await audit.head())[0]
+    only_threads = """query($id: ID!) { person(id: $id) { threads(first: 20) {
+      edges { node { subject counterpart lastMessageAt unreadCount } } } } }"""
+    data = await ok(harness, "kari", only_threads, {"id": person_id(harness, "kari")})
+    assert data["person"]["threads"]["edges"]
+    entries = [r.entry async for r in audit.records()][before:]
+    references = {ref for e in entries for ref in e.resources}
+    assert references
+    assert all("/Communication/" in ref or "/message/" in ref for ref in references)
