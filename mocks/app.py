@@ -14,7 +14,7 @@ Mounted paths (each its own base URL):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,9 +43,11 @@ class MockUpstreams:
         today: dt.date | None = None,
         latency_ms: float = 0.0,
         faults: Mapping[str, Faults] | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         """`faults` is keyed by `ehr`, `national`, `oidc` or a municipality code;
-        `latency_ms` applies to every upstream without an entry there (OIDC excepted)."""
+        `latency_ms` applies to every upstream without an entry there (OIDC excepted);
+        `clock` is the mocks' now (see `RecordStore.now`)."""
         known = {"ehr", "national", "oidc", *(m.code for m in MUNICIPALITIES)}
         unknown = set(faults or {}) - known
         if unknown:
@@ -57,7 +59,7 @@ class MockUpstreams:
             return UpstreamControl(name, chosen.get(key, default))
 
         self.population = Population(size=size, seed=seed, today=today or oslo_today())
-        self.store = RecordStore(self.population)
+        self.store = RecordStore(self.population, clock)
         self.issuer = MockIssuer()
         self.ehr = control("ehr", "EHR")
         self.national = control("national", "NATIONAL")

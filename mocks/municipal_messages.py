@@ -155,7 +155,7 @@ class MunicipalMessages:
         return {
             "id": "mm" + _digest(f"{self.code}:{person.nin}:{key}:message"),
             "threadId": thread,
-            "sentAt": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "sentAt": self.store.now().astimezone(dt.UTC).isoformat(),
             "fromResident": True,
             "sentBy": data["sentBy"],
             "subject": subject,

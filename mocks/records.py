@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from functools import lru_cache
 
 from mocks.catalogue import (
@@ -41,6 +42,7 @@ from mocks.record_types import (
     oslo_at,
     record_id,
 )
+from mocks.registry import OSLO
 
 __all__ = [
     "PLAIN",
@@ -67,14 +69,26 @@ _at = oslo_at
 class RecordStore:
     """Derives (and memoises, boundedly) each person's health record."""
 
-    def __init__(self, population: Population) -> None:
+    def __init__(
+        self, population: Population, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
+        """`clock` is the mocks' now (default: the wall-clock time of day on the
+        population's reference day, in Oslo); tests pin it to the gateway's clock."""
         self.population = population
+        self._clock = clock
         self.catalogue = Catalogue(population.seed)
         self._hospital = self.catalogue.locations_of_kind("hospital")
         self._municipal_by_city: dict[str, list[Location]] = {}
         for loc in self.catalogue.locations_of_kind("municipal"):
             self._municipal_by_city.setdefault(loc.city, []).append(loc)
         self.record = lru_cache(maxsize=8192)(self._derive)
+
+    def now(self) -> dt.datetime:
+        """The mocks' current time, timezone-aware: what writes are stamped and checked with."""
+        if self._clock is not None:
+            return self._clock()
+        clock = dt.datetime.now(OSLO).time().replace(microsecond=0)
+        return dt.datetime.combine(self.population.today, clock, tzinfo=OSLO)
 
     def _derive(self, nin: str) -> HealthRecord:
         person = self.population.by_nin(nin)

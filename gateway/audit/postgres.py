@@ -39,6 +39,7 @@ class PostgresAuditStore(_Trail):
     """The trail in PostgreSQL table `<schema>.audit_record`, shared by every replica."""
 
     def __init__(self, dsn: str, *, schema: str = "public", timeout_s: float = 5.0) -> None:
+        super().__init__()
         self._pg = SchemaPool(
             dsn, schema=schema, ddl=_POSTGRES_SCHEMA, lock=_ADVISORY_LOCK, timeout_s=timeout_s
         )
@@ -81,7 +82,7 @@ class PostgresAuditStore(_Trail):
             rows = await conn.fetch(sql, after, before, subject, limit)
         return [_record(tuple(row)) for row in rows]
 
-    async def _write(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+    async def _write_batch(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         return await self._call("append", self._append_on, entries)
 
     async def _read(

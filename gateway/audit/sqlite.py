@@ -47,14 +47,11 @@ class SqliteAuditStore(_Trail):
     """The trail in one SQLite file (WAL), on one worker thread that owns the connection."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        super().__init__()
         self._path = Path(path)
         self._create = create  # False: refuse a missing file instead of starting a new trail
         self._conn: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
-        # Group commit: appends that arrive while one is being written go together in the
-        # next transaction (one fsync for all), each request still getting its own records.
-        self._pending: list[tuple[Sequence[AuditEntry], asyncio.Future[list[AuditRecord]]]] = []
-        self._flusher: asyncio.Future[None] | None = None
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -119,30 +116,8 @@ class SqliteAuditStore(_Trail):
         args = (after, before, subject, limit) if of_subject else (after, before, limit)
         return [_record(row) for row in self._connect().execute(sql, args).fetchall()]
 
-    async def _write(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        future: asyncio.Future[list[AuditRecord]] = asyncio.get_running_loop().create_future()
-        self._pending.append((entries, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._flush())
-        return await future
-
-    async def _flush(self) -> None:
-        """Write what is pending, batch after batch, until nothing is."""
-        while self._pending:
-            batch, self._pending = self._pending, []
-            everything = [entry for entries, _ in batch for entry in entries]
-            try:
-                records = await self._run("append", self._append_sync, everything)
-            except AuditUnavailable as exc:
-                for _, waiting in batch:
-                    if not waiting.done():
-                        waiting.set_exception(AuditUnavailable(str(exc)))
-                continue
-            start = 0
-            for entries, waiting in batch:
-                if not waiting.done():
-                    waiting.set_result(records[start : start + len(entries)])
-                start += len(entries)
+    async def _write_batch(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        return await self._run("append", self._append_sync, entries)
 
     async def _read(
         self, subject: str | None, *, after: int, before: int, limit: int

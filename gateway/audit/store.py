@@ -3,6 +3,7 @@ row/record conversions and `_Trail`, the reads and appends built on each store's
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -63,9 +64,19 @@ def _record(row: Sequence[Any]) -> AuditRecord:
 
 
 class _Trail:
-    """The public reads and appends of both stores, over the primitives each implements."""
+    """The public reads and appends of both stores, over the primitives each implements.
 
-    async def _write(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+    Appends are group-committed: those that arrive while one transaction is being written
+    go together in the next (one round trip and one fsync for all), each caller still
+    getting its own contiguous records; a batch that fails fails every caller in it.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Sequence[AuditEntry], asyncio.Future[list[AuditRecord]]]] = []
+        self._flusher: asyncio.Future[None] | None = None
+
+    async def _write_batch(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Seal and store `entries` in one transaction; raise `AuditUnavailable`."""
         raise NotImplementedError
 
     async def _read(
@@ -76,7 +87,31 @@ class _Trail:
 
     async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         """Seal and store `entries` atomically (all or none); raise `AuditUnavailable`."""
-        return await self._write(entries) if entries else []
+        if not entries:
+            return []
+        future: asyncio.Future[list[AuditRecord]] = asyncio.get_running_loop().create_future()
+        self._pending.append((entries, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        """Write what is pending, batch after batch, until nothing is."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            everything = [entry for entries, _ in batch for entry in entries]
+            try:
+                records = await self._write_batch(everything)
+            except AuditUnavailable as exc:
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(AuditUnavailable(str(exc)))
+                continue
+            start = 0
+            for entries, waiting in batch:
+                if not waiting.done():
+                    waiting.set_result(records[start : start + len(entries)])
+                start += len(entries)
 
     async def for_subject(
         self, subject: str, *, limit: int = 100, before_seq: int | None = None

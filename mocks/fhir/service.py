@@ -18,7 +18,7 @@ from mocks.fhir.outcome import FhirError, unsupported_type
 from mocks.fhir.params import TYPES, TypeDef
 from mocks.fhir.repository import Repository
 from mocks.fhir.search import parse_query, select
-from mocks.fhir.writes import Written, create, mock_now, update
+from mocks.fhir.writes import Written, create, update
 from mocks.records import RecordStore
 
 
@@ -27,6 +27,7 @@ class FhirService:
 
     def __init__(self, store: RecordStore) -> None:
         self.repo = Repository(store)
+        self.store = store
         self.today = store.population.today
 
     def metadata(self, base: str) -> Resource:
@@ -41,14 +42,12 @@ class FhirService:
         """Create a resource (conditionally when `if_none_exist` is given); FhirError naming
         the element if invalid."""
         return create(
-            self.repo, _type(type_).name, data, mock_now(self.today), if_none_exist=if_none_exist
+            self.repo, _type(type_).name, data, self.store.now(), if_none_exist=if_none_exist
         )
 
     def update(self, type_: str, id_: str, data: Any, *, if_match: str | None) -> Indexed:
         """Store a new version of `type_/id_`; FhirError when invalid or out of date."""
-        return update(
-            self.repo, _type(type_).name, id_, data, mock_now(self.today), if_match=if_match
-        )
+        return update(self.repo, _type(type_).name, id_, data, self.store.now(), if_match=if_match)
 
     def relative(self, url: str, *, base: str) -> list[str]:
         """The path segments of a url relative to this server."""

@@ -30,7 +30,6 @@ from mocks.fhir.model import Indexed, Resource, instant, patient_of
 from mocks.fhir.outcome import FhirError, safe_name
 from mocks.fhir.params import TYPES
 from mocks.fhir.repository import Repository
-from mocks.population import OSLO
 
 MAX_CREATED = 100_000
 
@@ -154,9 +153,3 @@ def parse_body(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise FhirError(400, "structure", "The request body is not valid JSON") from None
-
-
-def mock_now(today: dt.date) -> dt.datetime:
-    """Now, as the mock sees it: the wall-clock time of day on the reference day, in Oslo."""
-    clock = dt.datetime.now(OSLO).time().replace(microsecond=0)
-    return dt.datetime.combine(today, clock, tzinfo=OSLO)

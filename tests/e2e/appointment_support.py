@@ -103,7 +103,7 @@ async def harness_at(
     clock: Callable[[], dt.datetime] = lambda: NOON, **overrides: Any
 ) -> AsyncIterator[Harness]:
     """A gateway whose clock (and settings) the test chooses, against fresh mocks."""
-    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=clock)
     transport = httpx.ASGITransport(app=mocks.asgi())
     app = create_app(gateway_settings(mocks, **overrides), transport=transport, clock=clock)
     async with httpx.AsyncClient(

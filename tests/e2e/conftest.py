@@ -66,7 +66,7 @@ def gateway_settings(mocks: MockUpstreams, **overrides: Any) -> Settings:
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
     """A fresh gateway and fresh mocks per test (counters and faults start clean)."""
-    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
     transport = httpx.ASGITransport(app=mocks.asgi())
     app = create_app(gateway_settings(mocks), transport=transport, clock=lambda: NOON)
     async with httpx.AsyncClient(

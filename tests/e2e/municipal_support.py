@@ -51,7 +51,7 @@ async def apply(
 @contextlib.asynccontextmanager
 async def gateways(count: int = 1, **overrides: Any) -> AsyncIterator[list[Harness]]:
     """`count` gateway replicas (own idempotency memory each) over ONE set of mocks."""
-    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
     upstreams = mocks.asgi()  # one instance: what one replica writes, the others read
     out: list[Harness] = []
     async with contextlib.AsyncExitStack() as stack:

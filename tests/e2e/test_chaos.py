@@ -28,7 +28,7 @@ EHR_URL = f"{MOCK_ORIGIN}/ehr/fhir/R4"
 @asynccontextmanager
 async def gateway(**ehr: Any) -> AsyncIterator[Harness]:
     """A gateway whose EHR upstream has these settings (`timeout_s`, `breaker_*`, ...)."""
-    mocks = MockUpstreams(size=50, today=REFERENCE_DAY)
+    mocks = MockUpstreams(size=50, today=REFERENCE_DAY, clock=lambda: NOON)
     settings = gateway_settings(mocks, ehr={"url": EHR_URL, **ehr})
     app = create_app(settings, transport=httpx.ASGITransport(app=mocks.asgi()), clock=lambda: NOON)
     async with httpx.AsyncClient(

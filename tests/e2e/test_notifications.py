@@ -23,7 +23,7 @@ HOME = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
 
 @pytest.fixture
 async def setup() -> AsyncIterator[tuple[MockUpstreams, httpx.AsyncClient]]:
-    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
     app = create_app(
         gateway_settings(mocks, notification_secret=SECRET),
         transport=httpx.ASGITransport(app=mocks.asgi()),
@@ -114,7 +114,7 @@ async def test_a_wrong_or_missing_signature_is_refused(
 
 
 async def test_without_a_secret_there_is_no_such_route() -> None:
-    mocks = MockUpstreams(size=200, today=REFERENCE_DAY)
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
     app = create_app(
         gateway_settings(mocks),
         transport=httpx.ASGITransport(app=mocks.asgi()),

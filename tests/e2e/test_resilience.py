@@ -65,7 +65,7 @@ async def test_slow_upstream_times_out_within_its_own_deadline() -> None:
     from mocks.app import MockUpstreams
     from tests.conftest import REFERENCE_DAY
 
-    mocks = MockUpstreams(size=50, today=REFERENCE_DAY)
+    mocks = MockUpstreams(size=50, today=REFERENCE_DAY, clock=lambda: NOON)
     mocks.ehr.faults.latency_ms = 2_000
     settings = gateway_settings(
         mocks, ehr={"url": "http://mocks.test/ehr/fhir/R4", "timeout_s": 0.2}

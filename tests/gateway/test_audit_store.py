@@ -323,29 +323,25 @@ def test_a_schema_name_must_be_a_plain_identifier() -> None:
         PostgresAuditStore("postgresql://x@127.0.0.1/test", schema="x; DROP TABLE y")
 
 
-async def test_sqlite_commits_concurrent_appends_together(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_concurrent_appends_are_committed_together(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Group commit: appends waiting behind a write share the next transaction, and each
-    caller still gets exactly its own records."""
-    store = SqliteAuditStore(tmp_path / "audit.sqlite3")
+    caller still gets exactly its own records (with both stores: a PostgreSQL trail under
+    load must not queue one transaction per request behind its pool)."""
+    store = backend.store
+    assert isinstance(store, SqliteAuditStore | PostgresAuditStore)
     transactions: list[int] = []
-    original = store._append_sync
+    original = store._write_batch
 
-    def counting(entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+    async def counting(entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         transactions.append(len(entries))
-        return original(entries)
+        return await original(entries)
 
-    monkeypatch.setattr(store, "_append_sync", counting)
-    try:
-        batches = await asyncio.gather(
-            *(store.append([entry(n), entry(n + 100)]) for n in range(40))
-        )
-        assert sum(transactions) == 80
-        assert len(transactions) < 40
-        for n, batch in enumerate(batches):
-            assert [r.entry for r in batch] == [entry(n), entry(n + 100)]
-        stored = [r async for r in store.records()]
-        assert verify(stored).ok
-    finally:
-        await store.aclose()
+    monkeypatch.setattr(store, "_write_batch", counting)
+    batches = await asyncio.gather(*(store.append([entry(n), entry(n + 100)]) for n in range(40)))
+    assert sum(transactions) == 80
+    assert len(transactions) < 40
+    for n, batch in enumerate(batches):
+        assert [r.entry for r in batch] == [entry(n), entry(n + 100)]
+    assert verify(await backend.all_records()).ok

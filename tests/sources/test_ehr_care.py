@@ -109,14 +109,15 @@ async def test_answering_completes_the_task_and_a_race_is_a_conflict(
     from sources.errors import UpstreamConflict
     from sources.upstream import Upstream
 
-    app = create_fhir_app(RecordStore(population))
+    store = RecordStore(population)
+    app = create_fhir_app(store)
 
     def ehr() -> EhrClient:
         transport = httpx.ASGITransport(app=app)
         return EhrClient(Upstream("EHR", "http://ehr.test", timeout_s=5, transport=transport))
 
     patient = population.persona("per").fhir_id
-    now = dt.datetime.now(dt.UTC)
+    now = store.now()  # the mock's clock: answers from its future are refused
     found = await ehr_questionnaires.questionnaires(ehr(), patient)
     item = next(q for q in found if q.status == "requested" and q.form.id == "q-general-health")
     answers = [
