@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 GENESIS = "0" * 64
 
@@ -118,9 +119,9 @@ def canonical(entry: AuditEntry, seq: int, prev_hash: str) -> bytes:
         "outcome": entry.outcome,
         "client_id": entry.client_id,
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    # orjson writes exactly what `json.dumps(document, sort_keys=True, separators=(",",
+    # ":"), ensure_ascii=False)` encoded as UTF-8 writes (held by a property test), faster.
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def chain_hash(entry: AuditEntry, seq: int, prev_hash: str) -> str:

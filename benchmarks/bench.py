@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 
 from benchmarks.loadgen import Outcome, Request, closed_run, critical_paths_ms, percentile
 from benchmarks.server import Server, serve, serve_mocks
@@ -90,7 +91,7 @@ def measure(
     if record:
         mocks.record(True)
     cpu_before = gateway.cpu_s() or 0.0
-    outcome = asyncio.run(_load(gateway.url, requests, concurrency, seconds))
+    outcome = _load(gateway.url, requests, concurrency, seconds)
     cpu = (gateway.cpu_s() or 0.0) - cpu_before
     by_source = {k: v for k, v in mocks.calls_by_source().items() if k not in NOT_UPSTREAM}
     done = max(outcome.completed, 1)
@@ -115,10 +116,9 @@ def measure(
     return outcome, stats
 
 
-async def _load(url: str, requests: Iterator[Request], concurrency: int, seconds: float) -> Outcome:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-        return await closed_run(client, requests, concurrency=concurrency, seconds=seconds)
+def _load(url: str, requests: Iterator[Request], concurrency: int, seconds: float) -> Outcome:
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(closed_run(url, requests, concurrency=concurrency, seconds=seconds))
 
 
 def _round(value: float | None) -> float | None:
@@ -146,7 +146,7 @@ def bench_screen(
             )
             runs.append({"screen": screen, "variant": variant, "path": "cold", **stats})
         warm_set = workload.warm_set(screen)
-        asyncio.run(_load(gateway.url, iter(warm_set), 1, 3600))  # the warm-up pass
+        _load(gateway.url, iter(warm_set), 1, 3600)  # the warm-up pass
         for concurrency in args.concurrency:
             _, stats = measure(
                 gateway,

@@ -78,7 +78,7 @@ def serve_mocks(
     *, population: int, latency_ms: float, startup_s: float = 300.0
 ) -> Iterator[Server]:
     """The mock upstreams alone (its own process, so the gateway's CPU and memory are
-    measured without them; see `benchmarks.mockserver`), stopped on exit."""
+    measured without them): `helsegraf mocks`, stopped on exit."""
     port = free_port()
     env = {
         **os.environ,
@@ -88,7 +88,7 @@ def serve_mocks(
         "HELSEGRAF_MOCKS__LATENCY_MS": str(latency_ms),
     }
     url = f"http://127.0.0.1:{port}"
-    with _child("benchmarks.mockserver", [], env, url, "/_mock/stats", startup_s) as mocks:
+    with _child("gateway.cli", ["mocks"], env, url, "/_mock/stats", startup_s) as mocks:
         yield mocks
 
 

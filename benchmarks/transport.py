@@ -3,7 +3,7 @@
 The gateway talks to every upstream through `httpx.AsyncClient` (`sources/upstream.py`).
 This measures that path alone, as the gateway uses it - one client, kept-alive
 connections, JSON bodies decoded with orjson - against the mock EHR in its own process
-(`benchmarks.mockserver`), once with httpx's own transport and once with
+(`helsegraf mocks`), once with httpx's own transport and once with
 `httpx_aiohttp.AiohttpTransport`, at each concurrency: throughput, latency and this
 process's CPU per call. Writes `benchmarks/transport.json` and prints a table.
 

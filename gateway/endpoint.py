@@ -24,11 +24,11 @@ from strawberry.types.graphql import OperationType
 
 from authz.audit import AuditEntry
 from authz.policy import Action
-from gateway.access import PrincipalKind
+from authz.relations import oslo_date
+from gateway.access import PrincipalKind, principal_kind
 from gateway.admission import check_limits, parse_cached
 from gateway.audit import AuditUnavailable
 from gateway.auth import AuthenticationError, Principal
-from gateway.context import Context
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import (
@@ -154,22 +154,22 @@ async def _serve(
             429,
             {"retry-after": str(verdict.retry_after_s)},
         )
-    context = services.context(
-        principal, exchange.request_id, negotiate(request.headers.get("accept-language"))
-    )
-    exchange.principal = context.access.kind.value
+    kind = principal_kind(principal, services.policy)
+    exchange.principal = kind.value
+    language = negotiate(request.headers.get("accept-language"))
+    now = services.clock()
     try:
-        query = _document(services, context.access.kind, params, query)
+        query = _document(services, kind, params, query)
     except PersistedQueryError as exc:
         return exchange.refuse(str(exc), exc.code, 400)
     try:
-        check_limits(services, request, context.access.kind, query, variables, operation_name)
+        check_limits(services, request, kind, query, variables, operation_name)
     except LimitExceeded as exc:
         log.info("refused an operation over the %s limit", exc.limit)
         return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, 400, limit=exc.limit)
     digest = services.operations.requested_hash(params) or document_hash(query)
     exchange.name(operation_name, services.operations.names.get(digest))
-    audit = _Auditor(services, context, exchange)
+    audit = _Auditor(services, principal, kind, now, exchange)
     cached_key: str | None = None
     epoch: str | None = None
     if services.responses is not None and _is_query(query, operation_name):
@@ -178,8 +178,8 @@ async def _serve(
             digest=digest,
             operation_name=operation_name,
             variables=variables,
-            language=context.language,
-            today=context.today,
+            language=language,
+            today=oslo_date(now),
         )
         hit = await services.responses.lookup(cached_key)
         epoch = await services.responses.epoch() if hit is None else None
@@ -187,6 +187,9 @@ async def _serve(
             if not await audit.write(hit.audit_entries(**audit.stamp())):
                 return audit.refused()
             return exchange.respond_body(hit.body)
+    # Only an operation that runs needs upstream clients and loaders: built here, after
+    # the cache had its chance.
+    context = services.context(principal, exchange.request_id, language, now=now)
     try:
         result = await services.schema.execute(
             query,
@@ -244,19 +247,28 @@ def _is_query(query: str, operation_name: str | None) -> bool:
 class _Auditor:
     """Writes a request's audit entries, failing closed."""
 
-    def __init__(self, services: Services, context: Context, exchange: Exchange) -> None:
+    def __init__(
+        self,
+        services: Services,
+        principal: Principal,
+        kind: PrincipalKind,
+        now: dt.datetime,
+        exchange: Exchange,
+    ) -> None:
         self._services = services
-        self._context = context
+        self._principal = principal
+        self._kind = kind
+        self._now = now
         self._exchange = exchange
 
     def stamp(self) -> dict[str, Any]:
         """Who and when, as every entry of this request records it."""
-        principal = self._context.principal
+        principal = self._principal
         return {
-            "at": self._context.now.astimezone(dt.UTC),
+            "at": self._now.astimezone(dt.UTC),
             "request_id": self._exchange.request_id,
             "actor": principal.actor_client_id or principal.nin,
-            "actor_kind": self._context.access.kind.value,
+            "actor_kind": self._kind.value,
             "client_id": principal.actor_client_id or principal.client_id,
         }
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +32,7 @@ def request_id_of(request: Request) -> str:
     supplied = request.headers.get("x-request-id", "")
     if _REQUEST_ID.match(supplied) and not NATIONAL_ID_RUN.search(supplied):
         return supplied
-    while NATIONAL_ID_RUN.search(made := uuid.uuid4().hex):
+    while NATIONAL_ID_RUN.search(made := os.urandom(16).hex()):
         pass
     return made
 
@@ -95,7 +95,7 @@ class Exchange:
             extra={
                 "fields": {
                     "method": request.method,
-                    "path": request.url.path,
+                    "path": request.scope["path"],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "operation": self.operation,

@@ -11,6 +11,7 @@ again a few seconds later: Redis never fails a request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -34,6 +35,7 @@ WINDOW_S = 60
 REDIS_RETRY_S = 5.0
 REDIS_TIMEOUT_S = 0.25
 MEMORY_BUCKETS = 200_000
+HASHED_KEYS = 16_384  # bucket keys remembered (an HMAC each otherwise)
 
 # KEYS: the current and previous window's key of each bucket, in pairs.
 # ARGV: the weight of the previous window, the key TTL, then each bucket's limit.
@@ -183,6 +185,7 @@ class RateLimiter:
         self._clock = clock
         self._redis_retry_s = redis_retry_s
         self._redis_down_until = 0.0
+        self._hashed = functools.lru_cache(maxsize=HASHED_KEYS)(self._hash)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimiter:
@@ -205,11 +208,11 @@ class RateLimiter:
 
     def buckets(self, principal: Principal) -> list[Bucket]:
         """The buckets one request of `principal` counts against."""
-        buckets = [Bucket("principal", self._hash("p", principal.nin), self._per_principal)]
+        buckets = [Bucket("principal", self._hashed("p", principal.nin), self._per_principal)]
         client = principal.actor_client_id or principal.client_id
         if client:
             limit = self._by_client.get(client, self._per_client)
-            buckets.append(Bucket("client", self._hash("c", client), limit))
+            buckets.append(Bucket("client", self._hashed("c", client), limit))
         return buckets
 
     async def _hit(

@@ -86,6 +86,19 @@ def response_key(
     return f"resp|{caller}|{digest}|{operation_name or ''}|{asked}|{language}|{today}"
 
 
+def _pack(header: dict[str, Any], body: bytes) -> bytes:
+    """One stored value: the header's length (4 bytes), the header as JSON, then the body
+    as sent (so a hit decodes only the small header)."""
+    encoded = orjson.dumps(header)
+    return len(encoded).to_bytes(4, "big") + encoded + body
+
+
+def _unpack(stored: bytes) -> tuple[dict[str, Any], bytes]:
+    size = int.from_bytes(stored[:4], "big")
+    header: dict[str, Any] = orjson.loads(stored[4 : 4 + size])
+    return header, stored[4 + size :]
+
+
 class ResponseCache:
     """Answers by key in the cache tiers, each valid while its people's tokens hold."""
 
@@ -98,12 +111,12 @@ class ResponseCache:
         raw = await self._cache.get(key)
         if raw is None:
             return None
-        stored = orjson.loads(raw)
-        generations: dict[str, str] = stored["g"]
-        current = await self._cache.generations(sorted(generations))
+        header, body = _unpack(raw)
+        generations: dict[str, str] = header["g"]
+        current = await self._cache.generations(list(generations))
         if current != generations:
             return None
-        return Hit(body=stored["b"].encode(), entries=stored["e"])
+        return Hit(body=body, entries=header["e"])
 
     async def epoch(self) -> str | None:
         """The write epoch before an answer is computed (see `store`); None: do not cache."""
@@ -130,8 +143,7 @@ class ResponseCache:
         generations = await self._cache.generations(subjects)
         if generations is None or generations.pop(EPOCH) != epoch:
             return  # the cache cannot be trusted right now, or something changed meanwhile
-        stored = {
-            "b": body.decode(),
+        header = {
             "e": [
                 {
                     "basis": e.basis,
@@ -145,7 +157,7 @@ class ResponseCache:
             ],
             "g": generations,
         }
-        await self._cache.put(key, orjson.dumps(stored), self._ttl_s)
+        await self._cache.put(key, _pack(header, body), self._ttl_s)
 
     async def aclose(self) -> None:
         """Close the shared tier's connections."""

@@ -180,13 +180,22 @@ class Services:
             responses=_response_cache(settings),
         )
 
-    def context(self, principal: Principal, request_id: str, language: Language) -> Context:
-        """A fresh context, with fresh loaders, for one request."""
+    def context(
+        self,
+        principal: Principal,
+        request_id: str,
+        language: Language,
+        *,
+        now: dt.datetime | None = None,
+    ) -> Context:
+        """A fresh context, with fresh loaders, for one request (at `now`, default the
+        clock's now)."""
         with batching(self.settings.batching):
-            return self._context(principal, request_id, language)
+            return self._context(principal, request_id, language, now or self.clock())
 
-    def _context(self, principal: Principal, request_id: str, language: Language) -> Context:
-        now = self.clock()
+    def _context(
+        self, principal: Principal, request_id: str, language: Language, now: dt.datetime
+    ) -> Context:
         national = NationalClient(self.national)
         return Context(
             principal=principal,

@@ -19,6 +19,7 @@ and bumps that failed are retried before the cache is used again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
@@ -40,6 +41,7 @@ EPOCH = "*"  # a pseudo-subject whose token every bump replaces: "has anything c
 GENERATION_TTL_S = 7 * 24 * 3600  # far beyond any entry's lifetime
 ENTRY_OVERHEAD = 200  # bytes counted per local entry besides its value
 MAX_LOCAL_GENERATIONS = 500_000
+SUBJECT_KEYS = 16_384  # hashed generation keys remembered (an HMAC each otherwise)
 
 
 _FAILURES = (RedisError, OSError, TimeoutError)
@@ -170,10 +172,14 @@ class Cache:
         self.sealer = sealer
         self.local = local
         self.redis = redis
-        self._local_generations: TTLCache[str, str] = TTLCache(
-            maxsize=MAX_LOCAL_GENERATIONS, ttl=GENERATION_TTL_S
-        )
+        # Forgetting a token only invalidates (a new one is drawn), so the bound is kept
+        # by starting afresh when it is reached.
+        self._local_generations: dict[str, str] = {}
         self._pending_bumps: set[str] = set()
+        self._subject_key = functools.lru_cache(maxsize=SUBJECT_KEYS)(self._hash_subject)
+
+    def _hash_subject(self, subject: str) -> str:
+        return self.sealer.key(f"gen|{subject}")
 
     async def aclose(self) -> None:
         """Close the Redis connections, if any."""
@@ -182,13 +188,16 @@ class Cache:
 
     async def generations(self, subjects: Sequence[str]) -> dict[str, str] | None:
         """The current token of each subject; None when the cache must not be used now."""
-        keys = [self.sealer.key(f"gen|{s}") for s in subjects]
+        keys = [self._subject_key(s) for s in subjects]
         if self.redis is None:
+            local = self._local_generations
             out = {}
             for subject, key in zip(subjects, keys, strict=True):
-                token = self._local_generations.get(key)
+                token = local.get(key)
                 if token is None:
-                    token = self._local_generations[key] = _token()
+                    if len(local) >= MAX_LOCAL_GENERATIONS:
+                        local.clear()  # everything cached is invalid now: safe, and rare
+                    token = local[key] = _token()
                 out[subject] = token
             return out
         if self._pending_bumps:
@@ -201,7 +210,9 @@ class Cache:
     async def bump(self, subjects: Sequence[str]) -> None:
         """Invalidate everything built from these subjects, in every process (and move the
         write epoch, `generations([EPOCH])`, that any write changes)."""
-        keys = [self.sealer.key(f"gen|{s}") for s in (*subjects, EPOCH)]
+        keys = [self._subject_key(s) for s in (*subjects, EPOCH)]
+        if len(self._local_generations) + len(keys) > MAX_LOCAL_GENERATIONS:
+            self._local_generations.clear()
         for key in keys:
             self._local_generations[key] = _token()
         if self.redis is not None and not await self.redis.bump(keys):

@@ -81,6 +81,44 @@ def test_canonical_form_is_sorted_compact_utc_with_microseconds() -> None:
     assert canonical(local, 1, GENESIS) == canonical(entry(), 1, GENESIS)
 
 
+texts = st.text(max_size=40)
+
+
+@given(
+    request_id=texts.filter(bool),
+    actor=texts.filter(bool),
+    subject=texts.filter(bool),
+    categories=st.lists(texts, max_size=4),
+    resources=st.lists(texts, max_size=4),
+    client_id=st.none() | texts,
+    seq=st.integers(min_value=1, max_value=2**62),
+)
+def test_canonical_bytes_are_those_of_the_documented_json_form(
+    request_id: str,
+    actor: str,
+    subject: str,
+    categories: list[str],
+    resources: list[str],
+    client_id: str | None,
+    seq: int,
+) -> None:
+    """Trails written before and after the encoder changed hash the same bytes: sorted
+    keys, compact separators, UTF-8 without ASCII escaping, as `json.dumps` writes them."""
+    item = entry(
+        request_id=request_id,
+        actor=actor,
+        subject=subject,
+        categories=tuple(categories),
+        resources=tuple(resources),
+        client_id=client_id,
+    )
+    document = json.loads(canonical(item, seq, GENESIS))
+    reference = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical(item, seq, GENESIS) == reference.encode("utf-8")
+    assert document["subject"] == subject
+    assert document["categories"] == categories
+
+
 def test_a_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         entry(at=dt.datetime(2026, 11, 23, 9, 30))

@@ -4,14 +4,12 @@ gateway and mock processes, tiny durations and population."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 
 from benchmarks.bench import main
 from benchmarks.loadgen import busy_ms, critical_paths_ms
-from benchmarks.mockserver import listener
 from benchmarks.targets import verdicts
 from benchmarks.workload import SCREENS
 
@@ -36,11 +34,6 @@ def test_busy_time_is_the_union_of_overlapping_calls() -> None:
     spans = [(0.0, 0.1), (0.2, 0.3)]
     calls = [(0.01, 0.03), (0.02, 0.05), (0.21, 0.22), (0.15, 0.16)]
     assert critical_paths_ms(spans, calls) == pytest.approx([40, 10])
-
-
-def test_the_mocks_listener_is_one_asyncio_sets_to_tcp_nodelay() -> None:
-    with listener("127.0.0.1", 0) as sock:  # asyncio sets TCP_NODELAY on IPPROTO_TCP only
-        assert sock.proto == socket.IPPROTO_TCP
 
 
 def test_smoke_run_writes_every_run_with_plausible_numbers(

@@ -194,27 +194,37 @@ def test_audit_verify_reports_an_unreachable_store(
     assert not (tmp_path / "missing").exists()  # verifying never starts a new trail
 
 
-async def test_served_connections_send_without_delay() -> None:
-    """Accepted connections have TCP_NODELAY (asyncio sets it only on sockets named TCP)."""
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_served_connections_send_without_delay(loop: str) -> None:
+    """Accepted connections have TCP_NODELAY (asyncio sets it only on sockets named TCP),
+    on asyncio's loop and on uvloop, which `helsegraf serve` runs on."""
     import asyncio
     import socket
 
+    import uvloop
+
     from gateway.cli import _bound_socket
 
-    listener = _bound_socket("127.0.0.1", 0)
-    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    async def nodelay_of_accepted() -> int:
+        listener = _bound_socket("127.0.0.1", 0)
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sock = writer.get_extra_info("socket")
-        accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-        writer.close()
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
 
-    server = await asyncio.start_server(on_connect, sock=listener)
-    try:
-        port = listener.getsockname()[1]
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-        assert await asyncio.wait_for(accepted, 5) != 0
-        writer.close()
-    finally:
-        server.close()
-        await server.wait_closed()
+        server = await asyncio.start_server(on_connect, sock=listener)
+        try:
+            port = listener.getsockname()[1]
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            result = await asyncio.wait_for(accepted, 5)
+            writer.close()
+            return result
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        assert runner.run(nodelay_of_accepted()) != 0
