@@ -172,7 +172,8 @@ async def _serve(
     audit = _Auditor(services, principal, kind, now, exchange)
     cached_key: str | None = None
     epoch: str | None = None
-    if services.responses is not None and _is_query(query, operation_name):
+    reads_only = _is_query(query, operation_name)
+    if services.responses is not None and reads_only:
         cached_key = response_key(
             principal,
             digest=digest,
@@ -189,7 +190,7 @@ async def _serve(
             return exchange.respond_body(hit.body)
     # Only an operation that runs needs upstream clients and loaders: built here, after
     # the cache had its chance.
-    context = services.context(principal, exchange.request_id, language, now=now)
+    context = services.context(principal, exchange.request_id, language, now=now, cached=reads_only)
     try:
         result = await services.schema.execute(
             query,

@@ -2,7 +2,9 @@
 
 An upstream (the national portal when a power of attorney or a custody changes, the EHR
 when a record changes) posts which people changed; every cached answer that touched one
-of them, in every process, is stale from that moment (`ResponseCache.changed`). The body
+of them, and every raw upstream answer about one of them, in every process, is stale from
+that moment (`ResponseCache.changed` moves their generations, which both caches check).
+A power of attorney concerns two people: the notification names both. The body
 is signed with a shared secret (`HELSEGRAF_NOTIFICATION_SECRET`):
 
     POST /notifications

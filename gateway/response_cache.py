@@ -164,6 +164,7 @@ class ResponseCache:
         await self._cache.aclose()
 
     async def changed(self, subjects: Sequence[str]) -> None:
-        """Everything cached about these people is stale now."""
+        """Everything cached about these people is stale now: answers, and the raw upstream
+        answers kept in the same tiers (`sources.subject_cache`)."""
         if subjects:
             await self._cache.bump(sorted(set(subjects)))

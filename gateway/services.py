@@ -35,6 +35,7 @@ from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy
+from sources.subject_cache import SubjectCache
 from sources.upstream import Upstream
 
 Clock = Callable[[], dt.datetime]
@@ -72,8 +73,8 @@ def _upstream(
     )
 
 
-def _response_cache(settings: Settings) -> ResponseCache | None:
-    """The whole-response cache `settings` ask for (Redis-shared when `redis_url` is set)."""
+def _cache(settings: Settings) -> Cache | None:
+    """The cache tiers `settings` ask for (Redis-shared when `redis_url` is set)."""
     if not settings.cache:
         return None
     redis = None
@@ -82,7 +83,7 @@ def _response_cache(settings: Settings) -> ResponseCache | None:
         redis = RedisTier(client, f"{settings.redis_key_prefix}:cache")
     local = LocalTier(settings.cache_local_mb * 1024 * 1024, settings.cache_ttl_s)
     sealer = Sealer(settings.id_secret.get_secret_value().encode())
-    return ResponseCache(Cache(sealer, local, redis), settings.cache_ttl_s)
+    return Cache(sealer, local, redis)
 
 
 def load_policy(path: str | None = None) -> Policy:
@@ -119,6 +120,7 @@ class Services:
     in_flight: InFlightLimit
     budgets: dict[str, Budget]
     responses: ResponseCache | None = None  # None when caching is off
+    subjects: SubjectCache | None = None  # raw upstream answers; None when caching is off
 
     @property
     def graphql_schema(self) -> GraphQLSchema:
@@ -140,6 +142,7 @@ class Services:
                 "HELSEGRAF_NATIONAL__URL, HELSEGRAF_OIDC_JWKS_URL), or run `helsegraf serve` "
                 "with none of them to use the embedded mocks"
             )
+        cache = _cache(settings)
         jwks_client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.oidc_timeout_s),
             transport=transport,
@@ -177,7 +180,8 @@ class Services:
                 for kind, budget in BUDGETS.items()
             },
             in_flight=InFlightLimit(settings.max_in_flight),
-            responses=_response_cache(settings),
+            responses=None if cache is None else ResponseCache(cache, settings.cache_ttl_s),
+            subjects=None if cache is None else SubjectCache(cache, settings.cache_ttl_s),
         )
 
     def context(
@@ -187,28 +191,37 @@ class Services:
         language: Language,
         *,
         now: dt.datetime | None = None,
+        cached: bool = False,
     ) -> Context:
         """A fresh context, with fresh loaders, for one request (at `now`, default the
-        clock's now)."""
+        clock's now). `cached`: its reads may be answered from the raw upstream cache
+        (queries only: what a write checks is read fresh)."""
+        cache = self.subjects if cached else None
         with batching(self.settings.batching):
-            return self._context(principal, request_id, language, now or self.clock())
+            return self._context(principal, request_id, language, now or self.clock(), cache)
 
     def _context(
-        self, principal: Principal, request_id: str, language: Language, now: dt.datetime
+        self,
+        principal: Principal,
+        request_id: str,
+        language: Language,
+        now: dt.datetime,
+        cache: SubjectCache | None,
     ) -> Context:
-        national = NationalClient(self.national)
+        national = NationalClient(self.national, cache)
         return Context(
             principal=principal,
             request_id=request_id,
             now=now,
             language=language,
             ids=self.ids,
-            ehr=EhrClient(self.ehr),
+            ehr=EhrClient(self.ehr, cache),
             national=national,
             municipal=MunicipalClient(
                 self.municipalities,
                 self.municipality_names,
                 shared_ehr=frozenset(self.settings.shared_ehr_municipalities),
+                cache=cache,
             ),
             access=Access(
                 policy=self.policy,

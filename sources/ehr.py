@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from aiodataloader import DataLoader
 
@@ -24,6 +24,7 @@ from sources.models import (
     Practitioner,
 )
 from sources.ownership import NIN_SYSTEM, own_patients, own_resources
+from sources.subject_cache import About, SubjectCache
 from sources.upstream import Upstream, status_error
 
 __all__ = ["NIN_SYSTEM", "EhrClient"]
@@ -53,9 +54,14 @@ class EhrClient:
     are loaded in batches by id (or taken from `_include`d resources when present).
     """
 
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, cache: SubjectCache | None = None) -> None:
+        """`cache` keeps patient-scoped searches across requests (`sources.subject_cache`)."""
         self._upstream = upstream
-        self._reads: Coalescer[str, Any] = Coalescer(self._dispatch)
+        self._patients: dict[str, str] = {}  # FHIR Patient id -> national id, as read here
+        dispatch = (
+            self._dispatch if cache is None else cache.through(SOURCE, self._about, self._dispatch)
+        )
+        self._reads: Coalescer[str, Any] = Coalescer(dispatch)
         self.practitioners: DataLoader[str, Practitioner | None] = DataLoader(
             self._load_practitioners, **loader_options()
         )
@@ -107,6 +113,19 @@ class EhrClient:
         return await self._upstream.call(
             "POST", f"{path}/_search", operation=f"search {path}", form=query, idempotent=True
         )
+
+    def _about(self, url: str) -> About | None:
+        """A search is about the patient it names (by identifier, or by a Patient id this
+        request resolved); reads by id and searches of no patient are not cached."""
+        path, _, query = url.partition("?")
+        if not query:
+            return None
+        params = dict(parse_qsl(query))
+        if path == "Patient":
+            system, _, nin = params.get("identifier", "").partition("|")
+            return About(url, (nin,)) if system == NIN_SYSTEM and nin else None
+        subject = self._patients.get(params.get("patient", ""))
+        return None if subject is None else About(url, (subject,))
 
     async def search(self, url: str) -> dict[str, Any]:
         """A searchset Bundle for a relative search url (see `query`), batched with the
@@ -166,26 +185,34 @@ class EhrClient:
         """The EHR's Patient id for a national id, or None when the EHR has no such patient."""
         bundle = await self._search(_query("Patient", identifier=f"{NIN_SYSTEM}|{nin}"))
         patients = own_patients(fhir.bundle_resources(bundle), nin, source=SOURCE)
-        return str(patients[0]["id"]) if patients else None
+        if not patients:
+            return None
+        found = str(patients[0]["id"])
+        self._patients[found] = nin
+        return found
 
     async def appointments(
         self, patient_id: str, *, upcoming: bool, now: dt.datetime
     ) -> list[Appointment]:
         """Upcoming (soonest first) or past (latest first) appointments, with their
         practitioners and locations included in the same read."""
-        moment = now.isoformat(timespec="seconds")
+        # Asked to the minute (a search that repeats within it is the same, so cacheable),
+        # then cut at `now` exactly.
+        minute = now.replace(second=0, microsecond=0)
+        bound = minute if upcoming else minute + dt.timedelta(minutes=1)
         bundle = await self._search(
             _query(
                 "Appointment",
                 patient=patient_id,
-                date=("ge" if upcoming else "lt") + moment,
+                date=("ge" if upcoming else "lt") + bound.isoformat(timespec="seconds"),
                 _sort="date" if upcoming else "-date",
                 _count="100",
                 _include="Appointment:actor",
             )
         )
         self._prime_included(bundle)
-        return [fhir_appointments.appointment(r) for r in self._own(bundle, patient_id)]
+        found = [fhir_appointments.appointment(r) for r in self._own(bundle, patient_id)]
+        return [a for a in found if (a.start >= now) is upcoming]
 
     async def lab_results(self, patient_id: str, count: int) -> list[LabResult]:
         """The newest laboratory results, newest first."""

@@ -20,6 +20,7 @@ from sources.models import (
 )
 from sources.ownership import own_items
 from sources.rest import RestBatcher
+from sources.subject_cache import SubjectCache
 from sources.upstream import Upstream
 
 KEPT = Security(kept_from_guardians=True)
@@ -69,8 +70,9 @@ class MunicipalClient:
         names: dict[str, str],
         *,
         shared_ehr: frozenset[str] = frozenset(),
+        cache: SubjectCache | None = None,
     ) -> None:
-        self._batchers = {code: RestBatcher(u) for code, u in upstreams.items()}
+        self._batchers = {code: RestBatcher(u, cache) for code, u in upstreams.items()}
         self._upstreams = upstreams
         self._names = names
         self._shared_ehr = shared_ehr

@@ -4,8 +4,9 @@ e-prescriptions, vaccinations, regular GPs and critical information."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -26,8 +27,10 @@ from sources.models import (
 )
 from sources.ownership import own_items
 from sources.rest import RestBatcher
+from sources.subject_cache import About, SubjectCache
 from sources.upstream import Upstream
 
+T = TypeVar("T")
 SOURCE = "NATIONAL"
 RESERVED = Security(reserved_from_guardians=True)
 CRITICAL_KINDS = frozenset({"allergy", "implant", "condition"})
@@ -123,11 +126,27 @@ class CoverageRow:
     population: int
 
 
+def _parsed(entry: Any, parse: Callable[[dict[str, Any]], T]) -> T | Exception | None:
+    """An entry parsed; None (no such person) and a failure to fetch it passed on (the
+    loader fails that person's load only)."""
+    if entry is None or isinstance(entry, Exception):
+        return entry
+    return parse(entry)
+
+
+def _person(nin: str) -> About:
+    return About(nin, (nin,))
+
+
 class NationalClient:
     """Reads from the national portal for one GraphQL request, batched per level."""
 
-    def __init__(self, upstream: Upstream) -> None:
-        self._rest = RestBatcher(upstream)
+    def __init__(self, upstream: Upstream, cache: SubjectCache | None = None) -> None:
+        """`cache` keeps registry entries and searches per person across requests
+        (`sources.subject_cache`)."""
+        self._rest = RestBatcher(upstream, cache)
+        self._person_entries = self._per_person(cache, "/persons/_search", "persons", "person")
+        self._gp_entries = self._per_person(cache, "/gp/_search", "gps", "gp listing")
         self.persons: DataLoader[str, PersonFacts | None] = DataLoader(
             self._load_persons, max_batch_size=100, **loader_options()
         )
@@ -135,33 +154,41 @@ class NationalClient:
             self._load_gps, max_batch_size=100, **loader_options()
         )
 
+    def _per_person(
+        self, cache: SubjectCache | None, path: str, listed: str, kind: str
+    ) -> Callable[[Sequence[str]], Awaitable[Sequence[Any]]]:
+        """One entry per national id from a search by `nins` (None when there is none),
+        each cached under its own person."""
+
+        async def search(nins: Sequence[str]) -> list[Any]:
+            asked = set(nins)
+            result = await self._rest.post(path, {"nins": sorted(asked)})
+            items = result.get(listed, [])
+            if not isinstance(items, list):
+                raise UpstreamBadResponse(SOURCE, listed, f"no {listed} list")
+            try:
+                found = {i["nin"]: i for i in own_items(items, asked, source=SOURCE, kind=kind)}
+            except (KeyError, TypeError) as exc:
+                raise UpstreamBadResponse(SOURCE, listed, f"malformed {kind}") from exc
+            return [found.get(n) for n in nins]
+
+        return search if cache is None else cache.through(f"{SOURCE} {listed}", _person, search)
+
+    # An Exception among a batch's values fails that key's load alone (aiodataloader's
+    # contract, which its types do not spell out).
     async def _load_persons(self, nins: list[str]) -> list[PersonFacts | None]:
-        asked = set(nins)
-        result = await self._rest.post("/persons/_search", {"nins": sorted(asked)})
-        persons = result.get("persons", [])
-        if not isinstance(persons, list):
-            raise UpstreamBadResponse(SOURCE, "persons", "no persons list")
+        entries = await self._person_entries(nins)
         try:
-            found = {
-                p["nin"]: _facts(p) for p in own_items(persons, asked, source=SOURCE, kind="person")
-            }
+            return cast(list[PersonFacts | None], [_parsed(e, _facts) for e in entries])
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "persons", "malformed person") from exc
-        return [found.get(n) for n in nins]
 
     async def _load_gps(self, nins: list[str]) -> list[RegularGp | None]:
-        asked = set(nins)
-        result = await self._rest.post("/gp/_search", {"nins": sorted(asked)})
-        listed = result.get("gps", [])
-        if not isinstance(listed, list):
-            raise UpstreamBadResponse(SOURCE, "gp", "no gps list")
+        entries = await self._gp_entries(nins)
         try:
-            found = {
-                g["nin"]: _gp(g) for g in own_items(listed, asked, source=SOURCE, kind="gp listing")
-            }
+            return cast(list[RegularGp | None], [_parsed(e, _gp) for e in entries])
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "gp", "malformed gp listing") from exc
-        return [found.get(n) for n in nins]
 
     async def critical_information(self, nin: str) -> list[CriticalEntry]:
         """Allergies, implants and conditions registered in the core journal."""

@@ -13,10 +13,22 @@ import orjson
 
 from sources.coalescer import Coalescer
 from sources.errors import UpstreamBadResponse
+from sources.subject_cache import About, SubjectCache
 from sources.upstream import Upstream, status_error
 
 MAX_BATCH = 20
 PageKey = tuple[str, bytes]  # (path, canonical JSON body)
+
+
+def _about(key: PageKey) -> About | None:
+    """A search (`.../_search`) is about the person its body names (`nin`, or `holderNin`
+    for powers of attorney); writes and searches of no one person are not cached."""
+    path, body = key
+    if not path.endswith("/_search"):
+        return None
+    asked = orjson.loads(body)
+    subject = asked.get("nin") or asked.get("holderNin")
+    return About(f"{path}|{body.decode()}", (subject,)) if isinstance(subject, str) else None
 
 
 class RestBatcher:
@@ -25,9 +37,15 @@ class RestBatcher:
     Only for reads (`_search` endpoints): every call is sent as idempotent, so retried.
     """
 
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, cache: SubjectCache | None = None) -> None:
+        """`cache` keeps searches about one person across requests (`sources.subject_cache`)."""
         self._upstream = upstream
-        self._calls: Coalescer[PageKey, Any] = Coalescer(self._dispatch)
+        dispatch = (
+            self._dispatch
+            if cache is None
+            else cache.through(upstream.name, _about, self._dispatch)
+        )
+        self._calls: Coalescer[PageKey, Any] = Coalescer(dispatch)
 
     @property
     def source(self) -> str:

@@ -125,6 +125,29 @@ class RedisTier:
         except _FAILURES as exc:
             self._failed(exc)
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """`get` for several keys in one round trip."""
+        if not self.available or not keys:
+            return [None] * len(keys)
+        try:
+            found = await self._client.mget([f"{self._prefix}:v:{k}" for k in keys])
+        except _FAILURES as exc:
+            self._failed(exc)
+            return [None] * len(keys)
+        return [_as_bytes(value) for value in found]
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]], ttl_s: float) -> None:
+        """`put` for several keys in one round trip."""
+        if not self.available or not items:
+            return
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key, value in items:
+                    pipe.set(f"{self._prefix}:v:{key}", value, px=max(1, int(ttl_s * 1000)))
+                await pipe.execute()
+        except _FAILURES as exc:
+            self._failed(exc)
+
     async def generations(self, keys: Sequence[str]) -> list[str] | None:
         """The current token of each hashed subject key (new ones for unknown subjects);
         None when Redis cannot say."""
@@ -238,3 +261,28 @@ class Cache:
         self.local.put(key, value)
         if self.redis is not None:
             await self.redis.put(key, self.sealer.seal(key, value), ttl_s)
+
+    async def get_many(self, logicals: Sequence[str]) -> list[bytes | None]:
+        """`get` for several logical keys: this process first, then Redis in one round
+        trip for the rest."""
+        keys = [self.sealer.key(logical) for logical in logicals]
+        found = [self.local.get(key) for key in keys]
+        missing = [n for n, value in enumerate(found) if value is None]
+        if self.redis is None or not missing:
+            return found
+        sealed = await self.redis.get_many([keys[n] for n in missing])
+        for n, box in zip(missing, sealed, strict=True):
+            if box is not None and (value := self.sealer.open(keys[n], box)) is not None:
+                self.local.put(keys[n], value)
+                found[n] = value
+        return found
+
+    async def put_many(self, items: Sequence[tuple[str, bytes]], ttl_s: float) -> None:
+        """`put` for several logical keys (one round trip to Redis)."""
+        hashed = [(self.sealer.key(logical), value) for logical, value in items]
+        for key, value in hashed:
+            self.local.put(key, value)
+        if self.redis is not None:
+            await self.redis.put_many(
+                [(key, self.sealer.seal(key, value)) for key, value in hashed], ttl_s
+            )

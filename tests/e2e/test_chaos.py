@@ -26,10 +26,10 @@ EHR_URL = f"{MOCK_ORIGIN}/ehr/fhir/R4"
 
 
 @asynccontextmanager
-async def gateway(**ehr: Any) -> AsyncIterator[Harness]:
+async def gateway(cache: bool = True, **ehr: Any) -> AsyncIterator[Harness]:
     """A gateway whose EHR upstream has these settings (`timeout_s`, `breaker_*`, ...)."""
     mocks = MockUpstreams(size=50, today=REFERENCE_DAY, clock=lambda: NOON)
-    settings = gateway_settings(mocks, ehr={"url": EHR_URL, **ehr})
+    settings = gateway_settings(mocks, ehr={"url": EHR_URL, **ehr}, cache=cache)
     app = create_app(settings, transport=httpx.ASGITransport(app=mocks.asgi()), clock=lambda: NOON)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
@@ -150,7 +150,9 @@ async def test_a_redirect_to_another_host_is_not_followed(harness: Harness) -> N
 
 
 async def test_the_breaker_opens_fails_fast_and_closes_after_the_cool_down() -> None:
-    async with gateway(retries=0, breaker_min_requests=3, breaker_cooldown_s=0.3) as harness:
+    # caching off: the national upstream is asked on every request, not the cache
+    breaker = {"retries": 0, "breaker_min_requests": 3, "breaker_cooldown_s": 0.3}
+    async with gateway(cache=False, **breaker) as harness:
         faults = harness.mocks.ehr.faults
         faults.error_rate = 1.0
         for _ in range(3):

@@ -196,8 +196,11 @@ async def test_ehr_down_costs_the_field_and_the_download_says_so(harness: Harnes
     )
     [document, *_] = [e["node"] for e in listed.json()["data"]["person"]["documents"]["edges"]]
     harness.mocks.ehr.faults.error_rate = 1.0
-    # A different operation from the one above: an identical one may be answered from the
-    # response cache within its lifetime, which is the cache doing its job.
+    # The record changed (as an upstream notification would say): neither the answer nor
+    # the EHR's raw answers cached a moment ago may stand in for the EHR now.
+    responses = harness.app_services.responses
+    assert responses is not None
+    await responses.changed([harness.mocks.population.persona("kari").nin])
     body = await documents(harness, "kari", "kari")
     assert body["data"]["person"]["documents"] is None
     [error] = body["errors"]

@@ -1,0 +1,123 @@
+"""Raw upstream answers, kept per subject and shared by every request of the process (and
+every replica, through Redis), so that a portal's next screen does not ask again for what
+the last one read.
+
+What is kept is what an upstream said, keyed by the read that asked for it (a FHIR search
+url, a REST path and body, a person's registry entry), never by who asked: each request
+filters what it takes from here exactly as it filters a fresh answer, so one principal's
+view never reaches another. Each entry records the generation tokens of the subjects it is
+about (the people whose national ids the read names), read *before* the upstream was
+asked; it is used only while those tokens are current. A write through the gateway or an
+upstream change notification about a subject replaces its token, so the next read asks
+the upstream again (a write that landed while the read was in flight makes the entry
+stale at once, never valid). Only reads that name their subject are kept; errors and
+empty answers never are.
+
+A request that writes (a mutation) is given no cache: what it checks before writing is
+read fresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import orjson
+
+K = TypeVar("K", bound=Hashable)
+Dispatch = Callable[[Sequence[K]], Awaitable[Sequence[Any]]]
+
+
+class Tiers(Protocol):
+    """The cache tiers (`gateway.cache.Cache`): logical keys, hashed and sealed below."""
+
+    async def generations(self, subjects: Sequence[str]) -> dict[str, str] | None: ...
+    async def get_many(self, logicals: Sequence[str]) -> list[bytes | None]: ...
+    async def put_many(self, items: Sequence[tuple[str, bytes]], ttl_s: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class About:
+    """What one read is: its key in the cache, and the people (national ids) it is about."""
+
+    key: str
+    subjects: tuple[str, ...]
+
+
+class SubjectCache:
+    """Answers of named reads, valid while the generation tokens of their subjects hold."""
+
+    def __init__(self, tiers: Tiers, ttl_s: float) -> None:
+        self._tiers = tiers
+        self._ttl_s = ttl_s
+        self.hits = 0
+        self.misses = 0
+
+    def through(
+        self, source: str, about: Callable[[K], About | None], dispatch: Dispatch[K]
+    ) -> Dispatch[K]:
+        """`dispatch`, answering from the cache every key `about` names and that is still
+        valid, and asking the upstream (one dispatch) for the rest."""
+
+        async def cached(keys: Sequence[K]) -> Sequence[Any]:
+            return await self._fetch(source, keys, about, dispatch)
+
+        return cached
+
+    async def _fetch(
+        self,
+        source: str,
+        keys: Sequence[K],
+        about: Callable[[K], About | None],
+        dispatch: Dispatch[K],
+    ) -> list[Any]:
+        named = [about(key) for key in keys]
+        subjects = sorted({s for n in named if n is not None for s in n.subjects})
+        tokens = await self._tiers.generations(subjects) if subjects else None
+        if tokens is None:  # nothing to cache, or the cache cannot be trusted right now
+            return list(await dispatch(keys))
+        logical = [None if n is None else f"raw|{source}|{n.key}" for n in named]
+        found = await self._tiers.get_many([k for k in logical if k is not None])
+        stored = iter(found)
+        out: list[Any] = [None] * len(keys)
+        missing: list[int] = []
+        for index, name in enumerate(named):
+            raw = next(stored) if name is not None else None
+            value = _valid(raw, name, tokens) if name is not None else None
+            if value is None:
+                missing.append(index)
+            else:
+                out[index] = value
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if not missing:
+            return out
+        try:
+            answers = await dispatch([keys[i] for i in missing])
+        except Exception as exc:  # the keys it was asked for fail; the ones found stand
+            answers = [exc] * len(missing)
+        keep: list[tuple[str, bytes]] = []
+        for index, answer in zip(missing, answers, strict=True):
+            out[index] = answer
+            name, key = named[index], logical[index]
+            if name is None or key is None or answer is None or isinstance(answer, BaseException):
+                continue
+            generations = {s: tokens[s] for s in name.subjects}
+            keep.append((key, orjson.dumps({"g": generations, "v": answer})))
+        if keep:
+            await self._tiers.put_many(keep, self._ttl_s)
+        return out
+
+
+def _valid(raw: bytes | None, name: About, tokens: dict[str, str]) -> Any:
+    """The stored answer when every subject's token is still the one it was read under."""
+    if raw is None:
+        return None
+    stored = orjson.loads(raw)
+    generations = stored["g"]
+    if len(generations) != len(name.subjects) or any(
+        generations.get(s) != tokens[s] for s in name.subjects
+    ):
+        return None
+    return stored["v"]
