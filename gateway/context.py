@@ -18,6 +18,7 @@ from sources.ehr import EhrClient
 from sources.errors import UpstreamError
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
+from sources.subject_cache import RequestCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Context:
     audit: AuditStore
     userdata: UserdataStore
     idempotency: IdempotencyStore
+    raw: RequestCache | None = None  # this request's use of the raw upstream cache
     problems: list[Problem] = field(default_factory=list)
     recorder: AccessRecorder = field(default_factory=AccessRecorder)
 

@@ -232,7 +232,10 @@ async def _serve(
         assert responses is not None
         await responses.store(cached_key, body, principal.nin, entries, epoch)
     return exchange.respond_body(
-        body, status=status, codes=[e["extensions"]["code"] for e in errors]
+        body,
+        status=status,
+        codes=[e["extensions"]["code"] for e in errors],
+        after=None if context.raw is None else context.raw.flush,  # keeping costs no one
     )
 
 

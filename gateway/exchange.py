@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -58,15 +59,21 @@ class Exchange:
         return json_response(payload, media_type=self.media_type, status=status, headers=sent)
 
     def respond_body(
-        self, body: bytes, status: int = 200, codes: list[str] | None = None
+        self,
+        body: bytes,
+        status: int = 200,
+        codes: list[str] | None = None,
+        after: Callable[[], Awaitable[None]] | None = None,
     ) -> Response:
-        """An already serialised GraphQL response; `codes` are its errors' codes."""
+        """An already serialised GraphQL response; `codes` are its errors' codes; `after`
+        runs once the response has been sent."""
         self.codes.update(codes or ())
         return Response(
             body,
             status_code=status,
             headers={"x-request-id": self.request_id},
             media_type=f"{self.media_type}; charset=utf-8",
+            background=None if after is None else BackgroundTask(after),
         )
 
     def refuse(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 
 from gateway.errors import BadUserInput
@@ -25,7 +24,7 @@ class IdCodec:
 
     def person_key(self, nin: str) -> str:
         """The non-reversible key that stands for a person in ids."""
-        digest = hmac.new(self._secret, nin.encode(), hashlib.sha256).digest()[:15]
+        digest = hmac.digest(self._secret, nin.encode(), "sha256")[:15]
         return base64.urlsafe_b64encode(digest).decode()
 
     def person_id(self, nin: str) -> str:

@@ -35,7 +35,7 @@ from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy
-from sources.subject_cache import SubjectCache
+from sources.subject_cache import RequestCache, SubjectCache
 from sources.upstream import Upstream
 
 Clock = Callable[[], dt.datetime]
@@ -196,7 +196,7 @@ class Services:
         """A fresh context, with fresh loaders, for one request (at `now`, default the
         clock's now). `cached`: its reads may be answered from the raw upstream cache
         (queries only: what a write checks is read fresh)."""
-        cache = self.subjects if cached else None
+        cache = self.subjects.for_request() if cached and self.subjects is not None else None
         with batching(self.settings.batching):
             return self._context(principal, request_id, language, now or self.clock(), cache)
 
@@ -206,7 +206,7 @@ class Services:
         request_id: str,
         language: Language,
         now: dt.datetime,
-        cache: SubjectCache | None,
+        cache: RequestCache | None,
     ) -> Context:
         national = NationalClient(self.national, cache)
         return Context(
@@ -233,6 +233,7 @@ class Services:
             audit=self.audit,
             userdata=self.userdata,
             idempotency=self.idempotency,
+            raw=cache,
         )
 
     async def jwks_reachable(self) -> bool:

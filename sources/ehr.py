@@ -24,7 +24,7 @@ from sources.models import (
     Practitioner,
 )
 from sources.ownership import NIN_SYSTEM, own_patients, own_resources
-from sources.subject_cache import About, SubjectCache
+from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream, status_error
 
 __all__ = ["NIN_SYSTEM", "EhrClient"]
@@ -54,7 +54,7 @@ class EhrClient:
     are loaded in batches by id (or taken from `_include`d resources when present).
     """
 
-    def __init__(self, upstream: Upstream, cache: SubjectCache | None = None) -> None:
+    def __init__(self, upstream: Upstream, cache: RequestCache | None = None) -> None:
         """`cache` keeps patient-scoped searches across requests (`sources.subject_cache`)."""
         self._upstream = upstream
         self._patients: dict[str, str] = {}  # FHIR Patient id -> national id, as read here

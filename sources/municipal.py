@@ -20,7 +20,7 @@ from sources.models import (
 )
 from sources.ownership import own_items
 from sources.rest import RestBatcher
-from sources.subject_cache import SubjectCache
+from sources.subject_cache import RequestCache
 from sources.upstream import Upstream
 
 KEPT = Security(kept_from_guardians=True)
@@ -70,7 +70,7 @@ class MunicipalClient:
         names: dict[str, str],
         *,
         shared_ehr: frozenset[str] = frozenset(),
-        cache: SubjectCache | None = None,
+        cache: RequestCache | None = None,
     ) -> None:
         self._batchers = {code: RestBatcher(u, cache) for code, u in upstreams.items()}
         self._upstreams = upstreams

@@ -27,7 +27,7 @@ from sources.models import (
 )
 from sources.ownership import own_items
 from sources.rest import RestBatcher
-from sources.subject_cache import About, SubjectCache
+from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream
 
 T = TypeVar("T")
@@ -141,7 +141,7 @@ def _person(nin: str) -> About:
 class NationalClient:
     """Reads from the national portal for one GraphQL request, batched per level."""
 
-    def __init__(self, upstream: Upstream, cache: SubjectCache | None = None) -> None:
+    def __init__(self, upstream: Upstream, cache: RequestCache | None = None) -> None:
         """`cache` keeps registry entries and searches per person across requests
         (`sources.subject_cache`)."""
         self._rest = RestBatcher(upstream, cache)
@@ -155,7 +155,7 @@ class NationalClient:
         )
 
     def _per_person(
-        self, cache: SubjectCache | None, path: str, listed: str, kind: str
+        self, cache: RequestCache | None, path: str, listed: str, kind: str
     ) -> Callable[[Sequence[str]], Awaitable[Sequence[Any]]]:
         """One entry per national id from a search by `nins` (None when there is none),
         each cached under its own person."""

@@ -13,7 +13,7 @@ import orjson
 
 from sources.coalescer import Coalescer
 from sources.errors import UpstreamBadResponse
-from sources.subject_cache import About, SubjectCache
+from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream, status_error
 
 MAX_BATCH = 20
@@ -37,7 +37,7 @@ class RestBatcher:
     Only for reads (`_search` endpoints): every call is sent as idempotent, so retried.
     """
 
-    def __init__(self, upstream: Upstream, cache: SubjectCache | None = None) -> None:
+    def __init__(self, upstream: Upstream, cache: RequestCache | None = None) -> None:
         """`cache` keeps searches about one person across requests (`sources.subject_cache`)."""
         self._upstream = upstream
         dispatch = (

@@ -14,7 +14,7 @@ stale at once, never valid). Only reads that name their subject are kept; errors
 empty answers never are.
 
 A request that writes (a mutation) is given no cache: what it checks before writing is
-read fresh.
+read fresh. What a request read is stored after its answer has left (`RequestCache.flush`).
 """
 
 from __future__ import annotations
@@ -49,10 +49,24 @@ class SubjectCache:
     """Answers of named reads, valid while the generation tokens of their subjects hold."""
 
     def __init__(self, tiers: Tiers, ttl_s: float) -> None:
-        self._tiers = tiers
-        self._ttl_s = ttl_s
+        self.tiers = tiers
+        self.ttl_s = ttl_s
         self.hits = 0
         self.misses = 0
+
+    def for_request(self) -> RequestCache:
+        """This process's cache as one request uses it (see `RequestCache`)."""
+        return RequestCache(self)
+
+
+class RequestCache:
+    """One request's use of the `SubjectCache`: it reads at once, and keeps what it read
+    from the upstreams when `flush` is called, after its answer has left (storing is work
+    no caller waits for)."""
+
+    def __init__(self, shared: SubjectCache) -> None:
+        self._shared = shared
+        self._kept: list[tuple[str, dict[str, str], Any]] = []
 
     def through(
         self, source: str, about: Callable[[K], About | None], dispatch: Dispatch[K]
@@ -65,6 +79,14 @@ class SubjectCache:
 
         return cached
 
+    async def flush(self) -> None:
+        """Store what this request read from the upstreams (under the tokens read before
+        each read: a change since then leaves the entry stale, never valid)."""
+        kept, self._kept = self._kept, []
+        if kept:
+            items = [(key, orjson.dumps({"g": g, "v": answer})) for key, g, answer in kept]
+            await self._shared.tiers.put_many(items, self._shared.ttl_s)
+
     async def _fetch(
         self,
         source: str,
@@ -72,13 +94,14 @@ class SubjectCache:
         about: Callable[[K], About | None],
         dispatch: Dispatch[K],
     ) -> list[Any]:
+        shared = self._shared
         named = [about(key) for key in keys]
         subjects = sorted({s for n in named if n is not None for s in n.subjects})
-        tokens = await self._tiers.generations(subjects) if subjects else None
+        tokens = await shared.tiers.generations(subjects) if subjects else None
         if tokens is None:  # nothing to cache, or the cache cannot be trusted right now
             return list(await dispatch(keys))
         logical = [None if n is None else f"raw|{source}|{n.key}" for n in named]
-        found = await self._tiers.get_many([k for k in logical if k is not None])
+        found = await shared.tiers.get_many([k for k in logical if k is not None])
         stored = iter(found)
         out: list[Any] = [None] * len(keys)
         missing: list[int] = []
@@ -89,24 +112,20 @@ class SubjectCache:
                 missing.append(index)
             else:
                 out[index] = value
-        self.hits += len(keys) - len(missing)
-        self.misses += len(missing)
+        shared.hits += len(keys) - len(missing)
+        shared.misses += len(missing)
         if not missing:
             return out
         try:
             answers = await dispatch([keys[i] for i in missing])
         except Exception as exc:  # the keys it was asked for fail; the ones found stand
             answers = [exc] * len(missing)
-        keep: list[tuple[str, bytes]] = []
         for index, answer in zip(missing, answers, strict=True):
             out[index] = answer
             name, key = named[index], logical[index]
             if name is None or key is None or answer is None or isinstance(answer, BaseException):
                 continue
-            generations = {s: tokens[s] for s in name.subjects}
-            keep.append((key, orjson.dumps({"g": generations, "v": answer})))
-        if keep:
-            await self._tiers.put_many(keep, self._ttl_s)
+            self._kept.append((key, {s: tokens[s] for s in name.subjects}, answer))
         return out
 
 

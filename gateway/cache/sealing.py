@@ -8,7 +8,6 @@ associated data, so a value copied to another key fails to open and counts as a 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
@@ -33,7 +32,7 @@ class Sealer:
 
     def key(self, logical: str) -> str:
         """The stored name of a logical key (hex; reveals nothing of it)."""
-        return hmac.new(self._key_secret, logical.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key_secret, logical.encode(), "sha256").hex()
 
     def seal(self, stored_key: str, value: bytes) -> bytes:
         """`value` encrypted and bound to `stored_key`."""

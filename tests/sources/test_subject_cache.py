@@ -15,7 +15,7 @@ import pytest
 
 from gateway.cache import Cache, LocalTier, Sealer
 from sources.ehr import NIN_SYSTEM, EhrClient
-from sources.subject_cache import About, SubjectCache
+from sources.subject_cache import About, Dispatch, RequestCache, SubjectCache
 from sources.upstream import Upstream
 
 KARI = "13097248022"
@@ -45,10 +45,22 @@ def about(key: str) -> About | None:
     return None if subject is None else About(key, (subject,))
 
 
+def requests(subjects: SubjectCache, source: str, dispatch: Dispatch[str]) -> Dispatch[str]:
+    """`dispatch` as successive requests use it: each call one request, flushed after."""
+
+    async def one_request(keys: Sequence[str]) -> Sequence[Any]:
+        request = subjects.for_request()
+        answers = await request.through(source, about, dispatch)(keys)
+        await request.flush()
+        return answers
+
+    return one_request
+
+
 async def test_a_named_read_is_answered_from_the_cache_the_next_time() -> None:
     _, subjects = cache()
     upstream = Counting()
-    fetch = subjects.through("T", about, upstream)
+    fetch = requests(subjects, "T", upstream)
     first = await fetch(["kari:a", "nobody:b"])
     again = await fetch(["kari:a", "nobody:b"])
     assert again[0] == first[0]  # the same answer, as first given
@@ -60,18 +72,29 @@ async def test_a_named_read_is_answered_from_the_cache_the_next_time() -> None:
 async def test_a_change_to_a_subject_ends_only_that_subjects_entries() -> None:
     tiers, subjects = cache()
     upstream = Counting()
-    fetch = subjects.through("T", about, upstream)
+    fetch = requests(subjects, "T", upstream)
     await fetch(["kari:a", "ola:a"])
     await tiers.bump([KARI])
     await fetch(["kari:a", "ola:a"])
     assert upstream.asked == [["kari:a", "ola:a"], ["kari:a"]]
 
 
+async def test_a_request_keeps_what_it_read_only_once_its_answer_has_left() -> None:
+    _, subjects = cache()
+    upstream = Counting()
+    request = subjects.for_request()
+    await request.through("T", about, upstream)(["kari:a"])
+    await requests(subjects, "T", upstream)(["kari:a"])  # the first has not flushed yet
+    await request.flush()
+    await requests(subjects, "T", upstream)(["kari:a"])
+    assert len(upstream.asked) == 2
+
+
 async def test_sources_do_not_share_entries() -> None:
     _, subjects = cache()
     upstream = Counting()
-    await subjects.through("EHR", about, upstream)(["kari:a"])
-    await subjects.through("NATIONAL", about, upstream)(["kari:a"])
+    await requests(subjects, "EHR", upstream)(["kari:a"])
+    await requests(subjects, "NATIONAL", upstream)(["kari:a"])
     assert len(upstream.asked) == 2
 
 
@@ -86,7 +109,7 @@ async def test_a_change_while_the_read_is_in_flight_is_never_hidden() -> None:
         await release.wait()
         return [{"v": calls} for _ in keys]
 
-    fetch = subjects.through("T", about, slow)
+    fetch = requests(subjects, "T", slow)
     reading = asyncio.ensure_future(fetch(["kari:a"]))
     await asyncio.sleep(0)
     await tiers.bump([KARI])  # a write landed while the upstream was answering
@@ -104,7 +127,7 @@ async def test_errors_and_empty_answers_are_not_kept() -> None:
         asked.append(keys)
         return [answers.pop(0)]
 
-    fetch = subjects.through("T", about, dispatch)
+    fetch = requests(subjects, "T", dispatch)
     assert isinstance((await fetch(["kari:a"]))[0], ValueError)
     assert (await fetch(["kari:a"])) == [None]
     answers.append({"v": 1})
@@ -114,12 +137,12 @@ async def test_errors_and_empty_answers_are_not_kept() -> None:
 
 async def test_a_failed_dispatch_fails_its_keys_and_not_the_ones_found() -> None:
     _, subjects = cache()
-    await subjects.through("T", about, Counting())(["kari:a"])
+    await requests(subjects, "T", Counting())(["kari:a"])
 
     async def down(keys: Sequence[str]) -> list[Any]:
         raise ConnectionError("down")
 
-    found, failed = await subjects.through("T", about, down)(["kari:a", "ola:a"])
+    found, failed = await requests(subjects, "T", down)(["kari:a", "ola:a"])
     assert found == {"asked": "kari:a", "n": 1}
     assert isinstance(failed, ConnectionError)
 
@@ -127,7 +150,7 @@ async def test_a_failed_dispatch_fails_its_keys_and_not_the_ones_found() -> None
 async def test_without_trustworthy_tokens_everything_is_asked() -> None:
     tiers, subjects = cache()
     upstream = Counting()
-    fetch = subjects.through("T", about, upstream)
+    fetch = requests(subjects, "T", upstream)
     await fetch(["kari:a"])
 
     async def unknown(subjects: Sequence[str]) -> None:
@@ -167,7 +190,7 @@ PATIENT = {
 }
 
 
-def ehr(handler: Any, subjects: SubjectCache | None) -> EhrClient:
+def ehr(handler: Any, subjects: RequestCache | None) -> EhrClient:
     transport = httpx.MockTransport(handler)
     return EhrClient(Upstream("EHR", "http://ehr.test", timeout_s=1, transport=transport), subjects)
 
@@ -185,11 +208,13 @@ async def test_the_ehr_caches_searches_of_a_patient_it_resolved_and_nothing_else
         return httpx.Response(200, json={**PATIENT, "resourceType": "Observation", "id": "o1"})
 
     for _ in range(2):  # two requests, each with its own client
-        client = ehr(handler, subjects)
+        request = subjects.for_request()
+        client = ehr(handler, request)
         patient = await client.patient_id(KARI)
         assert patient == "e1"
         await client.messages(patient)
         await client.read("Observation", "o1")  # a read by id: about no one it can tell
+        await request.flush()
     assert asked == [
         "/Patient/_search",
         "/Communication/_search",
@@ -234,15 +259,19 @@ async def test_a_registry_entry_is_kept_per_person_and_a_failure_fails_only_the_
         persons = [{"nin": n, "givenName": "X", "birthDate": "1981-09-13"} for n in nins]
         return httpx.Response(200, json={"persons": persons})
 
-    def national() -> NationalClient:
+    def national(request: RequestCache) -> NationalClient:
         transport = httpx.MockTransport(handler)
         upstream = Upstream("NATIONAL", "http://nat.test", timeout_s=1, transport=transport)
-        return NationalClient(upstream, subjects)
+        return NationalClient(upstream, request)
 
-    assert (await national().persons.load(KARI)) is not None
+    first = subjects.for_request()
+    assert (await national(first).persons.load(KARI)) is not None
+    await first.flush()
     down = True
     kari, ola = await asyncio.gather(
-        national().persons.load(KARI), national().persons.load(OLA), return_exceptions=True
+        national(subjects.for_request()).persons.load(KARI),
+        national(subjects.for_request()).persons.load(OLA),
+        return_exceptions=True,
     )
     assert not isinstance(kari, BaseException)
     assert kari is not None
