@@ -45,6 +45,27 @@ def test_the_local_tier_is_bounded_in_bytes() -> None:
     assert tier.get("huge") is None
 
 
+def test_the_local_tier_holds_no_more_memory_than_it_counts() -> None:
+    """Encoders may return bytes inside a larger allocation (orjson does): the tier keeps
+    exact copies, so the memory it holds is what its bound counts."""
+    import tracemalloc
+
+    import orjson
+
+    document = {"entry": [{"id": n, "text": "x" * 50} for n in range(60)]}
+    tier = LocalTier(max_bytes=1_000_000, ttl_s=60)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(1000):
+            tier.put(f"k{n}", orjson.dumps({**document, "n": n}))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert tier.bytes_used <= 1_000_000
+    assert held < 1.3 * 1_000_000  # values, keys and the cache's own bookkeeping
+
+
 def test_the_local_tier_expires_entries() -> None:
     now = [0.0]
     tier = LocalTier(max_bytes=10_000, ttl_s=30, clock=lambda: now[0])
