@@ -98,7 +98,8 @@ class AuditRecord:
 
 def format_time(at: dt.datetime) -> str:
     """`at` in UTC as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the form the hash covers."""
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat writes this form (with "+00:00" for the "Z") at a fraction of strftime's cost
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def canonical(entry: AuditEntry, seq: int, prev_hash: str) -> bytes:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol, TypeVar
+
+import orjson
 
 from authz.audit import AuditEntry, AuditRecord, format_time
 
@@ -54,8 +55,8 @@ def _record(row: Sequence[Any]) -> AuditRecord:
         actor_kind=actor_kind,
         basis=basis,
         subject=subject,
-        categories=tuple(json.loads(cats) if isinstance(cats, str) else cats),
-        resources=tuple(json.loads(res) if isinstance(res, str) else res),
+        categories=tuple(orjson.loads(cats) if isinstance(cats, str) else cats),
+        resources=tuple(orjson.loads(res) if isinstance(res, str) else res),
         action=action,
         outcome=outcome,
         client_id=client_id,
@@ -135,8 +136,8 @@ class _Trail:
 def _row(record: AuditRecord, *, as_text: bool) -> tuple[Any, ...]:
     e = record.entry
     at: Any = format_time(e.at) if as_text else e.at
-    cats: Any = json.dumps(list(e.categories)) if as_text else list(e.categories)
-    res: Any = json.dumps(list(e.resources)) if as_text else list(e.resources)
+    cats: Any = orjson.dumps(e.categories).decode() if as_text else list(e.categories)
+    res: Any = orjson.dumps(e.resources).decode() if as_text else list(e.resources)
     return (
         record.seq, at, e.request_id, e.actor, e.actor_kind, e.basis, e.subject, cats, res,
         e.action, e.outcome, e.client_id, record.prev_hash, record.hash,

@@ -16,6 +16,7 @@ from authz.audit import (
     AuditRecord,
     canonical,
     chain_hash,
+    format_time,
     seal,
     verify,
 )
@@ -117,6 +118,18 @@ def test_canonical_bytes_are_those_of_the_documented_json_form(
     assert canonical(item, seq, GENESIS) == reference.encode("utf-8")
     assert document["subject"] == subject
     assert document["categories"] == categories
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1970, 1, 2),
+        max_value=dt.datetime(9998, 12, 30),
+        timezones=st.timezones(),
+    )
+)
+def test_hashed_times_are_utc_with_microseconds_and_z(at: dt.datetime) -> None:
+    """The time form every hash covers, `%Y-%m-%dT%H:%M:%S.%fZ` in UTC, whatever writes it."""
+    assert format_time(at) == at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def test_a_naive_time_is_refused() -> None:
