@@ -13,12 +13,15 @@ the upstream again (a write that landed while the read was in flight makes the e
 stale at once, never valid). Only reads that name their subject are kept; errors and
 empty answers never are.
 
-A request that writes (a mutation) is given no cache: what it checks before writing is
-read fresh. What a request read is stored after its answer has left (`RequestCache.flush`).
+Identical reads of concurrent requests (a portal opening several screens at once) go to
+the upstream once: a read already on its way under the same tokens is awaited, not sent
+again. A request that writes (a mutation) is given no cache: what it checks before writing
+is read fresh. What a request read is stored after its answer has left (`RequestCache.flush`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -53,6 +56,8 @@ class SubjectCache:
         self.ttl_s = ttl_s
         self.hits = 0
         self.misses = 0
+        # reads on their way from an upstream: key -> (tokens they were asked under, answer)
+        self.in_flight: dict[str, tuple[tuple[str, ...], asyncio.Future[Any]]] = {}
 
     def for_request(self) -> RequestCache:
         """This process's cache as one request uses it (see `RequestCache`)."""
@@ -114,19 +119,93 @@ class RequestCache:
                 out[index] = value
         shared.hits += len(keys) - len(missing)
         shared.misses += len(missing)
-        if not missing:
-            return out
+        if missing:
+            await self._ask(keys, missing, named, logical, tokens, dispatch, out)
+        return out
+
+    async def _ask(
+        self,
+        keys: Sequence[K],
+        missing: list[int],
+        named: list[About | None],
+        logical: list[str | None],
+        tokens: dict[str, str],
+        dispatch: Dispatch[K],
+        out: list[Any],
+    ) -> None:
+        """Answer `missing` from the upstream into `out`: the reads another request has in
+        flight under the same tokens are awaited, not asked again; the rest go out in one
+        dispatch, and the requests waiting for them are told the answers."""
+        flights = self._shared.in_flight
+        own: list[int] = []
+        mine: dict[int, asyncio.Future[Any]] = {}
+        waiting: list[tuple[int, asyncio.Future[Any]]] = []
+        for index in missing:
+            name, key = named[index], logical[index]
+            if name is None or key is None:
+                own.append(index)
+                continue
+            stamp = tuple(tokens[s] for s in name.subjects)
+            flight = flights.get(key)
+            if flight is not None and flight[0] == stamp:
+                waiting.append((index, flight[1]))
+                continue
+            mine[index] = asyncio.get_running_loop().create_future()
+            flights[key] = (stamp, mine[index])
+            own.append(index)
         try:
-            answers = await dispatch([keys[i] for i in missing])
+            answers = await dispatch([keys[i] for i in own]) if own else []
         except Exception as exc:  # the keys it was asked for fail; the ones found stand
-            answers = [exc] * len(missing)
-        for index, answer in zip(missing, answers, strict=True):
+            answers = [exc] * len(own)
+        except BaseException:  # cancelled: whoever waits for these reads asks for itself
+            for index, future in mine.items():
+                _land(flights, logical[index], future, _Abandoned())
+            raise
+        for index, answer in zip(own, answers, strict=True):
             out[index] = answer
             name, key = named[index], logical[index]
+            if index in mine:
+                _land(flights, key, mine[index], answer)
             if name is None or key is None or answer is None or isinstance(answer, BaseException):
                 continue
             self._kept.append((key, {s: tokens[s] for s in name.subjects}, answer))
-        return out
+        for index, future in waiting:
+            try:
+                out[index] = await asyncio.shield(future)
+            except _Abandoned:
+                out[index] = await _alone(dispatch, keys[index])
+            except Exception as exc:
+                out[index] = exc
+
+
+async def _alone(dispatch: Dispatch[K], key: K) -> Any:
+    try:
+        [answer] = await dispatch([key])
+    except Exception as exc:
+        return exc
+    return answer
+
+
+class _Abandoned(Exception):
+    """The request asking for a read was cancelled before the answer came."""
+
+
+def _land(
+    flights: dict[str, tuple[tuple[str, ...], asyncio.Future[Any]]],
+    key: str | None,
+    future: asyncio.Future[Any],
+    answer: Any,
+) -> None:
+    """Tell the requests waiting on `future` the answer, and end the flight."""
+    if key is not None and flights.get(key, (None, None))[1] is future:
+        del flights[key]
+    if future.done():
+        return
+    if isinstance(answer, BaseException):
+        future.set_exception(answer)
+        future.exception()  # nobody may be waiting: not an unretrieved error
+    else:
+        future.set_result(answer)
 
 
 def _valid(raw: bytes | None, name: About, tokens: dict[str, str]) -> Any:

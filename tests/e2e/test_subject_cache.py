@@ -4,6 +4,7 @@ through Redis without personal data in clear text."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -42,9 +43,11 @@ def health_calls(mocks: MockUpstreams) -> int:
 
 
 @asynccontextmanager
-async def replicas(count: int, **settings: Any) -> AsyncIterator[list[Harness]]:
+async def replicas(
+    count: int, *, latency_ms: float = 0, **settings: Any
+) -> AsyncIterator[list[Harness]]:
     """`count` gateways over one set of mocks (a fresh one each time)."""
-    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON, latency_ms=latency_ms)
     upstreams = mocks.asgi()
     async with AsyncExitStack() as stack:
         out = []
@@ -126,7 +129,7 @@ async def test_a_write_reads_fresh_and_ends_what_was_cached() -> None:
 
 
 async def test_replicas_share_raw_answers_through_redis_sealed(redis_prefix: str) -> None:
-    shared = {"redis_url": REDIS_URL, "redis_key_prefix": redis_prefix}
+    shared: dict[str, Any] = {"redis_url": REDIS_URL, "redis_key_prefix": redis_prefix}
     async with replicas(2, **shared) as (one, two), replicas(1, cache=False) as (fresh,):
         await screens(one, "kari", (HOME, "kari"))
         [(inbox, calls)] = await screens(two, "kari", (INBOX, "kari"))
@@ -149,3 +152,21 @@ async def _everything_in(prefix: str) -> list[bytes]:
     finally:
         await client.aclose()
     return [*keys, *(v for v in values if v is not None)]
+
+
+async def test_screens_opened_at_once_share_their_identical_reads() -> None:
+    """A portal opening home and the inbox together: what both read goes out once (the
+    upstreams answer in 30 ms, so the two requests' reads are in flight together)."""
+    answers, calls = {}, {}
+    for cache in (True, False):
+        async with replicas(1, latency_ms=30, cache=cache) as (harness,):
+            harness.mocks.reset_counters()
+            kari = {"id": person_id(harness, "kari")}
+            home, inbox = await asyncio.gather(
+                harness.query("kari", HOME), harness.query("kari", INBOX, kari)
+            )
+            answers[cache] = (home.json(), inbox.json())
+            calls[cache] = health_calls(harness.mocks)
+    assert answers[True] == answers[False]
+    assert "errors" not in answers[True][0]
+    assert calls[True] < calls[False]

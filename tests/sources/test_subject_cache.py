@@ -278,3 +278,79 @@ async def test_a_registry_entry_is_kept_per_person_and_a_failure_fails_only_the_
     assert kari.nin == KARI
     assert isinstance(ola, UpstreamUnavailable)
     assert asked == [[KARI]]
+
+
+class Gate:
+    """A dispatch that holds its answers until released, counting what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, keys: Sequence[str]) -> list[Any]:
+        self.asked.append(list(keys))
+        await self.release.wait()
+        return [{"asked": k} for k in keys]
+
+
+async def test_concurrent_requests_ask_the_upstream_once_for_the_same_read() -> None:
+    _, subjects = cache()
+    gate = Gate()
+    first = asyncio.ensure_future(requests(subjects, "T", gate)(["kari:a", "ola:a"]))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(requests(subjects, "T", gate)(["kari:a", "nobody:b"]))
+    await asyncio.sleep(0)
+    gate.release.set()
+    assert await first == [{"asked": "kari:a"}, {"asked": "ola:a"}]
+    assert await second == [{"asked": "kari:a"}, {"asked": "nobody:b"}]
+    assert gate.asked == [["kari:a", "ola:a"], ["nobody:b"]]  # kari:a went out once
+    assert subjects.in_flight == {}
+
+
+async def test_a_read_in_flight_before_a_change_is_not_shared_after_it() -> None:
+    tiers, subjects = cache()
+    gate = Gate()
+    first = asyncio.ensure_future(requests(subjects, "T", gate)(["kari:a"]))
+    await asyncio.sleep(0)
+    await tiers.bump([KARI])
+    second = asyncio.ensure_future(requests(subjects, "T", gate)(["kari:a"]))
+    await asyncio.sleep(0)
+    gate.release.set()
+    await asyncio.gather(first, second)
+    assert gate.asked == [["kari:a"], ["kari:a"]]
+
+
+async def test_a_cancelled_request_leaves_its_waiters_to_ask_for_themselves() -> None:
+    _, subjects = cache()
+    gate = Gate()
+    first = asyncio.ensure_future(requests(subjects, "T", gate)(["kari:a"]))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(requests(subjects, "T", gate)(["kari:a"]))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    gate.release.set()
+    assert await second == [{"asked": "kari:a"}]
+    assert gate.asked == [["kari:a"], ["kari:a"]]
+    assert first.cancelled()
+
+
+async def test_a_shared_failure_fails_every_request_that_waited_for_it() -> None:
+    _, subjects = cache()
+    release = asyncio.Event()
+    asked: list[Sequence[str]] = []
+
+    async def failing(keys: Sequence[str]) -> list[Any]:
+        asked.append(keys)
+        await release.wait()
+        raise ConnectionError("down")
+
+    first = asyncio.ensure_future(requests(subjects, "T", failing)(["kari:a"]))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(requests(subjects, "T", failing)(["kari:a"]))
+    await asyncio.sleep(0)
+    release.set()
+    [one], [two] = await asyncio.gather(first, second)
+    assert isinstance(one, ConnectionError)
+    assert isinstance(two, ConnectionError)
+    assert len(asked) == 1
