@@ -46,12 +46,18 @@ class Server:
 
     def cpu_s(self) -> float | None:
         """User + system CPU seconds the process has used (None where /proc is missing)."""
+        split = self.cpu_split_s()
+        return None if split is None else sum(split)
+
+    def cpu_split_s(self) -> tuple[float, float] | None:
+        """(user, system) CPU seconds the process has used (None where /proc is missing)."""
         try:
             stat = Path(f"/proc/{self.process.pid}/stat").read_text(encoding="ascii")
         except OSError:
             return None
         fields = stat.rsplit(")", 1)[1].split()  # after the command name, field 3 onwards
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     def _status_mb(self, key: str) -> float | None:
         try:

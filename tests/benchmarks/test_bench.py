@@ -23,6 +23,8 @@ RUN_KEYS = {
     "p99_ms",
     "upstream_calls",
     "cpu_ms_per_req",
+    "cpu_user_ms_per_req",
+    "cpu_system_ms_per_req",
     "peak_rss_mb",
 }
 
@@ -61,6 +63,9 @@ def test_smoke_run_writes_every_run_with_plausible_numbers(
         assert run["p50_ms"] > 0
         assert run["p99_ms"] >= run["p50_ms"]
         assert run["cpu_ms_per_req"] >= 0  # /proc counts in 10 ms ticks
+        assert run["cpu_ms_per_req"] == pytest.approx(
+            run["cpu_user_ms_per_req"] + run["cpu_system_ms_per_req"], abs=0.02
+        )
         assert run["peak_rss_mb"] > 20
         if run["path"] == "cold" or run["variant"] == "baseline":
             assert run["upstream_calls"] > 0, run
