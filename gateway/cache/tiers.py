@@ -68,6 +68,8 @@ class LocalTier:
             getsizeof=lambda value: len(value) + ENTRY_OVERHEAD,
         )
         self._max_item = max_bytes // 8  # one huge value may not evict everything
+        self.ttl_s = ttl_s
+        self.clock = clock
 
     def get(self, key: str) -> bytes | None:
         """The value, when present and fresh."""
@@ -193,6 +195,49 @@ class RedisTier:
         return True
 
 
+class LocalTokens:
+    """Generation tokens kept in this process (when no Redis shares them).
+
+    A token nobody asked for during two cache lifetimes is forgotten: every entry stamped
+    with it has expired by then, and forgetting can only invalidate (a new random token
+    is drawn), never revive. So memory follows the people seen lately, not everyone ever
+    seen; MAX_LOCAL_GENERATIONS caps it even so (by starting afresh, as safe).
+    """
+
+    def __init__(self, period_s: float, clock: Callable[[], float]) -> None:
+        self._period_s = period_s
+        self._clock = clock
+        self._current: dict[str, str] = {}
+        self._previous: dict[str, str] = {}
+        self._rotate_at = clock() + period_s
+
+    def __len__(self) -> int:
+        return len(self._current) + len(self._previous)
+
+    def _rotate(self) -> None:
+        now = self._clock()
+        if now >= self._rotate_at:
+            idle = now >= self._rotate_at + self._period_s  # a whole lifetime went unseen
+            self._previous, self._current = ({} if idle else self._current), {}
+            self._rotate_at = now + self._period_s
+        if len(self._current) >= MAX_LOCAL_GENERATIONS:
+            self._previous, self._current = {}, {}
+
+    def get(self, key: str) -> str:
+        """The key's token (a new one when it has none)."""
+        self._rotate()
+        token = self._current.get(key)
+        if token is None:
+            token = self._current[key] = self._previous.pop(key, "") or _token()
+        return token
+
+    def replace(self, key: str) -> None:
+        """A new token for the key."""
+        self._rotate()
+        self._previous.pop(key, None)
+        self._current[key] = _token()
+
+
 class Cache:
     """Both tiers behind one interface, keyed by logical keys, validated by generations."""
 
@@ -200,9 +245,7 @@ class Cache:
         self.sealer = sealer
         self.local = local
         self.redis = redis
-        # Forgetting a token only invalidates (a new one is drawn), so the bound is kept
-        # by starting afresh when it is reached.
-        self._local_generations: dict[str, str] = {}
+        self._local_generations = LocalTokens(local.ttl_s, local.clock)
         self._pending_bumps: set[str] = set()
         self._subject_key = functools.lru_cache(maxsize=SUBJECT_KEYS)(self._hash_subject)
 
@@ -219,15 +262,7 @@ class Cache:
         keys = [self._subject_key(s) for s in subjects]
         if self.redis is None:
             local = self._local_generations
-            out = {}
-            for subject, key in zip(subjects, keys, strict=True):
-                token = local.get(key)
-                if token is None:
-                    if len(local) >= MAX_LOCAL_GENERATIONS:
-                        local.clear()  # everything cached is invalid now: safe, and rare
-                    token = local[key] = _token()
-                out[subject] = token
-            return out
+            return {subject: local.get(key) for subject, key in zip(subjects, keys, strict=True)}
         if self._pending_bumps:
             if not await self.redis.bump(sorted(self._pending_bumps)):
                 return None
@@ -239,11 +274,10 @@ class Cache:
         """Invalidate everything built from these subjects, in every process (and move the
         write epoch, `generations([EPOCH])`, that any write changes)."""
         keys = [self._subject_key(s) for s in (*subjects, EPOCH)]
-        if len(self._local_generations) + len(keys) > MAX_LOCAL_GENERATIONS:
-            self._local_generations.clear()
-        for key in keys:
-            self._local_generations[key] = _token()
-        if self.redis is not None and not await self.redis.bump(keys):
+        if self.redis is None:
+            for key in keys:
+                self._local_generations.replace(key)
+        elif not await self.redis.bump(keys):
             self._pending_bumps.update(keys)  # the cache stays unused until they land
 
     async def get(self, logical: str) -> bytes | None:

@@ -171,3 +171,22 @@ async def test_a_bump_that_failed_is_applied_before_the_cache_is_used(
     assert after is not None
     assert before is not None
     assert after[NIN] != before[NIN]
+
+
+def test_local_tokens_follow_the_people_seen_lately_and_never_revive() -> None:
+    from gateway.cache.tiers import LocalTokens
+
+    now = [0.0]
+    tokens = LocalTokens(period_s=30, clock=lambda: now[0])
+    kari = tokens.get("kari")
+    for moment in (20.0, 45.0, 70.0):  # asked for within every lifetime: kept
+        now[0] = moment
+        assert tokens.get("kari") == kari
+    ola = tokens.get("ola")
+    now[0] = 200.0  # nobody asked for two lifetimes: forgotten
+    tokens.get("someone-else")
+    assert len(tokens) == 1
+    assert tokens.get("kari") != kari  # a new token: what was stamped with the old is stale
+    assert tokens.get("ola") != ola
+    tokens.replace("kari")
+    assert len(tokens) == 3

@@ -17,6 +17,7 @@ from gateway.cache import Cache, LocalTier, Sealer
 from sources.ehr import NIN_SYSTEM, EhrClient
 from sources.subject_cache import About, Dispatch, RequestCache, SubjectCache
 from sources.upstream import Upstream
+from tests.sources.test_ehr_care_records import searchset
 
 KARI = "13097248022"
 OLA = "01014512345"
@@ -162,15 +163,6 @@ async def test_without_trustworthy_tokens_everything_is_asked() -> None:
 
 
 # --- the EHR client's reads ---------------------------------------------------------
-
-
-def searchset(*resources: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
-    }
 
 
 def appointment(id_: str, start: str) -> dict[str, Any]:
