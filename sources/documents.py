@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -52,16 +51,6 @@ def _binary_path(url: Any) -> str | None:
     return url if isinstance(url, str) and _BINARY_PATH.match(url) else None
 
 
-def _instant(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def document(resource: fhir.Json) -> Document:
     """A DocumentReference resource as a record (its first attachment is the content)."""
     contents = resource.get("content") or [{}]
@@ -84,7 +73,7 @@ def document(resource: fhir.Json) -> Document:
         ),
         kind=kind if isinstance(kind, str) else None,
         kind_text=(resource.get("type") or {}).get("text"),
-        date=_instant(resource.get("date")),
+        date=fhir.when(resource.get("date")),
         content_type=media_type(attachment.get("contentType")),
         size=size if isinstance(size, int) and size >= 0 else None,
         content_path=_binary_path(attachment.get("url")),

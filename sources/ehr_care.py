@@ -85,31 +85,6 @@ class Programme:
     security: Security
 
 
-def when(value: Any) -> dt.datetime | None:
-    try:
-        parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def day(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def ref_id(value: Any, type_: str) -> str | None:
-    reference = value.get("reference") if isinstance(value, dict) else None
-    prefix = f"{type_}/"
-    return (
-        reference.removeprefix(prefix)
-        if isinstance(reference, str) and reference.startswith(prefix)
-        else None
-    )
-
-
 def _codes(concept: Any) -> list[str]:
     codings = concept.get("coding", ()) if isinstance(concept, dict) else ()
     return [str(c.get("code")) for c in codings if c.get("system") == LOINC]
@@ -137,13 +112,13 @@ def measurement(resource: fhir.Json) -> Measurement | None:
     )
     episode = next(
         (
-            ref_id(e.get("valueReference"), "EpisodeOfCare")
+            fhir.ref_id(e.get("valueReference"), "EpisodeOfCare")
             for e in resource.get("extension", ())
             if e.get("url") == EPISODE_URL
         ),
         None,
     )
-    plans = [ref_id(b, "CarePlan") for b in resource.get("basedOn", ())]
+    plans = [fhir.ref_id(b, "CarePlan") for b in resource.get("basedOn", ())]
     return Measurement(
         id=str(resource["id"]),
         kind=kind,
@@ -151,9 +126,9 @@ def measurement(resource: fhir.Json) -> Measurement | None:
         systolic=parts.get(SYSTOLIC),
         diastolic=parts.get(DIASTOLIC),
         unit=str(quantity.get("unit") or KINDS[kind][2]),
-        at=when(resource.get("effectiveDateTime")),
+        at=fhir.when(resource.get("effectiveDateTime")),
         reported_by_patient=reported
-        or any(ref_id(p, "Patient") for p in resource.get("performer", ())),
+        or any(fhir.ref_id(p, "Patient") for p in resource.get("performer", ())),
         confirmed=resource.get("status") in ("final", "amended", "corrected"),
         programme_id=next((p for p in plans if p), None),
         episode_id=episode,
@@ -182,8 +157,8 @@ def programme(resource: fhir.Json) -> Programme:
         id=str(resource["id"]),
         title=str(resource.get("title") or resource.get("description") or ""),
         status=str(resource.get("status", "unknown")),
-        start=day(period.get("start")),
-        end=day(period.get("end")),
+        start=fhir.day(period.get("start")),
+        end=fhir.day(period.get("end")),
         contact=(resource.get("author") or {}).get("display"),
         activities=tuple(activities),
         security=fhir.security(resource),

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.fhir import EXT, security
 from sources.models import NO_LABELS, Security
@@ -33,13 +34,6 @@ class CareTeamMember:
     end: dt.date | None
     phone: str | None  # a department's work phone
     security: Security = NO_LABELS
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def _role(participant: dict[str, Any]) -> tuple[str, str | None]:
@@ -78,8 +72,8 @@ def members(resource: dict[str, Any]) -> list[CareTeamMember]:
                 role_text=role_text,
                 name=(participant.get("member") or {}).get("display"),
                 organisation=(participant.get("onBehalfOf") or {}).get("display"),
-                start=_date(period.get("start")),
-                end=_date(period.get("end")),
+                start=fhir.day(period.get("start")),
+                end=fhir.day(period.get("end")),
                 phone=_phone(participant),
                 security=labels,
             )

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.errors import UpstreamBadResponse
 from sources.fhir import security
@@ -32,23 +33,6 @@ class JournalRequest:
     security: Security = NO_LABELS
 
 
-def _instant(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 def _kind(resource: dict[str, Any]) -> str | None:
     for coding in (resource.get("code") or {}).get("coding", ()):
         if coding.get("system") == KIND_SYSTEM and coding.get("code") in KINDS:
@@ -72,10 +56,10 @@ def journal_request(resource: dict[str, Any]) -> JournalRequest | None:
         id=resource["id"],
         kind=kind,
         status=status if status in STATUSES else "other",
-        requested_at=_instant(resource.get("authoredOn")),
-        updated_at=_instant(resource.get("lastModified")),
-        period_start=_date(period.get("start")),
-        period_end=_date(period.get("end")),
+        requested_at=fhir.when(resource.get("authoredOn")),
+        updated_at=fhir.when(resource.get("lastModified")),
+        period_start=fhir.day(period.get("start")),
+        period_end=fhir.day(period.get("end")),
         message=notes[0].get("text"),
         security=security(resource),
     )

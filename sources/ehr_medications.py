@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.errors import UpstreamConflict
 from sources.fhir import ATC_SYSTEM, EXT, security
@@ -42,23 +43,6 @@ class EhrMedicationEntry(MedicationEntry):
     comments: tuple[Comment, ...] = ()
 
 
-def _instant(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 def _confirmation(resource: dict[str, Any]) -> str | None:
     for extension in resource.get("extension", ()):
         if extension.get("url") == CONFIRMATION_URL:
@@ -86,7 +70,7 @@ def medication(resource: dict[str, Any]) -> EhrMedicationEntry:
         if author is None and text.startswith(FORM_PREFIX):
             form = text.removeprefix(FORM_PREFIX) or None
         elif author is not None:
-            comments.append(Comment(text, _instant(note.get("time")), author == patient))
+            comments.append(Comment(text, fhir.when(note.get("time")), author == patient))
     confirmation = _confirmation(resource)
     return EhrMedicationEntry(
         id=resource["id"],
@@ -95,7 +79,7 @@ def medication(resource: dict[str, Any]) -> EhrMedicationEntry:
         name=concept.get("text") or (codings or [{}])[0].get("display", ""),
         form=form,
         dosage=dosage[0].get("text"),
-        started=_date(period.get("start") or resource.get("effectiveDateTime")),
+        started=fhir.day(period.get("start") or resource.get("effectiveDateTime")),
         security=security(resource),
         reported_by_patient=reported,
         confirmed=confirmation == "confirmed" if confirmation else not reported,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sources import fhir
 from sources.documents import document as parse_document
 from sources.ehr import EhrClient, query
-from sources.ehr_care import Measurement, day, measurement, when
+from sources.ehr_care import Measurement, measurement
+from sources.fhir import day, when
 from sources.models import Document, Security
 
 DUE_DATE_URL = "https://fhir.helsegraf.dev/StructureDefinition/estimated-due-date"

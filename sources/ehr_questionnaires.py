@@ -104,26 +104,7 @@ class Assigned:
     security: Security
 
 
-def _when(value: Any) -> dt.datetime | None:
-    try:
-        parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _day(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _ref_id(value: Any, type_: str) -> str | None:
-    reference = value.get("reference") if isinstance(value, dict) else None
-    if isinstance(reference, str) and reference.startswith(f"{type_}/"):
-        return reference.removeprefix(f"{type_}/")
-    return None
+RESPONSE = "QuestionnaireResponse"
 
 
 def form(resource: fhir.Json) -> Form:
@@ -175,7 +156,7 @@ def response(resource: fhir.Json) -> Response:
     tags = (resource.get("meta") or {}).get("tag") or ()
     reported = any(
         t.get("system") == ORIGIN_SYSTEM and t.get("code") == PATIENT_REPORTED for t in tags
-    ) or bool(_ref_id(resource.get("source"), "Patient"))
+    ) or bool(fhir.ref_id(resource.get("source"), "Patient"))
     answers = []
     for item in resource.get("item", ()):
         for answer in item.get("answer", ()):
@@ -185,7 +166,7 @@ def response(resource: fhir.Json) -> Response:
     reviewed = any(e.get("url") == REVIEWED_URL for e in resource.get("extension", ()))
     return Response(
         id=str(resource["id"]),
-        authored=_when(resource.get("authored")),
+        authored=fhir.when(resource.get("authored")),
         reported_by_patient=reported,
         confirmed=reviewed or resource.get("status") == "amended",
         answers=tuple(answers),
@@ -194,21 +175,22 @@ def response(resource: fhir.Json) -> Response:
 
 def assigned(task: fhir.Json, forms: dict[str, Form], responses: dict[str, Response]) -> Assigned:
     """A questionnaire Task with its form and answers."""
-    form_id = _ref_id(task.get("focus"), "Questionnaire")
+    form_id = fhir.ref_id(task.get("focus"), "Questionnaire")
     if form_id is None or form_id not in forms:
         raise UpstreamBadResponse("EHR", "search Task", "a task without its Questionnaire")
     outputs = [
-        _ref_id(o.get("valueReference"), "QuestionnaireResponse") for o in task.get("output", ())
+        fhir.ref_id(o.get("valueReference"), "QuestionnaireResponse")
+        for o in task.get("output", ())
     ]
     answered = next((responses[o] for o in outputs if o in responses), None)
-    episodes = [_ref_id(b, "EpisodeOfCare") for b in task.get("basedOn", ())]
+    episodes = [fhir.ref_id(b, "EpisodeOfCare") for b in task.get("basedOn", ())]
     return Assigned(
         id=str(task["id"]),
         form=forms[form_id],
         status=str(task.get("status", "")),
-        assigned=_when(task.get("authoredOn")),
-        due=_day(((task.get("restriction") or {}).get("period") or {}).get("end")),
-        appointment_id=_ref_id(task.get("reasonReference"), "Appointment"),
+        assigned=fhir.when(task.get("authoredOn")),
+        due=fhir.day(((task.get("restriction") or {}).get("period") or {}).get("end")),
+        appointment_id=fhir.ref_id(task.get("reasonReference"), "Appointment"),
         episode_id=next((e for e in episodes if e), None),
         response=answered,
         security=fhir.security(task),
@@ -284,7 +266,8 @@ async def answer(
         }
         task = await ehr.update({**task, "status": "completed", "output": [output]}, patient_id)
     answered_by = [
-        _ref_id(o.get("valueReference"), "QuestionnaireResponse") for o in task.get("output", ())
+        fhir.ref_id(o.get("valueReference"), "QuestionnaireResponse")
+        for o in task.get("output", ())
     ]
     if str(created["id"]) not in answered_by:
         raise UpstreamConflict("EHR", "update Task", "answered with other answers")

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.fhir import EXT, security
 from sources.models import NO_LABELS, Security
@@ -58,23 +59,6 @@ def _extension(resource: dict[str, Any], url: str) -> Any:
     return None
 
 
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _instant(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def _weeks(duration: Any) -> int | None:
     if not isinstance(duration, dict) or not isinstance(duration.get("value"), int | float):
         return None
@@ -87,8 +71,8 @@ def waiting_list_place(resource: dict[str, Any]) -> WaitingListPlace:
     return WaitingListPlace(
         id=resource["id"],
         waitlist=resource.get("status") == "waitlist",
-        since=_date((resource.get("period") or {}).get("start")),
-        expected_start=_date(_extension(resource, EXPECTED_START_URL)),
+        since=fhir.day((resource.get("period") or {}).get("start")),
+        expected_start=fhir.day(_extension(resource, EXPECTED_START_URL)),
         security=security(resource),
     )
 
@@ -102,12 +86,12 @@ def referral(resource: dict[str, Any], place: WaitingListPlace | None) -> Referr
     return Referral(
         id=resource["id"],
         status=str(status),
-        received_at=_instant(resource.get("authoredOn")),
+        received_at=fhir.when(resource.get("authoredOn")),
         priority=resource.get("priority"),
         referred_by=(resource.get("requester") or {}).get("display"),
         department=(resource.get("performerType") or {}).get("text"),
         place=locations[0].get("display"),
-        deadline=_date(_extension(resource, DEADLINE_URL)),
+        deadline=fhir.day(_extension(resource, DEADLINE_URL)),
         expected_wait_weeks=_weeks(_extension(resource, WAITING_TIME_URL)),
         waiting_list=place,
         security=security(resource),

@@ -68,23 +68,39 @@ def security(resource: Json) -> Security:
         not_shown_electronically="not-shown-electronically" in visibility,
         kept_from_guardians="kept-from-guardians" in visibility,
         release_category=release if isinstance(release, int) else None,
-        reviewed_at=_instant(_extension(resource, REVIEWED_URL)),
-        released_at=_instant(_extension(resource, RELEASED_URL)),
+        reviewed_at=when(_extension(resource, REVIEWED_URL)),
+        released_at=when(_extension(resource, RELEASED_URL)),
         written_by_guardian=by_guardian,
     )
 
 
-def _instant(value: str | None) -> dt.datetime | None:
-    if not value:
+def when(value: Any) -> dt.datetime | None:
+    """A FHIR dateTime/instant as an aware datetime (UTC when it names no zone); None when
+    absent or not one."""
+    try:
+        parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
         return None
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _ref_id(reference: str | None, resource_type: str) -> str | None:
-    if reference and reference.startswith(resource_type + "/"):
-        return reference.split("/", 1)[1]
-    return None
+def day(value: Any) -> dt.date | None:
+    """The date a FHIR date or dateTime falls on (as written); None when absent or not one."""
+    try:
+        return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def ref_id(value: Any, type_: str) -> str | None:
+    """The id in a Reference `{"reference": "Type/id"}` to a `type_`; None otherwise."""
+    reference = value.get("reference") if isinstance(value, dict) else None
+    prefix = f"{type_}/"
+    return (
+        reference.removeprefix(prefix)
+        if isinstance(reference, str) and reference.startswith(prefix)
+        else None
+    )
 
 
 def human_name(resource: Json) -> str:
@@ -141,7 +157,7 @@ def lab_result(resource: Json) -> LabResult:
         low=(ranges[0].get("low") or {}).get("value"),
         high=(ranges[0].get("high") or {}).get("value"),
         interpretation=interpretation[0].get("code"),
-        taken_at=_instant(resource.get("effectiveDateTime")),
+        taken_at=when(resource.get("effectiveDateTime")),
         release_category=release,
         security=security(resource),
     )
@@ -181,7 +197,7 @@ def message(resource: Json) -> Message:
         id=resource["id"],
         source=EHR,
         thread_id=thread,
-        sent_at=_instant(resource.get("sent")),
+        sent_at=when(resource.get("sent")),
         from_patient=from_patient,
         subject=(resource.get("topic") or {}).get("text"),
         text=str(payload[0].get("contentString", "")),
@@ -190,9 +206,7 @@ def message(resource: Json) -> Message:
         security=security(resource),
         counterpart_kind=_counterpart_kind(resource),
         counterpart_key=_party(party),
-        in_response_to=_ref_id(
-            ((resource.get("inResponseTo") or [{}])[0]).get("reference"), "Communication"
-        ),
+        in_response_to=ref_id((resource.get("inResponseTo") or [{}])[0], "Communication"),
     )
 
 
@@ -201,7 +215,7 @@ def access_event(resource: Json) -> AccessEvent:
     agent = (resource.get("agent") or [{}])[0]
     role = (agent.get("role") or [{}])[0] if agent.get("role") else {}
     entity = (resource.get("entity") or [{}])[0]
-    at = _instant(resource.get("recorded"))
+    at = when(resource.get("recorded"))
     if at is None:
         raise UpstreamBadResponse("EHR", "access log", "audit event without time")
     return AccessEvent(

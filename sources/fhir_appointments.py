@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sources.errors import UpstreamBadResponse
-from sources.fhir import EXT, Json, _extension, _instant, _ref_id, security
+from sources.fhir import EXT, Json, _extension, ref_id, security, when
 from sources.models import EHR, Appointment
 
 VIDEO_JOIN_URL = EXT + "video-join-url"
@@ -81,10 +81,10 @@ def appointment(resource: Json) -> Appointment:
     """An Appointment resource as a record."""
     practitioner_id = location_id = None
     for participant in resource.get("participant", []):
-        ref = (participant.get("actor") or {}).get("reference")
-        practitioner_id = practitioner_id or _ref_id(ref, "Practitioner")
-        location_id = location_id or _ref_id(ref, "Location")
-    start = _instant(resource.get("start"))
+        actor = participant.get("actor")
+        practitioner_id = practitioner_id or ref_id(actor, "Practitioner")
+        location_id = location_id or ref_id(actor, "Location")
+    start = when(resource.get("start"))
     if start is None:
         raise UpstreamBadResponse("EHR", "appointments", "appointment without start")
     service_types = resource.get("serviceType") or []
@@ -96,7 +96,7 @@ def appointment(resource: Json) -> Appointment:
         id=resource["id"],
         source=EHR,
         start=start,
-        end=_instant(resource.get("end")),
+        end=when(resource.get("end")),
         status=resource.get("status", "booked"),
         service=service,
         video=video,
@@ -149,7 +149,7 @@ def _coding(concepts: Any) -> tuple[str | None, str | None]:
 
 def slot(resource: Json) -> Slot:
     """A Slot resource as a record."""
-    start, end = _instant(resource.get("start")), _instant(resource.get("end"))
+    start, end = when(resource.get("start")), when(resource.get("end"))
     if start is None or end is None:
         raise UpstreamBadResponse("EHR", "slots", "slot without start or end")
     code, _ = _coding(resource.get("serviceType"))
@@ -158,7 +158,7 @@ def slot(resource: Json) -> Slot:
         start=start,
         end=end,
         free=resource.get("status") == "free",
-        schedule_id=_ref_id((resource.get("schedule") or {}).get("reference"), "Schedule"),
+        schedule_id=ref_id(resource.get("schedule"), "Schedule"),
         service_code=code,
     )
 
@@ -168,9 +168,8 @@ def schedule(resource: Json) -> Schedule:
     code, text = _coding(resource.get("serviceType"))
     practitioner_id = location_id = None
     for actor in resource.get("actor", []):
-        ref = actor.get("reference")
-        practitioner_id = practitioner_id or _ref_id(ref, "Practitioner")
-        location_id = location_id or _ref_id(ref, "Location")
+        practitioner_id = practitioner_id or ref_id(actor, "Practitioner")
+        location_id = location_id or ref_id(actor, "Location")
     return Schedule(
         id=resource["id"],
         service=text,
