@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ import httpx
 import uvloop
 
 from benchmarks.loadgen import Outcome, Request, closed_run, critical_paths_ms, percentile
-from benchmarks.server import Server, serve, serve_mocks
+from benchmarks.server import Server, host_cpu_ticks, serve, serve_mocks, steal_pct
 from benchmarks.targets import report, verdicts
 from benchmarks.workload import SCREENS, WARM_SET, Workload
 from mocks.population import Population
@@ -91,7 +92,9 @@ def measure(
     if record:
         mocks.record(True)
     user_before, system_before = gateway.cpu_split_s() or (0.0, 0.0)
+    host_before = host_cpu_ticks()
     outcome = _load(gateway.url, requests, concurrency, seconds)
+    host_after = host_cpu_ticks()
     user_after, system_after = gateway.cpu_split_s() or (0.0, 0.0)
     user, system = user_after - user_before, system_after - system_before
     by_source = {k: v for k, v in mocks.calls_by_source().items() if k not in NOT_UPSTREAM}
@@ -108,6 +111,9 @@ def measure(
         # the kernel's share varies most from run to run on a shared host: shown apart
         "cpu_user_ms_per_req": round(user * 1000 / done, 2),
         "cpu_system_ms_per_req": round(system * 1000 / done, 2),
+        # CPU time the hypervisor took from this virtual machine during the run: where it
+        # is high, every process's CPU per request reads high too (docs/performance.md)
+        "host_steal_pct": _round(steal_pct(host_before, host_after)),
         "peak_rss_mb": _round(gateway.peak_rss_mb()),
         "errors": sum(outcome.errors.values()),
         "error_classes": dict(outcome.errors),
@@ -136,7 +142,11 @@ def bench_screen(
     env = {**COMMON_ENV, **(BASELINE_ENV if variant == "baseline" else {})}
     runs: list[dict[str, Any]] = []
     with serve(
-        population=0, latency_ms=args.latency_ms, extra_env=env, mocks_url=mocks.url
+        population=0,
+        latency_ms=args.latency_ms,
+        extra_env=env,
+        mocks_url=mocks.url,
+        audit_dir=args.audit_dir,
     ) as gateway:
         cold = workload.cold(screen)  # shared by both cold runs: nobody is asked for twice
         for concurrency in args.concurrency:
@@ -172,7 +182,11 @@ def memory_run(args: argparse.Namespace) -> dict[str, Any]:
     with serve_mocks(population=args.memory_population, latency_ms=args.latency_ms) as server:
         mocks = Mocks(server)
         with serve(
-            population=0, latency_ms=args.latency_ms, extra_env=COMMON_ENV, mocks_url=mocks.url
+            population=0,
+            latency_ms=args.latency_ms,
+            extra_env=COMMON_ENV,
+            mocks_url=mocks.url,
+            audit_dir=args.audit_dir,
         ) as gateway:
             cold = workload.cold("home")
             measure(gateway, mocks, cold, concurrency=1, seconds=min(args.seconds, 2))
@@ -194,7 +208,7 @@ def memory_run(args: argparse.Namespace) -> dict[str, Any]:
 
 HEADER = (
     f"{'screen':<15}{'variant':<9}{'path':<5}{'conc':>5}{'rps':>8}{'p50':>8}{'p99':>8}"
-    f"{'calls/req':>10}{'cpu ms/req':>11}{'(sys)':>7}{'peak RSS':>9}  flags"
+    f"{'calls/req':>10}{'cpu ms/req':>11}{'(sys)':>7}{'steal%':>7}{'peak RSS':>9}  flags"
 )
 
 
@@ -211,7 +225,8 @@ def _row(run: dict[str, Any]) -> str:
         f"{run['screen']:<15}{run['variant']:<9}{run['path']:<5}{run['concurrency']:>5}"
         f"{num(run['rps'], 8)}{num(run['p50_ms'], 8)}{num(run['p99_ms'], 8)}"
         f"{num(run['upstream_calls'], 10, 2)}{num(run['cpu_ms_per_req'], 11, 2)}"
-        f"{num(run['cpu_system_ms_per_req'], 7, 2)}{num(run['peak_rss_mb'], 9)}  {' '.join(flags)}"
+        f"{num(run['cpu_system_ms_per_req'], 7, 2)}{num(run.get('host_steal_pct'), 7)}"
+        f"{num(run['peak_rss_mb'], 9)}  {' '.join(flags)}"
     )
 
 
@@ -238,9 +253,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm-set", type=int, default=WARM_SET, help="citizens, warm runs")
     parser.add_argument("--screens", nargs="+", choices=SCREENS, default=list(SCREENS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results.json"))
+    parser.add_argument(
+        "--audit-dir",
+        type=Path,
+        default=None,
+        help="where the gateways keep their SQLite audit trails (default: the temp dir)",
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.population < 0 or min(args.concurrency) < 1:
         parser.error("--seconds and --concurrency must be positive, --population not negative")
+    if args.audit_dir is not None and not args.audit_dir.is_dir():
+        parser.error(f"--audit-dir {args.audit_dir} is not a directory")
     started = time.monotonic()
     workload = Workload(Population(size=args.population), args.warm_set)
     runs: list[dict[str, Any]] = []
@@ -263,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             "latency_ms": args.latency_ms,
             "seconds_per_run": args.seconds,
             "warm_set": args.warm_set,
+            "audit_dir": str(args.audit_dir or tempfile.gettempdir()),
             "memory_seconds": args.memory_seconds,
             "baseline_env": BASELINE_ENV,
             "common_env": COMMON_ENV,

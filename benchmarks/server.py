@@ -70,6 +70,28 @@ class Server:
         return None
 
 
+def host_cpu_ticks() -> tuple[int, int] | None:
+    """(stolen, all) CPU ticks of this machine since boot, from /proc/stat's first line
+    (None where there is none): time the hypervisor gave this virtual machine's CPUs to
+    others is 'steal'."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if fields[:1] != ["cpu"] or len(fields) < 9:
+        return None
+    ticks = [int(value) for value in fields[1:]]
+    return ticks[7], sum(ticks[:8])  # user .. steal; guest time is inside user already
+
+
+def steal_pct(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of the machine's CPU time stolen between two `host_cpu_ticks` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return 100 * (after[0] - before[0]) / (after[1] - before[1])
+
+
 def upstream_env(mocks_url: str) -> dict[str, str]:
     """`HELSEGRAF_*` variables pointing a gateway at `helsegraf mocks` served at `mocks_url`."""
     values = MockUpstreams(size=0).settings_env(mocks_url)
@@ -106,11 +128,13 @@ def serve(
     extra_env: dict[str, str] | None = None,
     startup_s: float = 120.0,
     mocks_url: str | None = None,
+    audit_dir: Path | None = None,
 ) -> Iterator[Server]:
     """A gateway, stopped (SIGINT, then SIGKILL) on exit: with embedded mocks, or using
-    the mocks at `mocks_url` (see `serve_mocks`)."""
+    the mocks at `mocks_url` (see `serve_mocks`); its SQLite audit trail in a new
+    directory under `audit_dir` (the system's temporary directory by default)."""
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="helsegraf-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="helsegraf-bench-", dir=audit_dir) as tmp:
         env = {
             **os.environ,
             "HELSEGRAF_PORT": str(port),

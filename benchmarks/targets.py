@@ -85,11 +85,13 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
                     )
                 )
         if warm:
-            cpu = max(r["cpu_ms_per_req"] for r in warm)
+            worst = max(warm, key=lambda r: r["cpu_ms_per_req"])
+            cpu = worst["cpu_ms_per_req"]
+            steal = worst.get("host_steal_pct")
             out.append(
                 Verdict(
                     f"{screen} warm CPU per request (worst of c=1, c=32)",
-                    f"{cpu:.2f} ms",
+                    f"{cpu:.2f} ms" + ("" if steal is None else f", host steal {steal:.1f}%"),
                     f"<= {WARM_CPU_MS} ms",
                     cpu <= WARM_CPU_MS,
                 )

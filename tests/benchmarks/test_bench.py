@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.bench import main
 from benchmarks.loadgen import busy_ms, critical_paths_ms
+from benchmarks.server import host_cpu_ticks, serve, steal_pct
 from benchmarks.targets import verdicts
 from benchmarks.workload import SCREENS
 
@@ -25,6 +26,7 @@ RUN_KEYS = {
     "cpu_ms_per_req",
     "cpu_user_ms_per_req",
     "cpu_system_ms_per_req",
+    "host_steal_pct",
     "peak_rss_mb",
 }
 
@@ -36,6 +38,23 @@ def test_busy_time_is_the_union_of_overlapping_calls() -> None:
     spans = [(0.0, 0.1), (0.2, 0.3)]
     calls = [(0.01, 0.03), (0.02, 0.05), (0.21, 0.22), (0.15, 0.16)]
     assert critical_paths_ms(spans, calls) == pytest.approx([40, 10])
+
+
+def test_steal_is_the_stolen_share_of_the_ticks_between_two_readings() -> None:
+    assert steal_pct((10, 1000), (30, 1200)) == pytest.approx(10)
+    assert steal_pct((10, 1000), (10, 1000)) is None  # no time passed
+    assert steal_pct(None, (10, 1000)) is None
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="no /proc/stat on this system")
+def test_host_ticks_come_from_proc_stat() -> None:
+    first = host_cpu_ticks()
+    assert first is not None
+    stolen, total = first
+    assert 0 <= stolen <= total
+    second = host_cpu_ticks()
+    assert second is not None
+    assert second[1] >= total
 
 
 def test_smoke_run_writes_every_run_with_plausible_numbers(
@@ -67,6 +86,7 @@ def test_smoke_run_writes_every_run_with_plausible_numbers(
             run["cpu_user_ms_per_req"] + run["cpu_system_ms_per_req"], abs=0.02
         )
         assert run["peak_rss_mb"] > 20
+        assert run["host_steal_pct"] is None or 0 <= run["host_steal_pct"] <= 100
         if run["path"] == "cold" or run["variant"] == "baseline":
             assert run["upstream_calls"] > 0, run
     cold = {(r["screen"], r["variant"]): r for r in runs if r["path"] == "cold"}
@@ -84,4 +104,21 @@ def test_smoke_run_writes_every_run_with_plausible_numbers(
     assert {t["name"] for t in results["targets"]} == {v.name for v in verdicts(results)}
     printed = capsys.readouterr().out
     assert "targets:" in printed
+    assert "steal%" in printed.splitlines()[1]  # the table's header, after the mocks line
     assert "home cold c=1 upstream calls per request" in printed
+
+
+def test_the_gateway_keeps_its_audit_trail_where_it_is_told(tmp_path: Path) -> None:
+    # the trail itself is created on the first audited access; its directory at start
+    with serve(population=50, latency_ms=0, audit_dir=tmp_path):
+        (home,) = tmp_path.glob("helsegraf-bench-*")
+        assert home.is_dir()
+    assert list(tmp_path.iterdir()) == []  # removed with the gateway
+
+
+def test_an_audit_dir_that_is_not_a_directory_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--audit-dir", str(tmp_path / "missing")])
+    assert "is not a directory" in capsys.readouterr().err
