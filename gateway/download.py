@@ -22,9 +22,8 @@ from authz import filters
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.audit import AuditUnavailable
-from gateway.auth import AuthenticationError
 from gateway.context import Context
-from gateway.endpoint import principal_of
+from gateway.endpoint import admitted
 from gateway.errors import ErrorCode, GatewayError
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import JSON
@@ -86,25 +85,9 @@ def _upstream_failed(exchange: Exchange, error: UpstreamError) -> Response:
 
 
 async def _serve(request: Request, services: Services, exchange: Exchange) -> Response:
-    try:
-        principal = await principal_of(services, request)
-    except AuthenticationError as exc:
-        log.info("refused a token (%s)", exc.reason)
-        return exchange.refuse(
-            "Authentication is required.",
-            ErrorCode.UNAUTHENTICATED,
-            401,
-            {"www-authenticate": 'Bearer realm="helsegraf"'},
-        )
-    exchange.client = principal.actor_client_id or principal.client_id
-    verdict = await services.limiter.check(principal)
-    if not verdict.allowed:
-        return exchange.refuse(
-            "Too many requests. Try again later.",
-            ErrorCode.RATE_LIMITED,
-            429,
-            {"retry-after": str(verdict.retry_after_s)},
-        )
+    principal = await admitted(services, request, exchange)
+    if isinstance(principal, Response):
+        return principal
     context = services.context(
         principal, exchange.request_id, negotiate(request.headers.get("accept-language"))
     )

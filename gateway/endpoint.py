@@ -68,6 +68,34 @@ async def principal_of(services: Services, request: Request) -> Principal:
     return await services.validator.validate(token.strip())
 
 
+async def admitted(
+    services: Services, request: Request, exchange: Exchange
+) -> Principal | Response:
+    """The caller, once its token is valid and its rate allows one more request; else the
+    refusal to send (401 with a Bearer challenge, or 429 with Retry-After)."""
+    try:
+        principal = await principal_of(services, request)
+    except AuthenticationError as exc:
+        log.info("refused a token (%s)", exc.reason)
+        return exchange.refuse(
+            "Authentication is required.",
+            ErrorCode.UNAUTHENTICATED,
+            401,
+            {"www-authenticate": 'Bearer realm="helsegraf"'},
+        )
+    exchange.client = principal.actor_client_id or principal.client_id
+    verdict = await services.limiter.check(principal)
+    if not verdict.allowed:
+        log.info("rate limit reached (%s)", verdict.scope)
+        return exchange.refuse(
+            "Too many requests. Try again later.",
+            ErrorCode.RATE_LIMITED,
+            429,
+            {"retry-after": str(verdict.retry_after_s)},
+        )
+    return principal
+
+
 class PersistedQueryError(Exception):
     """A persisted-operation problem; the message says what to send instead."""
 
@@ -134,26 +162,9 @@ async def _serve(
     except RequestError as exc:
         return exchange.refuse(str(exc), ErrorCode.BAD_REQUEST, exc.status, exc.headers)
     exchange.name(operation_name)
-    try:
-        principal = await principal_of(services, request)
-    except AuthenticationError as exc:
-        log.info("refused a token (%s)", exc.reason)
-        return exchange.refuse(
-            "Authentication is required.",
-            ErrorCode.UNAUTHENTICATED,
-            401,
-            {"www-authenticate": 'Bearer realm="helsegraf"'},
-        )
-    exchange.client = principal.actor_client_id or principal.client_id
-    verdict = await services.limiter.check(principal)
-    if not verdict.allowed:
-        log.info("rate limit reached (%s)", verdict.scope)
-        return exchange.refuse(
-            "Too many requests. Try again later.",
-            ErrorCode.RATE_LIMITED,
-            429,
-            {"retry-after": str(verdict.retry_after_s)},
-        )
+    principal = await admitted(services, request, exchange)
+    if isinstance(principal, Response):
+        return principal
     kind = principal_kind(principal, services.policy)
     exchange.principal = kind.value
     language = negotiate(request.headers.get("accept-language"))

@@ -18,6 +18,7 @@ from gateway.schema import print_sdl
 from mocks.app import MockUpstreams
 from tests.conftest import REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings
+from tests.e2e.test_documents import nodes
 
 PRODUCTION = {"env": "production", "id_secret": "p" * 40}
 NAME = "{ viewer { person { name } } }"
@@ -164,6 +165,24 @@ async def test_rate_limit_per_principal_is_429_with_retry_after() -> None:
     assert 1 <= int(refused.headers["retry-after"]) <= 120
     assert _error(refused)["extensions"]["code"] == "RATE_LIMITED"
     assert other.status_code == 200  # another person is counted apart
+
+
+async def test_downloads_share_the_rate_limit_and_its_429() -> None:
+    async with gateway(rate_limit_per_minute_principal=6) as harness:
+        [document, *_] = await nodes(harness, "kari", "kari")
+        headers = {"authorization": f"Bearer {harness.token('kari')}"}
+        statuses = []
+        for _ in range(6):
+            response = await harness.client.get(document["downloadUrl"], headers=headers)
+            statuses.append(response.status_code)
+            if response.status_code != 200:
+                break
+        after = await harness.query("kari", NAME)
+    assert statuses[0] == 200
+    assert statuses[-1] == 429, statuses
+    assert 1 <= int(response.headers["retry-after"]) <= 120
+    assert _error(response)["extensions"]["code"] == "RATE_LIMITED"
+    assert after.status_code == 429  # one budget for /graphql and downloads
 
 
 async def test_rate_limit_per_client_spans_principals() -> None:
