@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sqlite3
-import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway.sqlite_file import SqliteFile
 from gateway.userdata.crypto import NoteCipher
 from gateway.userdata.records import NoteRow, StoredSettings, UserdataUnavailable
 from gateway.userdata.store import UserdataStore
 
 T = TypeVar("T")
-_ATTEMPTS = 250  # x 20 ms: five seconds at most
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS private_note (
@@ -55,66 +52,24 @@ class SqliteUserdataStore(UserdataStore):
 
     def __init__(self, path: str | Path, cipher: NoteCipher) -> None:
         super().__init__(cipher)
-        self._path = Path(path)
-        self._conn: sqlite3.Connection | None = None
-        self._closed = False
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="userdata-sqlite")
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self._path, isolation_level=None, timeout=10)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
-
-    @staticmethod
-    def _patiently(fn: Callable[..., T], *args: Any) -> T:
-        # Another process (or store) opening the same file can make SQLite answer "locked"
-        # at once, without the busy timeout (switching to WAL, recovering the WAL index).
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                return fn(*args)
-            except sqlite3.OperationalError as exc:
-                transient = "locked" in str(exc) or "busy" in str(exc)
-                if not transient or attempt == _ATTEMPTS:
-                    raise
-                time.sleep(0.02)
-        raise AssertionError("unreachable")
+        self._file = SqliteFile(path, _SCHEMA, thread_name="userdata-sqlite")
 
     async def _run(self, operation: str, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._thread, self._patiently, fn, *args)
+            return await self._file.run(fn, *args)
         except Exception as exc:
             raise UserdataUnavailable(operation, f"SQLite: {type(exc).__name__}") from exc
-
-    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return result
 
     # -- notes -------------------------------------------------------------------------
 
     def _select_sync(self, subject: str, note_id: str | None) -> list[NoteRow]:
         sql = f"SELECT {_NOTE} FROM private_note WHERE subject = ? AND sealed IS NOT NULL"  # noqa: S608
         if note_id is None:
-            rows = self._connect().execute(
+            rows = self._file.connection().execute(
                 sql + " ORDER BY created_at DESC, note_id DESC", (subject,)
             )
         else:
-            rows = self._connect().execute(sql + " AND note_id = ?", (subject, note_id))
+            rows = self._file.connection().execute(sql + " AND note_id = ?", (subject, note_id))
         return [_row(tuple(r)) for r in rows.fetchall()]
 
     def _insert_sync(self, row: NoteRow, key: str, fingerprint: str) -> tuple[NoteRow, str]:
@@ -141,7 +96,7 @@ class SqliteUserdataStore(UserdataStore):
             ).fetchone()
             return _row(tuple(found[:6])), str(found[6])
 
-        return self._transaction(insert)
+        return self._file.transaction(insert)
 
     def _replace_sync(
         self, subject: str, note_id: str, expected: int, sealed: bytes, at: dt.datetime
@@ -160,11 +115,11 @@ class SqliteUserdataStore(UserdataStore):
             ).fetchone()
             return _row(tuple(found))
 
-        return self._transaction(replace)
+        return self._file.transaction(replace)
 
     def _delete_sync(self, subject: str, note_id: str, expected: int) -> bool:
         deleted = (
-            self._connect()
+            self._file.connection()
             .execute(
                 "UPDATE private_note SET sealed = NULL, version = version + 1 "
                 "WHERE subject = ? AND note_id = ? AND version = ? AND sealed IS NOT NULL",
@@ -196,7 +151,7 @@ class SqliteUserdataStore(UserdataStore):
 
     def _settings_sync(self, subject: str) -> StoredSettings | None:
         found = (
-            self._connect()
+            self._file.connection()
             .execute(
                 "SELECT data, updated_at, version FROM notification_settings WHERE subject = ?",
                 (subject,),
@@ -230,7 +185,7 @@ class SqliteUserdataStore(UserdataStore):
             )
             return StoredSettings(values, at, version)
 
-        return self._transaction(merge)
+        return self._file.transaction(merge)
 
     async def _settings_row(self, subject: str) -> StoredSettings | None:
         return await self._run("read settings", self._settings_sync, subject)
@@ -240,16 +195,5 @@ class SqliteUserdataStore(UserdataStore):
     ) -> StoredSettings:
         return await self._run("change settings", self._merge_sync, subject, changes, at)
 
-    def _close_sync(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
     async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._close_sync)
-        finally:
-            self._thread.shutdown(wait=False)
+        await self._file.aclose()
