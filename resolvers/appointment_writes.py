@@ -22,7 +22,6 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, CategoryUnavailable, Forbidden
 from gateway.i18n import add_texts
-from gateway.ids import decode
 from resolvers.appointment_rules import (
     cancel_problem,
     category_of,
@@ -33,6 +32,7 @@ from resolvers.appointment_rules import (
 from resolvers.appointment_types import Appointment
 from resolvers.appointments import audit_ref, find_appointment
 from resolvers.guard import require, served
+from resolvers.node import own_entity
 from resolvers.writes import UserError, check_key, check_text, once, user_error
 from sources import ehr_appointments, models
 from sources.errors import UpstreamConflict, UpstreamRejected
@@ -106,14 +106,8 @@ async def target(
         return None, None, [*errors, user_error(info, "personId", "INVALID")]
     except Forbidden:
         return None, None, [*errors, user_error(info, "personId", "FORBIDDEN")]
-    try:
-        kind, source, global_key = decode(appointment_id)
-    except BadUserInput:
-        kind, source, global_key = "", "", ""
-    person_key, dot, upstream_id = global_key.partition(".")
-    record = None
-    if kind == "Appointment" and dot and person_key == ctx.ids.person_key(subject.nin):
-        record = await find_appointment(info, subject, source, upstream_id)
+    owned = own_entity(info, subject, appointment_id, "Appointment")
+    record = None if owned is None else await find_appointment(info, subject, *owned)
     if record is None:
         return subject, None, [*errors, user_error(info, FIELD, "INVALID")]
     try:

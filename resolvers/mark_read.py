@@ -11,9 +11,9 @@ from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import decode
 from resolvers.guard import served
 from resolvers.messages import CATEGORY, Message, inbox, references, source_key, thread_key
+from resolvers.node import own_entity
 from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources import ehr_messages, models, municipal_messages
 from sources.errors import UpstreamConflict
@@ -60,11 +60,10 @@ def _validate(info: Info[Context, None], data: MarkMessagesReadInput) -> list[Us
 
 def _own(info: Info[Context, None], subject: Subject, global_id: str, kind: str) -> tuple[str, str]:
     """(source, upstream id) of an id of `kind` read through this subject."""
-    found, source_id, key = decode(global_id)
-    person_key, dot, upstream = key.partition(".")
-    if found != kind or not dot or person_key != info.context.ids.person_key(subject.nin):
+    owned = own_entity(info, subject, global_id, kind)
+    if owned is None:
         raise BadUserInput("Not an id of this person.", argument="id")
-    return source_id, upstream
+    return owned
 
 
 def _targets(

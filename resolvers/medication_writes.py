@@ -9,11 +9,11 @@ from strawberry.types import Info
 
 from authz.policy import Action
 from gateway.context import Context
-from gateway.errors import BadUserInput, Forbidden
+from gateway.errors import Forbidden
 from gateway.i18n import add_texts
-from gateway.ids import decode
 from resolvers.guard import served
 from resolvers.medications import CATEGORY, Medication, find_medication, merge_medications
+from resolvers.node import own_entity
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
 from sources import ehr_medications
 from sources.ehr_medications import EhrMedicationEntry
@@ -156,17 +156,6 @@ async def add_medication(
     return AddMedicationPayload(medication=medication, user_errors=[])
 
 
-def _target(info: Info[Context, None], medication_id: str, person_key: str) -> tuple[str, str]:
-    """(source, upstream id) of a Medication id of this person; BadUserInput otherwise."""
-    kind, source, key = decode(medication_id)
-    owner, dot, upstream = key.partition(".")
-    if kind != "Medication" or not dot or owner != person_key:
-        raise BadUserInput(
-            "medicationId is not a medicine of this person.", argument="medicationId"
-        )
-    return source, upstream
-
-
 async def comment_on_medication(
     info: Info[Context, None], data: CommentOnMedicationInput
 ) -> CommentOnMedicationPayload:
@@ -179,13 +168,12 @@ async def comment_on_medication(
     subject, denied = await acting(info, data.person_id, CATEGORY)
     if subject is None or denied or errors:
         return CommentOnMedicationPayload(medication=None, user_errors=[*errors, *denied])
-    try:
-        source, upstream = _target(info, data.medication_id, ctx.ids.person_key(subject.nin))
-    except BadUserInput:
+    owned = own_entity(info, subject, data.medication_id, "Medication")
+    if owned is None:
         return CommentOnMedicationPayload(
             medication=None, user_errors=[user_error(info, "medicationId", "INVALID")]
         )
-    found = await find_medication(info, subject, source, upstream)
+    found = await find_medication(info, subject, *owned)
     if found is None:
         return CommentOnMedicationPayload(
             medication=None, user_errors=[user_error(info, "medicationId", "INVALID")]

@@ -11,10 +11,10 @@ from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import decode
 from resolvers.guard import served
 from resolvers.mark_read import MarkMessagesReadInput, MarkMessagesReadPayload, mark_messages_read
 from resolvers.messages import CATEGORY, EHR_SOURCE, Message, references
+from resolvers.node import own_entity
 from resolvers.recipients import may_write_to, recipient_key, recipients
 from resolvers.threads import conversation
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
@@ -81,11 +81,10 @@ def _validate(info: Info[Context, None], data: SendMessageInput) -> list[UserErr
 
 
 def _thread_ref(info: Info[Context, None], subject: Subject, thread_id: str) -> tuple[str, str]:
-    kind, source_id, key = decode(thread_id)
-    person_key, dot, upstream = key.partition(".")
-    if kind != "MessageThread" or not dot or person_key != info.context.ids.person_key(subject.nin):
+    owned = own_entity(info, subject, thread_id, "MessageThread")
+    if owned is None:
         raise BadUserInput("threadId is not a conversation of this person.", argument="threadId")
-    return source_id, upstream
+    return owned
 
 
 async def _target(

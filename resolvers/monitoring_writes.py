@@ -12,7 +12,6 @@ from authz.policy import Action
 from gateway import i18n
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import decode
 from resolvers.guard import served
 from resolvers.monitoring import (
     Measurement,
@@ -20,6 +19,7 @@ from resolvers.monitoring import (
     kind_of,
     visible_programmes,
 )
+from resolvers.node import entity_of
 from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources import ehr_care as source
 
@@ -116,9 +116,8 @@ def _values(
 def _programme(programme_id: strawberry.ID | None) -> str | None:
     if programme_id is None:
         return None
-    kind, source_name, key = decode(programme_id)
-    _, dot, upstream = key.partition(".")
-    if kind != "FollowUpProgramme" or source_name != "ehr" or not dot:
+    upstream = entity_of(programme_id, "FollowUpProgramme", "ehr")
+    if upstream is None:
         raise BadUserInput("not a programme id", argument="programmeId")
     return upstream
 

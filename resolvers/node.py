@@ -58,17 +58,60 @@ def node_id(
     return strawberry.ID(encode(type_name, source, f"{key}.{upstream_id}"))
 
 
+def entity_parts(global_id: str) -> tuple[str, str, str, str] | None:
+    """(type, source, person key, upstream id) of an entity id as `node_id` writes them;
+    None for anything else (a person's id, a malformed or foreign one)."""
+    try:
+        type_name, source, key = decode(global_id)
+    except BadUserInput:
+        return None
+    person_key, dot, upstream_id = key.partition(".")
+    if type_name == PERSON or not dot or not person_key or not upstream_id:
+        return None
+    return type_name, source, person_key, upstream_id
+
+
+def entity_of(global_id: str, type_name: str, source: str | None = None) -> str | None:
+    """The upstream id of a `type_name` id (from `source`, when named); None otherwise.
+    Whose it is is not checked: the caller looks it up among the subject's own records."""
+    parts = entity_parts(global_id)
+    if parts is None or parts[0] != type_name or source not in (None, parts[1]):
+        return None
+    return parts[3]
+
+
+def own_entity(
+    info: Info[Context, None],
+    subject: Subject,
+    global_id: str,
+    type_name: str,
+    source: str | None = None,
+) -> tuple[str, str] | None:
+    """(source, upstream id) of a `type_name` id (from `source`, when named) that was read
+    through `subject`; None for any other id."""
+    parts = entity_parts(global_id)
+    if (
+        parts is None
+        or parts[0] != type_name
+        or source not in (None, parts[1])
+        or parts[2] != info.context.ids.person_key(subject.nin)
+    ):
+        return None
+    return parts[1], parts[3]
+
+
 async def resolve_node(info: Info[Context, None], global_id: str) -> Any:
     """The node behind `global_id`; Forbidden for anything absent or out of reach."""
     from resolvers.person import Person  # the Person type imports every field module
 
-    type_name, source, key = decode(global_id)
+    type_name, _, _ = decode(global_id)
     if type_name == PERSON:
         return Person(subject=await info.context.access.subject(global_id))
+    parts = entity_parts(global_id)
     fetch = FETCHERS.get(type_name)
-    person_key, dot, upstream_id = key.partition(".")
-    if fetch is None or not dot or not upstream_id:
+    if fetch is None or parts is None:
         raise BadUserInput("The id is not a valid helsegraf id.", argument="id")
+    _, source, person_key, upstream_id = parts
     subject = await info.context.access.subject_by_key(person_key)
     found = await fetch(info, subject, source, upstream_id)
     if found is None:

@@ -9,12 +9,10 @@ from strawberry.types import Info
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
-from gateway.errors import BadUserInput
 from gateway.i18n import TEXTS, Language, add_texts
-from gateway.ids import PERSON, decode
 from gateway.userdata import Note, NoteContent, NoteNotFound, StaleNote
 from resolvers.guard import served, watch
-from resolvers.node import FETCHERS
+from resolvers.node import FETCHERS, entity_parts
 from resolvers.private_notes import (
     CATEGORY,
     SOURCE,
@@ -103,14 +101,7 @@ class DeletePrivateNotePayload:
 
 def _own_key(global_id: str) -> tuple[str, str, str, str] | None:
     """(type, source, person key, item id) of an entity id, None when it is not one."""
-    try:
-        type_name, source, key = decode(global_id)
-    except BadUserInput:
-        return None
-    person_key, dot, item = key.partition(".")
-    if type_name == PERSON or not dot or not item:
-        return None
-    return type_name, source, person_key, item
+    return entity_parts(global_id)
 
 
 def _content(

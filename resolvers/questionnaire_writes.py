@@ -12,8 +12,8 @@ from authz.policy import Action
 from gateway import i18n
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import decode
 from resolvers.guard import served
+from resolvers.node import entity_of
 from resolvers.questionnaires import (
     Questionnaire,
     QuestionnaireState,
@@ -147,9 +147,8 @@ def check_answers(
 
 
 def _task(questionnaire_id: str) -> str:
-    kind, source_name, key = decode(questionnaire_id)
-    _, dot, upstream = key.partition(".")
-    if kind != "Questionnaire" or source_name != "ehr" or not dot:
+    upstream = entity_of(questionnaire_id, "Questionnaire", "ehr")
+    if upstream is None:
         raise BadUserInput("not a questionnaire id", argument="questionnaireId")
     return upstream
 

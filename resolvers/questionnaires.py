@@ -14,10 +14,9 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput
 from gateway.i18n import text
-from gateway.ids import decode
 from resolvers.common import PageInfo, page
 from resolvers.guard import require, served, visible, watch
-from resolvers.node import Node, fetches, node_id
+from resolvers.node import Node, entity_of, fetches, node_id
 from resolvers.questionnaire_items import Question, QuestionnaireAnswers, answers_of, questions_of
 from sources import ehr_questionnaires as source
 
@@ -177,9 +176,8 @@ async def visible_questionnaires(
 def _appointment(subject_filter: strawberry.ID | None) -> str | None:
     if subject_filter is None:
         return None
-    kind, source_name, key = decode(subject_filter)
-    person_key, dot, upstream = key.partition(".")
-    if kind != "Appointment" or source_name != "ehr" or not dot or not person_key:
+    upstream = entity_of(subject_filter, "Appointment", "ehr")
+    if upstream is None:
         raise BadUserInput("appointmentId is not an appointment id.", argument="appointmentId")
     return upstream
 

@@ -19,14 +19,13 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput
 from gateway.i18n import add_texts
-from gateway.ids import decode
 from resolvers.appointment_rules import HOSPITAL
 from resolvers.appointment_types import Appointment, Location, Practitioner, location, practitioner
 from resolvers.appointment_writes import AppointmentPayload, Refused
 from resolvers.appointments import audit_ref
 from resolvers.common import PageInfo, page
 from resolvers.guard import may, require, served, watch
-from resolvers.node import Node, fetches, node_id
+from resolvers.node import Node, fetches, node_id, own_entity
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
 from sources import ehr_appointments
 from sources.errors import UpstreamConflict, UpstreamRejected
@@ -214,14 +213,8 @@ class BookAppointmentInput:
 
 
 def _slot_id(info: Info[Context, None], subject: Subject, slot_id: str) -> str | None:
-    try:
-        kind, source, key = decode(slot_id)
-    except BadUserInput:
-        return None
-    person_key, dot, upstream_id = key.partition(".")
-    if kind != "Slot" or source != "ehr" or not dot or not upstream_id:
-        return None
-    return upstream_id if person_key == info.context.ids.person_key(subject.nin) else None
+    owned = own_entity(info, subject, slot_id, "Slot", "ehr")
+    return None if owned is None else owned[1]
 
 
 async def book_appointment(
