@@ -1,8 +1,9 @@
 """Health-record documents: DocumentReference parsing and streaming Binary content.
 
 The content is streamed, not buffered: the EHR's answer is opened (status and headers
-checked) within the upstream's deadline, and the body is then passed through in chunks,
-refused as soon as it is over the upstream's size cap or its deadline passes.
+checked) within the upstream's deadline, through its circuit breaker and holding one of
+its concurrency slots (as every other call does), and the body is then passed through in
+chunks, refused as soon as it is over the upstream's size cap or its deadline passes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sources.errors import (
     UpstreamBadResponse,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamSaturated,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
@@ -105,10 +107,16 @@ async def open_binary(upstream: Upstream, path: str, content_type: str) -> Downl
     loop = asyncio.get_running_loop()
     ends = loop.time() + upstream.timeout_s
     ticket = upstream.breaker.admit(operation)
+    queued = True
     try:
         async with asyncio.timeout_at(ends):
-            response = await upstream.client.send(request, stream=True)
+            async with upstream.slots:  # while opening: the body streams without one
+                queued = False
+                response = await upstream.client.send(request, stream=True)
     except (TimeoutError, httpx.TimeoutException) as exc:
+        if queued:  # no slot came free in time: the EHR itself did nothing wrong
+            upstream.breaker.release(ticket)
+            raise UpstreamSaturated(SOURCE, operation, "no free connection slot") from exc
         upstream.breaker.failure(ticket)
         raise UpstreamTimeout(SOURCE, operation) from exc
     except (httpx.HTTPError, OSError) as exc:

@@ -64,7 +64,9 @@ class Upstream:
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker(name)
         self.budget = budget or RetryBudget()
-        self._slots = asyncio.Semaphore(max_concurrency)
+        # the concurrency limit: a slot is held while a request is open (until its answer,
+        # or for a streamed download its status and headers, have arrived)
+        self.slots = asyncio.Semaphore(max_concurrency)
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not a secret)
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -154,7 +156,7 @@ class Upstream:
                 for retry in range(self.retry.attempts):
                     ticket = self.breaker.admit(operation)
                     queued = True
-                    async with self._slots:
+                    async with self.slots:
                         queued = False
                         try:
                             result = await self._exchange(request, operation, not_found_ok)

@@ -11,7 +11,13 @@ import pytest
 
 from sources.documents import media_type, open_binary
 from sources.ehr import EhrClient
-from sources.errors import UpstreamBadResponse, UpstreamNotFound, UpstreamUnavailable
+from sources.errors import (
+    UpstreamBadResponse,
+    UpstreamNotFound,
+    UpstreamSaturated,
+    UpstreamUnavailable,
+)
+from sources.resilience import BreakerState, CircuitBreaker
 from sources.upstream import Upstream
 from tests.sources.test_ehr import bundle
 
@@ -151,3 +157,21 @@ def test_media_types_are_plain_or_octet_stream() -> None:
     assert media_type("Application/PDF") == "application/pdf"
     assert media_type("text/html\r\nx-evil: 1") == "application/octet-stream"
     assert media_type(None) == "application/octet-stream"
+
+
+async def test_opening_a_binary_waits_for_a_concurrency_slot_like_any_call() -> None:
+    ehr = Upstream(
+        "EHR",
+        "http://ehr.test/fhir",
+        timeout_s=0.2,
+        max_concurrency=1,
+        breaker=CircuitBreaker("EHR", min_requests=1),  # one failure would open it
+        transport=httpx.MockTransport(lambda _: httpx.Response(200, text="hello")),
+    )
+    async with ehr.slots:  # every slot busy: the download cannot open in time
+        with pytest.raises(UpstreamSaturated):
+            await open_binary(ehr, "Binary/d1", "text/plain")
+    assert ehr.breaker.state is BreakerState.CLOSED  # a full pool is not the EHR failing
+    opened = await open_binary(ehr, "Binary/d1", "text/plain")
+    assert [chunk async for chunk in opened.body] == [b"hello"]
+    assert not ehr.slots.locked()  # the slot is back once the answer is open
