@@ -99,11 +99,6 @@ class DeletePrivateNotePayload:
     user_errors: list[UserError] = strawberry.field(description="Why nothing was deleted.")
 
 
-def _own_key(global_id: str) -> tuple[str, str, str, str] | None:
-    """(type, source, person key, item id) of an entity id, None when it is not one."""
-    return entity_parts(global_id)
-
-
 def _content(
     info: Info[Context, None], text: str, title: str | None, linked_id: str | None
 ) -> tuple[NoteContent, list[UserError]]:
@@ -112,7 +107,7 @@ def _content(
         *check_text(info, "title", title, limit=MAX_TITLE, required=False),
     ]
     if linked_id is not None:
-        parts = _own_key(linked_id)
+        parts = entity_parts(linked_id)
         if parts is None or parts[0] not in FETCHERS:
             errors.append(user_error(info, "linkedId", "INVALID"))
     shown_title = title.strip() if title is not None and title.strip() else None
@@ -122,14 +117,14 @@ def _content(
 def _same_person(
     info: Info[Context, None], subject: Subject, content: NoteContent
 ) -> list[UserError]:
-    parts = None if content.link is None else _own_key(content.link)
+    parts = None if content.link is None else entity_parts(content.link)
     if parts is not None and parts[2] != subject_key(info, subject):
         return [user_error(info, "linkedId", "INVALID")]
     return []
 
 
 def _note_id(info: Info[Context, None], subject: Subject, global_id: str) -> str | None:
-    parts = _own_key(global_id)
+    parts = entity_parts(global_id)
     if parts is None or parts[:2] != (TYPE, SOURCE) or parts[2] != subject_key(info, subject):
         return None
     return parts[3]
