@@ -1,17 +1,23 @@
-"""Admission of an operation before it runs: the caller's budget (depth, aliases, tokens,
-cost, ...), measured once per distinct document, budget and variables."""
+"""Admission before anything runs: the caller (a valid bearer token, then a rate with room
+for one more request), and the operation (the caller's budget of depth, aliases, tokens,
+cost, ..., measured once per distinct document, budget and variables)."""
 
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 import orjson
 from cachetools import LRUCache
 from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
+from starlette.responses import Response
 
 from gateway.access import PrincipalKind
+from gateway.auth import AuthenticationError, Principal
+from gateway.errors import ErrorCode
+from gateway.exchange import Exchange
 from gateway.limits import (
     Budget,
     LimitExceeded,
@@ -21,6 +27,45 @@ from gateway.limits import (
     count_tokens,
 )
 from gateway.services import Services
+
+log = logging.getLogger("helsegraf.http")
+
+
+async def principal_of(services: Services, request: Request) -> Principal:
+    """The caller behind the request's bearer token; AuthenticationError otherwise."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("missing-token")
+    return await services.validator.validate(token.strip())
+
+
+async def admitted(
+    services: Services, request: Request, exchange: Exchange
+) -> Principal | Response:
+    """The caller, once its token is valid and its rate allows one more request; else the
+    refusal to send (401 with a Bearer challenge, or 429 with Retry-After)."""
+    try:
+        principal = await principal_of(services, request)
+    except AuthenticationError as exc:
+        log.info("refused a token (%s)", exc.reason)
+        return exchange.refuse(
+            "Authentication is required.",
+            ErrorCode.UNAUTHENTICATED,
+            401,
+            {"www-authenticate": 'Bearer realm="helsegraf"'},
+        )
+    exchange.client = principal.actor_client_id or principal.client_id
+    verdict = await services.limiter.check(principal)
+    if not verdict.allowed:
+        log.info("rate limit reached (%s)", verdict.scope)
+        return exchange.refuse(
+            "Too many requests. Try again later.",
+            ErrorCode.RATE_LIMITED,
+            429,
+            {"retry-after": str(verdict.retry_after_s)},
+        )
+    return principal
 
 
 def check_limits(

@@ -21,9 +21,9 @@ from starlette.responses import Response, StreamingResponse
 from authz import filters
 from authz.policy import Action
 from gateway.access import Subject
+from gateway.admission import admitted
 from gateway.audit import AuditUnavailable
 from gateway.context import Context
-from gateway.endpoint import admitted
 from gateway.errors import ErrorCode, GatewayError
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import JSON

@@ -26,9 +26,9 @@ from authz.audit import AuditEntry
 from authz.policy import Action
 from authz.relations import oslo_date
 from gateway.access import PrincipalKind, principal_kind
-from gateway.admission import check_limits, parse_cached
+from gateway.admission import admitted, check_limits, parse_cached
 from gateway.audit import AuditUnavailable
-from gateway.auth import AuthenticationError, Principal
+from gateway.auth import Principal
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import (
@@ -57,43 +57,6 @@ def _before_execution(error: GraphQLError) -> bool:
     return not error.path and (
         error.original_error is None or isinstance(error.original_error, GraphQLError)
     )
-
-
-async def principal_of(services: Services, request: Request) -> Principal:
-    """The caller behind the request's bearer token; AuthenticationError otherwise."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError("missing-token")
-    return await services.validator.validate(token.strip())
-
-
-async def admitted(
-    services: Services, request: Request, exchange: Exchange
-) -> Principal | Response:
-    """The caller, once its token is valid and its rate allows one more request; else the
-    refusal to send (401 with a Bearer challenge, or 429 with Retry-After)."""
-    try:
-        principal = await principal_of(services, request)
-    except AuthenticationError as exc:
-        log.info("refused a token (%s)", exc.reason)
-        return exchange.refuse(
-            "Authentication is required.",
-            ErrorCode.UNAUTHENTICATED,
-            401,
-            {"www-authenticate": 'Bearer realm="helsegraf"'},
-        )
-    exchange.client = principal.actor_client_id or principal.client_id
-    verdict = await services.limiter.check(principal)
-    if not verdict.allowed:
-        log.info("rate limit reached (%s)", verdict.scope)
-        return exchange.refuse(
-            "Too many requests. Try again later.",
-            ErrorCode.RATE_LIMITED,
-            429,
-            {"retry-after": str(verdict.retry_after_s)},
-        )
-    return principal
 
 
 class PersistedQueryError(Exception):
