@@ -101,7 +101,7 @@ async def open_binary(upstream: Upstream, path: str, content_type: str) -> Downl
     if _binary_path(path) is None:
         raise UpstreamBadResponse(SOURCE, operation, "not a Binary reference")
     accept = "text/plain" if content_type == "text/plain" else content_type
-    request = upstream.client.build_request(
+    request = upstream.request(
         "GET", path, headers={"accept": f"{accept}, application/fhir+json;q=0.1"}
     )
     loop = asyncio.get_running_loop()
@@ -112,7 +112,7 @@ async def open_binary(upstream: Upstream, path: str, content_type: str) -> Downl
         async with asyncio.timeout_at(ends):
             async with upstream.slots:  # while opening: the body streams without one
                 queued = False
-                response = await upstream.client.send(request, stream=True)
+                response = await upstream.open(request)
     except (TimeoutError, httpx.TimeoutException) as exc:
         if queued:  # no slot came free in time: the EHR itself did nothing wrong
             upstream.breaker.release(ticket)

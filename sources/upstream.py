@@ -103,6 +103,30 @@ class Upstream:
             url = self._urls[path] = self.client.base_url.join(path.lstrip("/"))
         return url
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        """A request to `path` with the upstream's default headers and `headers` over them,
+        and nothing kept from any earlier exchange (no cookies)."""
+        return httpx.Request(
+            method,
+            self._url(path),
+            content=content,
+            headers={**self._headers, **(headers or {})},
+            extensions={"timeout": self._timeout},
+        )
+
+    async def open(self, request: httpx.Request) -> httpx.Response:
+        """Send a `request` (from `request`) and return the response with its body unread;
+        the caller maps failures and closes it. Only for callers that own the resilience
+        around it, as `call` and a streamed download do."""
+        return await self._transport.handle_async_request(request)
+
     async def ping(self, path: str) -> bool:
         """True when the upstream answers `GET path` with anything but a server error."""
         return await _ping(self, path)
@@ -140,13 +164,7 @@ class Upstream:
         elif json_body is not None:
             content = orjson.dumps(json_body)
             sent["content-type"] = content_type
-        request = httpx.Request(
-            method,
-            self._url(path),
-            content=content,
-            headers={**self._headers, **sent},
-            extensions={"timeout": self._timeout},
-        )
+        request = self.request(method, path, content=content, headers=sent)
         loop = asyncio.get_running_loop()
         ticket: int | None = None  # the breaker's ticket while an attempt is admitted
         queued = False
@@ -202,7 +220,7 @@ class Upstream:
 
     async def _exchange(self, request: httpx.Request, operation: str, not_found_ok: bool) -> Any:
         try:
-            response = await self._transport.handle_async_request(request)
+            response = await self.open(request)
         except httpx.TimeoutException as exc:
             cause = exc.__cause__
             if isinstance(cause, OSError) and not isinstance(cause, TimeoutError):

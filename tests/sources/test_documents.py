@@ -175,3 +175,19 @@ async def test_opening_a_binary_waits_for_a_concurrency_slot_like_any_call() -> 
     opened = await open_binary(ehr, "Binary/d1", "text/plain")
     assert [chunk async for chunk in opened.body] == [b"hello"]
     assert not ehr.slots.locked()  # the slot is back once the answer is open
+
+
+async def test_a_cookie_the_ehr_sets_on_one_download_is_never_sent_on_the_next() -> None:
+    """The upstream's connection pool serves every citizen: nothing of one download's
+    exchange (a session cookie) may travel with another citizen's."""
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, text="hello", headers={"set-cookie": "ehr-session=kari; Path=/"})
+
+    ehr = upstream(handler)
+    for _ in range(2):
+        opened = await open_binary(ehr, "Binary/d1", "text/plain")
+        assert [chunk async for chunk in opened.body] == [b"hello"]
+    assert seen == [None, None]
