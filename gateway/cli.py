@@ -13,12 +13,33 @@ from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 import uvicorn
+from pydantic import ValidationError
 
 from gateway.logs import configure_logging
 from gateway.settings import Settings
 
 log = logging.getLogger("helsegraf")
 T = TypeVar("T")
+
+
+class StartRefused(Exception):
+    """The gateway will not start as configured; the message is one sentence naming the
+    setting to fix."""
+
+
+def _settings_problem(exc: ValueError) -> str:
+    """`exc` as one line naming each offending variable, without pydantic's banner, the
+    values it was given (a DSN may hold a password) or its documentation links."""
+    if not isinstance(exc, ValidationError):
+        return " ".join(str(exc).split())
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            path = "__".join(str(part) for part in error["loc"]).upper()
+            message = f"HELSEGRAF_{path}: {message}"
+        problems.append(message)
+    return "; ".join(problems)
 
 
 def _bound_socket(host: str, port: int) -> socket.socket:
@@ -89,18 +110,32 @@ def with_embedded_upstreams(settings: Settings, embedded: dict[str, Any]) -> Set
 
 
 async def _serve(settings: Settings) -> None:
+    """Serve the gateway (with embedded mocks outside production when upstreams are
+    unset); raises `StartRefused` before serving anything when it must not start."""
     from gateway.app import create_app
 
+    # Defence in depth beside the settings' validator: production never falls back to
+    # the mocks, whose issuer signs with a key anyone can derive from the source.
+    if (refusal := settings.production_refusal()) is not None:
+        raise StartRefused(refusal)
     servers: list[tuple[uvicorn.Server, socket.socket]] = []
+    origin = None
     if settings.embedded_mocks:
         mocks = _mocks(settings)
         mock_sock = _bound_socket("127.0.0.1", 0)
         origin = f"http://127.0.0.1:{mock_sock.getsockname()[1]}"
         settings = with_embedded_upstreams(settings, mocks.settings_env(origin))
         servers.append(_server(mocks.asgi(), mock_sock))
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # what the settings name cannot be used (safelist, policy)
+        for _, sock in servers:
+            sock.close()
+        raise StartRefused(_settings_problem(exc)) from exc
+    if origin is not None:
         log.info("embedded mock upstreams at %s", origin)
     gateway_sock = _bound_socket(settings.host, settings.port)
-    servers.append(_server(create_app(settings), gateway_sock))
+    servers.append(_server(app, gateway_sock))
     _settle_heap()
     log.info("gateway at http://%s:%s/graphql", settings.host, gateway_sock.getsockname()[1])
     await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
@@ -205,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValueError as exc:
-        print(f"helsegraf: invalid settings: {exc}", file=sys.stderr)
+        print(f"helsegraf: invalid settings: {_settings_problem(exc)}", file=sys.stderr)
         return 2
     configure_logging(json=settings.json_logs)
     if args.command == "audit":
@@ -216,7 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings.model_copy(update={"port": 8001})
         _run(_serve_mocks(settings))
         return 0
-    _run(_serve(settings))
+    try:
+        _run(_serve(settings))
+    except StartRefused as exc:
+        print(f"helsegraf: invalid settings: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

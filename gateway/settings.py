@@ -133,8 +133,51 @@ class Settings(BaseSettings):
 
     @property
     def embedded_mocks(self) -> bool:
-        """True when the gateway must start its own mock upstreams."""
+        """True when the gateway must start its own mock upstreams; never in production,
+        whatever is missing (the mock issuer's key is derived from a constant in the source,
+        so anyone could mint a token it accepts)."""
+        if self.production:
+            return False
         return self.ehr is None or self.national is None or self.oidc_jwks_url is None
+
+    def unset_in_production(self) -> list[str]:
+        """The settings production needs that were not given, as the variables to set.
+
+        A default never counts: the issuer's and audience's are the mock issuer's, and the
+        default audit and user-data files are per-process SQLite files nobody chose. An
+        environment variable counts as given (pydantic's `model_fields_set`); a blank value
+        does not.
+        """
+        given = self.model_fields_set
+
+        def blank(value: str | SecretStr | None) -> bool:
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            return value is None or not value.strip()
+
+        wanted = {
+            "HELSEGRAF_EHR__URL": self.ehr is None or blank(self.ehr.url),
+            "HELSEGRAF_NATIONAL__URL": self.national is None or blank(self.national.url),
+            "HELSEGRAF_MUNICIPALITIES (at least one)": not self.municipalities
+            or any(blank(m.url) for m in self.municipalities.values()),
+            "HELSEGRAF_OIDC_ISSUER": "oidc_issuer" not in given or blank(self.oidc_issuer),
+            "HELSEGRAF_OIDC_AUDIENCE": "oidc_audience" not in given or blank(self.oidc_audience),
+            "HELSEGRAF_OIDC_JWKS_URL": blank(self.oidc_jwks_url),
+            "either HELSEGRAF_AUDIT_DSN or HELSEGRAF_AUDIT_PATH": blank(self.audit_dsn)
+            and ("audit_path" not in given or blank(self.audit_path)),
+            "either HELSEGRAF_USERDATA_DSN or HELSEGRAF_USERDATA_PATH": blank(self.userdata_dsn)
+            and blank(self.userdata_path),
+        }
+        return [name for name, missing in wanted.items() if missing]
+
+    def production_refusal(self) -> str | None:
+        """The one sentence refusing these settings in production, naming every variable
+        still to set; None when production has all it needs (or this is not production)."""
+        unset = self.unset_in_production() if self.production else []
+        if not unset:
+            return None
+        names = unset[0] if len(unset) == 1 else f"{', '.join(unset[:-1])} and {unset[-1]}"
+        return f"{names} must be set in production"
 
     @property
     def production(self) -> bool:
@@ -179,6 +222,8 @@ class Settings(BaseSettings):
                 "HELSEGRAF_ID_SECRET must be set to a random value of at least 32 characters "
                 "in production"
             )
+        if (refusal := self.production_refusal()) is not None:
+            raise ValueError(refusal)
         for origin in self.cors_origins:
             if not re.fullmatch(r"https?://[^/\s?#*]+", origin):
                 raise ValueError(

@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.services import Services
 from gateway.settings import Settings
 from mocks.app import MockUpstreams
+from mocks.oidc import DEFAULT_AUDIENCE
 from mocks.population import OSLO
 from tests.conftest import REFERENCE_DAY
 
@@ -57,9 +58,16 @@ class Harness:
 
 
 def gateway_settings(mocks: MockUpstreams, **overrides: Any) -> Settings:
-    """Settings for the gateway against `mocks`; a fresh SQLite audit file per call."""
-    audit = Path(tempfile.mkdtemp(dir=_AUDIT_ROOT.name)) / "audit.sqlite3"
-    values = mocks.settings_env(MOCK_ORIGIN) | {"env": "test", "audit_path": str(audit)}
+    """Settings for the gateway against `mocks`; fresh SQLite audit and user-data files per
+    call. Every destination and the token audience are named explicitly, as production
+    requires (`env="production"` with an `id_secret` needs nothing more)."""
+    directory = Path(tempfile.mkdtemp(dir=_AUDIT_ROOT.name))
+    values = mocks.settings_env(MOCK_ORIGIN) | {
+        "env": "test",
+        "oidc_audience": DEFAULT_AUDIENCE,
+        "audit_path": str(directory / "audit.sqlite3"),
+        "userdata_path": str(directory / "userdata.sqlite3"),
+    }
     return Settings.model_validate(values | overrides)
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import jwt
 import pytest
+from pydantic import SecretStr
 
 from gateway.cli import main
 from gateway.schema import print_sdl
+from gateway.settings import Settings
 from mocks.oidc import MockIssuer
 from mocks.population import Population
 
@@ -228,3 +233,121 @@ def test_served_connections_send_without_delay(loop: str) -> None:
     factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
         assert runner.run(nodelay_of_accepted()) != 0
+
+
+def _production_environment(tmp_path: Path) -> dict[str, str]:
+    """Every setting production needs, pointing at nothing that answers (the commands
+    below must refuse before they connect anywhere)."""
+    data = tmp_path / "data"
+    return {
+        "HELSEGRAF_ENV": "production",
+        "HELSEGRAF_PORT": "0",
+        "HELSEGRAF_EHR__URL": "http://127.0.0.1:9/ehr/fhir/R4",
+        "HELSEGRAF_NATIONAL__URL": "http://127.0.0.1:9/national/api/v1",
+        "HELSEGRAF_MUNICIPALITIES": '{"5001": {"url": "http://127.0.0.1:9/m"}}',
+        "HELSEGRAF_OIDC_ISSUER": "https://idporten.no",
+        "HELSEGRAF_OIDC_AUDIENCE": "helsegraf",
+        "HELSEGRAF_OIDC_JWKS_URL": "http://127.0.0.1:9/jwks",
+        "HELSEGRAF_ID_SECRET": "c" * 40,
+        "HELSEGRAF_AUDIT_PATH": str(data / "audit.sqlite3"),
+        "HELSEGRAF_USERDATA_PATH": str(data / "userdata.sqlite3"),
+    }
+
+
+def _serve_process(cwd: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`helsegraf serve` as its own process in `cwd`, with only `environment` as settings;
+    a server that starts instead of refusing fails the test when the wait runs out."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("HELSEGRAF_")}
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "serve"],
+            cwd=cwd,
+            env=inherited | environment,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("`helsegraf serve` started instead of refusing")
+
+
+@pytest.mark.parametrize(
+    ("unset", "named"),
+    [
+        pytest.param(
+            ["HELSEGRAF_OIDC_JWKS_URL"],
+            "HELSEGRAF_OIDC_JWKS_URL must be set in production",
+            id="jwks-url",
+        ),
+        pytest.param(
+            ["HELSEGRAF_OIDC_ISSUER"],
+            "HELSEGRAF_OIDC_ISSUER must be set in production",
+            id="issuer-left-at-the-mock-default",
+        ),
+        pytest.param(
+            ["HELSEGRAF_EHR__URL", "HELSEGRAF_NATIONAL__URL", "HELSEGRAF_MUNICIPALITIES"],
+            "HELSEGRAF_EHR__URL, HELSEGRAF_NATIONAL__URL and HELSEGRAF_MUNICIPALITIES "
+            "(at least one) must be set in production",
+            id="upstreams",
+        ),
+        pytest.param(
+            ["HELSEGRAF_AUDIT_PATH"],
+            "either HELSEGRAF_AUDIT_DSN or HELSEGRAF_AUDIT_PATH must be set in production",
+            id="audit-destination",
+        ),
+        pytest.param(
+            ["HELSEGRAF_USERDATA_PATH"],
+            "either HELSEGRAF_USERDATA_DSN or HELSEGRAF_USERDATA_PATH must be set in production",
+            id="userdata-destination",
+        ),
+    ],
+)
+def test_production_serve_refuses_a_missing_setting_in_one_line(
+    tmp_path: Path, unset: list[str], named: str
+) -> None:
+    """Nothing starts (no mock issuer anyone could mint tokens from) and nothing is
+    written: no per-process audit or user-data file, anywhere."""
+    environment = _production_environment(tmp_path)
+    for name in unset:
+        del environment[name]
+    finished = _serve_process(tmp_path / "cwd", environment)
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr == f"helsegraf: invalid settings: {named}\n"
+    assert finished.stdout == ""
+    assert [p.name for p in tmp_path.rglob("*")] == ["cwd"]  # not one file, anywhere
+
+
+def test_invalid_settings_are_one_line_without_their_values(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No pydantic banner, input echo (a DSN may hold a password) or documentation link."""
+    monkeypatch.setenv("HELSEGRAF_ENV", "production")
+    monkeypatch.setenv("HELSEGRAF_AUDIT_DSN", "postgresql://audit:hunter2-secret@db/audit")
+    assert main(["serve"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("helsegraf: invalid settings: HELSEGRAF_ID_SECRET must be set")
+    assert captured.err.count("\n") == 1
+    for noise in ("hunter2", "validation error", "For further information", "input_value"):
+        assert noise not in captured.err
+    monkeypatch.setenv("HELSEGRAF_ENV", "test")
+    monkeypatch.setenv("HELSEGRAF_EHR__URL", "http://127.0.0.1:9/ehr/fhir/R4")
+    monkeypatch.setenv("HELSEGRAF_EHR__TIMEOUT_S", "0")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("helsegraf: invalid settings: HELSEGRAF_EHR__TIMEOUT_S: ")
+    assert err.count("\n") == 1
+
+
+def test_serve_never_starts_mocks_for_production_settings_that_skipped_validation() -> None:
+    """Defence in depth: `_serve` refuses on its own, before binding any socket."""
+    from gateway.cli import StartRefused, _serve
+
+    unvalidated = Settings.model_construct(env="production", id_secret=SecretStr("x" * 40), port=0)
+
+    async def serve_briefly() -> None:
+        await asyncio.wait_for(_serve(unvalidated), 10)
+
+    with pytest.raises(StartRefused, match="HELSEGRAF_OIDC_JWKS_URL"):
+        asyncio.run(serve_briefly())
