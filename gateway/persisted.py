@@ -1,13 +1,27 @@
-"""Persisted operations: the checked-in example operations, addressable by SHA-256 hash."""
+"""Persisted operations: the safelist of operation documents, addressable by SHA-256 hash.
+
+By default the operations shipped inside the installed package `operations` (package
+data, so a wheel has them as well as a checkout); `HELSEGRAF_OPERATIONS_PATH` names a
+directory of `*.graphql` files instead.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-OPERATIONS_DIR = Path(__file__).resolve().parents[1] / "operations"
+import operations
+
+# The shipped operations on disk, for tests and benchmarks that read one by name.
+OPERATIONS_DIR = Path(operations.__file__).parent
+
+
+class SafelistError(ValueError):
+    """The safelist cannot be read, or is empty; the message names the setting to fix."""
 
 
 def document_hash(document: str) -> str:
@@ -23,15 +37,32 @@ class PersistedOperations:
     names: dict[str, str]  # hash -> file stem, for logs
 
     @classmethod
-    def load(cls, directory: Path = OPERATIONS_DIR) -> PersistedOperations:
-        """Every `*.graphql` file in `directory`."""
+    def load(cls, path: str | None = None) -> PersistedOperations:
+        """Every `*.graphql` file in the directory at `path` (`HELSEGRAF_OPERATIONS_PATH`),
+        or in the shipped operations when None. Raises `SafelistError` when the directory
+        or any file in it cannot be read, or a file is not UTF-8: a safelist missing some
+        operations would refuse them at some later request instead of at start."""
+        where = "the shipped operations" if path is None else f"HELSEGRAF_OPERATIONS_PATH {path!r}"
+        directory: Traversable = files(operations) if path is None else Path(path)
+        try:
+            entries = sorted(
+                (entry for entry in directory.iterdir() if entry.name.endswith(".graphql")),
+                key=lambda entry: entry.name,
+            )
+        except OSError as exc:
+            raise SafelistError(f"{where} is not a readable directory") from exc
         by_hash: dict[str, str] = {}
         names: dict[str, str] = {}
-        for path in sorted(directory.glob("*.graphql")):
-            document = path.read_text(encoding="utf-8")
+        for entry in entries:
+            try:
+                document = entry.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SafelistError(f"{where}: {entry.name} cannot be read") from exc
+            except UnicodeDecodeError as exc:
+                raise SafelistError(f"{where}: {entry.name} is not UTF-8 text") from exc
             digest = document_hash(document)
             by_hash[digest] = document
-            names[digest] = path.stem
+            names[digest] = entry.name.removesuffix(".graphql")
         return cls(by_hash, names)
 
     def requested_hash(self, params: dict[str, Any]) -> str | None:

@@ -23,7 +23,7 @@ from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
 from gateway.limits import BUDGETS, Budget
 from gateway.overload import InFlightLimit
-from gateway.persisted import PersistedOperations
+from gateway.persisted import PersistedOperations, SafelistError
 from gateway.production import schema_for
 from gateway.ratelimit import RateLimiter, redis_client
 from gateway.response_cache import ResponseCache
@@ -97,6 +97,26 @@ def load_policy(path: str | None = None) -> Policy:
     return policy
 
 
+def load_safelist(settings: Settings) -> PersistedOperations:
+    """The persisted operations `settings` name, never empty: partners run safelisted
+    operations only and may call in every configuration (as may every caller under
+    `HELSEGRAF_REQUIRE_PERSISTED`), so an empty safelist - a wheel built without its
+    operations, a wrong path - is refused at start rather than answered request by request."""
+    operations = PersistedOperations.load(settings.operations_path)
+    if not operations.by_hash:
+        empty = "the persisted-operation safelist partners and HELSEGRAF_REQUIRE_PERSISTED need"
+        if settings.operations_path is None:
+            raise SafelistError(
+                f"the shipped operations hold no *.graphql file, so {empty} would be empty "
+                "(set HELSEGRAF_OPERATIONS_PATH)"
+            )
+        raise SafelistError(
+            f"HELSEGRAF_OPERATIONS_PATH {settings.operations_path!r} holds no *.graphql file, "
+            f"so {empty} would be empty"
+        )
+    return operations
+
+
 @dataclass
 class Services:
     """Everything built once per process and shared by requests."""
@@ -142,6 +162,7 @@ class Services:
                 "HELSEGRAF_NATIONAL__URL, HELSEGRAF_OIDC_JWKS_URL), or run `helsegraf serve` "
                 "with none of them to use the embedded mocks"
             )
+        operations = load_safelist(settings)  # before any pool or store exists to close
         cache = _cache(settings)
         jwks_client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.oidc_timeout_s),
@@ -173,7 +194,7 @@ class Services:
             audit=open_audit_store(settings),
             userdata=open_userdata_store(settings),
             idempotency=IdempotencyStore(),
-            operations=PersistedOperations.load(),
+            operations=operations,
             limiter=RateLimiter.from_settings(settings),
             budgets={
                 kind: replace(budget, **settings.operation_limits.get(kind, {}))

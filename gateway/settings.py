@@ -89,6 +89,9 @@ class Settings(BaseSettings):
 
     id_secret: SecretStr = SecretStr(DEVELOPMENT_ID_SECRET)
     policy_path: str | None = None  # the access policy file; the built-in one when unset
+    # The persisted-operation safelist: a directory of `*.graphql` files; the operations
+    # shipped with the gateway (package `operations`) when unset.
+    operations_path: str | None = None
 
     # The audit trail: PostgreSQL when a DSN is set, else an SQLite file.
     audit_dsn: SecretStr | None = None

@@ -351,3 +351,19 @@ def test_serve_never_starts_mocks_for_production_settings_that_skipped_validatio
 
     with pytest.raises(StartRefused, match="HELSEGRAF_OIDC_JWKS_URL"):
         asyncio.run(serve_briefly())
+
+
+def test_serve_refuses_an_empty_safelist(tmp_path: Path) -> None:
+    """Partners may run safelisted operations only: with none to run, no start."""
+    (tmp_path / "empty").mkdir()
+    environment = {
+        "HELSEGRAF_ENV": "test",
+        "HELSEGRAF_PORT": "0",
+        "HELSEGRAF_MOCKS__POPULATION": "0",
+        "HELSEGRAF_AUDIT_PATH": str(tmp_path / "audit.sqlite3"),
+        "HELSEGRAF_OPERATIONS_PATH": str(tmp_path / "empty"),
+    }
+    finished = _serve_process(tmp_path / "cwd", environment)
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr.startswith("helsegraf: invalid settings: HELSEGRAF_OPERATIONS_PATH")
+    assert finished.stderr.count("\n") == 1
