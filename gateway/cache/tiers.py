@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from cachetools import TTLCache
 from redis.exceptions import RedisError
 
+from gateway.cache.identity import ServerIdentity
 from gateway.cache.sealing import Sealer
 
 if TYPE_CHECKING:
@@ -92,15 +93,34 @@ class LocalTier:
 
 
 class RedisTier:
-    """Sealed values and generation tokens in a shared Redis, failing soft."""
+    """Sealed values and generation tokens in a shared Redis, failing soft.
+
+    Tokens are stamped with the server lifetime they were read from (`identity.py`), so a
+    Redis restarted with old data, or a replica failed over to, revives nothing.
+    """
 
     def __init__(
-        self, client: Redis, prefix: str = "hg", clock: Callable[[], float] = time.monotonic
+        self,
+        client: Redis,
+        identity: ServerIdentity,
+        prefix: str = "hg",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._identity = identity
         self._prefix = prefix
         self._clock = clock
         self._down_until = 0.0
+
+    @classmethod
+    def connect(
+        cls, url: str, prefix: str = "hg", clock: Callable[[], float] = time.monotonic
+    ) -> RedisTier:
+        """A tier on its own connection pool, every connection telling its server's lifetime."""
+        from gateway.ratelimit import redis_client
+
+        identity = ServerIdentity()
+        return cls(redis_client(url, identity.on_connect), identity, prefix, clock)
 
     @property
     def available(self) -> bool:
@@ -156,10 +176,20 @@ class RedisTier:
             self._failed(exc)
 
     async def generations(self, keys: Sequence[str]) -> list[str] | None:
-        """The current token of each hashed subject key (new ones for unknown subjects);
-        None when Redis cannot say."""
+        """The current token of each hashed subject key (new ones for unknown subjects),
+        stamped with the server lifetime that answered; None when Redis cannot say."""
         if not self.available:
             return None
+        lifetime = self._identity.current
+        tokens = await self._tokens(keys)
+        if tokens is not None and lifetime is None and self._identity.current is not None:
+            lifetime = self._identity.current  # the first connection: ask once more under it
+            tokens = await self._tokens(keys)
+        if tokens is None or lifetime is None or self._identity.current != lifetime:
+            return None  # connected anew meanwhile: which server answered is not certain
+        return [f"{lifetime}.{token}" for token in tokens]
+
+    async def _tokens(self, keys: Sequence[str]) -> list[str] | None:
         names = [f"{self._prefix}:g:{k}" for k in keys]
         try:
             found = await self._client.mget(names)

@@ -4,12 +4,14 @@ failing soft)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.ratelimit import redis_client
 from tests.conftest import REDIS_URL
+from tests.redis_server import private_redis
 
 UNREACHABLE = "redis://127.0.0.1:1/0"
 SECRET = b"a test secret that is long enough to derive keys"
@@ -107,7 +109,7 @@ async def shared() -> AsyncIterator[Shared]:
     made: list[RedisTier] = []
 
     def make(prefix: str, url: str = REDIS_URL) -> Cache:
-        made.append(RedisTier(redis_client(url), prefix))
+        made.append(RedisTier.connect(url, prefix))
         return Cache(Sealer(SECRET), LocalTier(1_000_000, 60), made[-1])
 
     yield make
@@ -190,3 +192,40 @@ def test_local_tokens_follow_the_people_seen_lately_and_never_revive() -> None:
     assert tokens.get("ola") != ola
     tokens.replace("kari")
     assert len(tokens) == 3
+
+
+async def test_a_restart_with_old_data_never_revives_what_a_lost_bump_ended(
+    tmp_path: Path,
+) -> None:
+    """Redis restarts from a snapshot taken before a write whose bump could not reach it
+    (or fails over to a replica that never got it): the restored tokens vouch for entries
+    the write outdated. No process may trust them; the writer's own pending bump is no help
+    to the others."""
+    now = [0.0]
+
+    def process(url: str) -> Cache:
+        tier = RedisTier.connect(url, "p", clock=lambda: now[0])
+        return Cache(Sealer(SECRET), LocalTier(1_000_000, 60), tier)
+
+    with private_redis(tmp_path) as server:
+        reader, writer = process(server.url), process(server.url)
+        try:
+            stamped = await reader.generations([NIN])
+            assert stamped is not None
+            admin = redis_client(server.url)
+            await admin.save()
+            await admin.aclose()
+            server.stop()
+            await writer.bump([NIN])  # the write's invalidation: Redis is away
+            server.start()  # with the snapshot from before the write
+            seen = None
+            for _ in range(3):  # the pooled connection died with the old server: reconnect
+                now[0] += 60  # past any pause after a failure
+                seen = await reader.generations([NIN])
+                if seen is not None:
+                    break
+            assert seen is not None
+            assert seen[NIN] != stamped[NIN]
+        finally:
+            await reader.aclose()
+            await writer.aclose()
