@@ -48,6 +48,7 @@ from gateway.production import without_suggestions
 from gateway.response_cache import ResponseCache, response_key
 from gateway.responses import format_error, format_problem
 from gateway.services import Services
+from sources.registry_reads import still_hold
 
 log = logging.getLogger("helsegraf.http")
 
@@ -157,6 +158,9 @@ async def _serve(
             today=oslo_date(now),
         )
         hit = await services.responses.lookup(cached_key)
+        if hit is not None and hit.registry is not None:
+            # whom the answer was for may have changed unnoticed: ask the registry again
+            hit = hit if await still_hold(services.national, hit.registry) else None
         epoch = await services.responses.epoch() if hit is None else None
         if hit is not None:
             if not await audit.write(hit.audit_entries(**audit.stamp())):
@@ -204,7 +208,8 @@ async def _serve(
     if cached_key is not None and not errors and status == 200:
         responses: ResponseCache | None = services.responses
         assert responses is not None
-        await responses.store(cached_key, body, principal.nin, entries, epoch)
+        registry = context.national.registry_reads()
+        await responses.store(cached_key, body, principal.nin, entries, epoch, registry)
     return exchange.respond_body(
         body,
         status=status,

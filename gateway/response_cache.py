@@ -25,14 +25,17 @@ from authz.audit import AuditEntry
 from gateway.auth import Principal
 from gateway.cache import Cache
 from gateway.cache.tiers import EPOCH
+from sources.registry_reads import RegistryReads
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A cached answer: the body as sent, and the audit entries to write again."""
+    """A cached answer: the body as sent, the audit entries to write again, and the
+    registry reads its access decisions rested on (to check again before serving it)."""
 
     body: bytes
     entries: list[dict[str, Any]]
+    registry: RegistryReads | None = None
 
     def audit_entries(
         self,
@@ -116,7 +119,12 @@ class ResponseCache:
         current = await self._cache.generations(list(generations))
         if current != generations:
             return None
-        return Hit(body=body, entries=header["e"])
+        registry = header.get("r")
+        return Hit(
+            body=body,
+            entries=header["e"],
+            registry=None if registry is None else RegistryReads.decode(registry),
+        )
 
     async def epoch(self) -> str | None:
         """The write epoch before an answer is computed (see `store`); None: do not cache."""
@@ -130,8 +138,10 @@ class ResponseCache:
         viewer: str,
         entries: Sequence[AuditEntry],
         epoch: str | None,
+        registry: RegistryReads | None = None,
     ) -> None:
-        """Keep an answer, stamped with the tokens of the viewer and everyone it touched.
+        """Keep an answer, stamped with the tokens of the viewer and everyone it touched,
+        with the `registry` reads its access decisions rested on.
 
         `epoch` is `epoch()` from before the answer was computed: when any write landed
         meanwhile, the answer may hold data older than the tokens read now, so it is not
@@ -143,7 +153,7 @@ class ResponseCache:
         generations = await self._cache.generations(subjects)
         if generations is None or generations.pop(EPOCH) != epoch:
             return  # the cache cannot be trusted right now, or something changed meanwhile
-        header = {
+        header: dict[str, Any] = {
             "e": [
                 {
                     "basis": e.basis,
@@ -157,6 +167,8 @@ class ResponseCache:
             ],
             "g": generations,
         }
+        if registry is not None:
+            header["r"] = registry.encode()
         await self._cache.put(key, _pack(header, body), self._ttl_s)
 
     async def aclose(self) -> None:
