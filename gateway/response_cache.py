@@ -13,9 +13,10 @@ and time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,12 +103,71 @@ def _unpack(stored: bytes) -> tuple[dict[str, Any], bytes]:
     return header, stored[4 + size :]
 
 
+def _entry_dicts(entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
+    """What a cached answer keeps of its audit entries (the rest is the next request's)."""
+    return [
+        {
+            "basis": e.basis,
+            "subject": e.subject,
+            "categories": list(e.categories),
+            "resources": list(e.resources),
+            "action": e.action,
+            "outcome": e.outcome,
+        }
+        for e in entries
+    ]
+
+
+class Flight:
+    """An answer being computed now by the first of identical concurrent misses; the
+    others wait for it (`ResponseCache.answer`) instead of asking the upstreams again."""
+
+    def __init__(self, running: dict[str, asyncio.Future[Hit | None]], key: str) -> None:
+        self._running = running
+        self.key = key
+        self._future: asyncio.Future[Hit | None] = asyncio.get_running_loop().create_future()
+        self._shared: Hit | None = None
+        self.epoch: str | None = None  # see `ResponseCache.store`
+        running.setdefault(key, self._future)
+
+    def share(self, body: bytes, entries: Sequence[AuditEntry]) -> None:
+        """The complete answer the waiting requests may send as theirs (audited as theirs)."""
+        self._shared = Hit(body=body, entries=_entry_dicts(entries))
+
+    def land(self) -> None:
+        """Done (answered, refused, failed or cancelled): the waiting requests get the
+        shared answer, or compute their own when there is none."""
+        if self._running.get(self.key) is self._future:
+            del self._running[self.key]
+        if not self._future.done():
+            self._future.set_result(self._shared)
+
+
 class ResponseCache:
     """Answers by key in the cache tiers, each valid while its people's tokens hold."""
 
     def __init__(self, cache: Cache, ttl_s: float) -> None:
         self._cache = cache
         self._ttl_s = ttl_s
+        self._running: dict[str, asyncio.Future[Hit | None]] = {}
+
+    async def answer(
+        self, key: str, still_hold: Callable[[RegistryReads], Awaitable[bool]]
+    ) -> Hit | Flight:
+        """The answer to send without executing: a cached one whose people are unchanged
+        and whose registry reads `still_hold`, or the one an identical request is computing
+        now. Otherwise the `Flight` this request leads: compute, `share`, then `land` it."""
+        hit = await self.lookup(key)
+        if hit is not None and (hit.registry is None or await still_hold(hit.registry)):
+            return hit
+        running = self._running.get(key)
+        if running is not None:
+            shared = await asyncio.shield(running)
+            if shared is not None:
+                return shared
+        flight = Flight(self._running, key)
+        flight.epoch = await self.epoch()
+        return flight
 
     async def lookup(self, key: str) -> Hit | None:
         """The cached answer, when there is one and nobody it touched changed since."""
@@ -153,20 +213,7 @@ class ResponseCache:
         generations = await self._cache.generations(subjects)
         if generations is None or generations.pop(EPOCH) != epoch:
             return  # the cache cannot be trusted right now, or something changed meanwhile
-        header: dict[str, Any] = {
-            "e": [
-                {
-                    "basis": e.basis,
-                    "subject": e.subject,
-                    "categories": list(e.categories),
-                    "resources": list(e.resources),
-                    "action": e.action,
-                    "outcome": e.outcome,
-                }
-                for e in entries
-            ],
-            "g": generations,
-        }
+        header: dict[str, Any] = {"e": _entry_dicts(entries), "g": generations}
         if registry is not None:
             header["r"] = registry.encode()
         await self._cache.put(key, _pack(header, body), self._ttl_s)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from redis.exceptions import RedisError
 
 from gateway.cache.identity import ServerIdentity
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("helsegraf.cache")
 
 RETRY_S = 5.0
+JITTER = 0.1  # entries live between 90 and 100 % of their lifetime
 EPOCH = "*"  # a pseudo-subject whose token every bump replaces: "has anything changed?"
 GENERATION_TTL_S = 7 * 24 * 3600  # far beyond any entry's lifetime
 ENTRY_OVERHEAD = 200  # bytes counted per local entry besides its value
@@ -56,15 +58,22 @@ def _token() -> str:
     return secrets.token_hex(8)
 
 
+def jittered(ttl_s: float) -> float:
+    """`ttl_s` shortened by a random share of at most `JITTER`: entries made together (a
+    screen's reads, a burst after a deploy) do not all expire, and miss, together."""
+    return ttl_s * (1.0 - JITTER * random.random())  # noqa: S311  # spread, not secrecy
+
+
 class LocalTier:
-    """Values in this process's memory: at most `max_bytes`, each for at most `ttl_s`."""
+    """Values in this process's memory: at most `max_bytes`, each for at most `ttl_s`
+    (jittered)."""
 
     def __init__(
         self, max_bytes: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._entries: TTLCache[str, bytes] = TTLCache(
+        self._entries: TLRUCache[str, bytes] = TLRUCache(
             maxsize=max_bytes,
-            ttl=ttl_s,
+            ttu=lambda _key, _value, now: now + jittered(ttl_s),
             timer=clock,
             getsizeof=lambda value: len(value) + ENTRY_OVERHEAD,
         )
@@ -148,7 +157,8 @@ class RedisTier:
         if not self.available:
             return
         try:
-            await self._client.set(f"{self._prefix}:v:{key}", value, px=max(1, int(ttl_s * 1000)))
+            px = max(1, int(jittered(ttl_s) * 1000))
+            await self._client.set(f"{self._prefix}:v:{key}", value, px=px)
         except _FAILURES as exc:
             self._failed(exc)
 
@@ -170,7 +180,8 @@ class RedisTier:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for key, value in items:
-                    pipe.set(f"{self._prefix}:v:{key}", value, px=max(1, int(ttl_s * 1000)))
+                    px = max(1, int(jittered(ttl_s) * 1000))
+                    pipe.set(f"{self._prefix}:v:{key}", value, px=px)
                 await pipe.execute()
         except _FAILURES as exc:
             self._failed(exc)

@@ -72,10 +72,26 @@ def test_the_local_tier_expires_entries() -> None:
     now = [0.0]
     tier = LocalTier(max_bytes=10_000, ttl_s=30, clock=lambda: now[0])
     tier.put("k", b"v")
-    now[0] = 29.0
+    now[0] = 26.0  # within the shortest jittered lifetime (90 %)
     assert tier.get("k") == b"v"
     now[0] = 31.0
     assert tier.get("k") is None
+
+
+def test_local_lifetimes_are_jittered_within_a_tenth() -> None:
+    """Entries made together do not all expire together (and miss together)."""
+    now = [0.0]
+    tier = LocalTier(max_bytes=1_000_000, ttl_s=100, clock=lambda: now[0])
+    keys = [f"k{n}" for n in range(200)]
+    for key in keys:
+        tier.put(key, b"v")
+    now[0] = 89.9
+    assert all(tier.get(key) == b"v" for key in keys)
+    now[0] = 95.0
+    alive = sum(tier.get(key) is not None for key in keys)
+    assert 0 < alive < len(keys)
+    now[0] = 100.0
+    assert all(tier.get(key) is None for key in keys)
 
 
 async def test_local_generations_change_only_on_bump() -> None:
@@ -127,6 +143,23 @@ async def test_processes_share_values_and_generations(redis_prefix: str, shared:
     assert seen_by_one == seen_by_two
     await two.bump([NIN])
     assert await one.generations([NIN]) != seen_by_one
+
+
+async def test_redis_lifetimes_are_jittered_within_a_tenth(
+    redis_prefix: str, shared: Shared
+) -> None:
+    cache = shared(redis_prefix)
+    await cache.put_many([(f"k{n}", b"v") for n in range(50)], ttl_s=60)
+    await cache.put("one more", b"v", ttl_s=60)
+    client = redis_client(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{redis_prefix}:v:*")]
+        lifetimes = [await client.pttl(k) for k in keys]
+    finally:
+        await client.aclose()
+    assert len(lifetimes) == 51
+    assert all(53_000 <= ms <= 60_000 for ms in lifetimes)
+    assert max(lifetimes) - min(lifetimes) > 1_000  # far more than the test's own pace
 
 
 async def test_redis_holds_no_personal_data_in_clear_text(
