@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -39,15 +41,16 @@ from gateway.graphql_http import (
     read_params,
     response_media_type,
 )
-from gateway.i18n import negotiate
+from gateway.i18n import Language, negotiate
 from gateway.limits import (
     LimitExceeded,
 )
 from gateway.persisted import document_hash
 from gateway.production import without_suggestions
-from gateway.response_cache import ResponseCache, response_key
+from gateway.response_cache import Flight, Hit, response_key
 from gateway.responses import format_error, format_problem
 from gateway.services import Services
+from sources.registry_reads import still_hold
 
 log = logging.getLogger("helsegraf.http")
 
@@ -144,33 +147,68 @@ async def _serve(
     digest = services.operations.requested_hash(params) or document_hash(query)
     exchange.name(operation_name, services.operations.names.get(digest))
     audit = _Auditor(services, principal, kind, now, exchange)
-    cached_key: str | None = None
-    epoch: str | None = None
     reads_only = _is_query(query, operation_name)
-    if services.responses is not None and reads_only:
-        cached_key = response_key(
-            principal,
-            digest=digest,
-            operation_name=operation_name,
-            variables=variables,
-            language=language,
-            today=oslo_date(now),
-        )
-        hit = await services.responses.lookup(cached_key)
-        epoch = await services.responses.epoch() if hit is None else None
-        if hit is not None:
-            if not await audit.write(hit.audit_entries(**audit.stamp())):
-                return audit.refused()
-            return exchange.respond_body(hit.body)
+    asked = _Asked(principal, language, now, query, variables, operation_name)
+    if services.responses is None or not reads_only:
+        return await _execute(request, services, exchange, audit, asked, None)
+    key = response_key(
+        principal,
+        digest=digest,
+        operation_name=operation_name,
+        variables=variables,
+        language=language,
+        today=oslo_date(now),
+    )
+    # whom a kept answer was for may have changed unnoticed: its registry reads are asked again
+    answer = await services.responses.answer(key, partial(still_hold, services.national))
+    if isinstance(answer, Hit):
+        if not await audit.write(answer.audit_entries(**audit.stamp())):
+            return audit.refused()
+        return exchange.respond_body(answer.body)
+    try:
+        return await _execute(request, services, exchange, audit, asked, answer)
+    finally:
+        answer.land()
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One request's operation: for whom, in what language, at what time."""
+
+    principal: Principal
+    language: Language
+    now: dt.datetime
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+async def _execute(
+    request: Request,
+    services: Services,
+    exchange: Exchange,
+    audit: _Auditor,
+    asked: _Asked,
+    flight: Flight | None,
+) -> Response:
+    """Run the operation, audit what it served, and answer; a query's complete answer is
+    kept in the response cache and shared with the identical requests waiting on `flight`."""
+    get = request.method in ("GET", "HEAD")
     # Only an operation that runs needs upstream clients and loaders: built here, after
     # the cache had its chance.
-    context = services.context(principal, exchange.request_id, language, now=now, cached=reads_only)
+    context = services.context(
+        asked.principal,
+        exchange.request_id,
+        asked.language,
+        now=asked.now,
+        cached=flight is not None,
+    )
     try:
         result = await services.schema.execute(
-            query,
-            variable_values=variables,
+            asked.query,
+            variable_values=asked.variables,
             context_value=context,
-            operation_name=operation_name,
+            operation_name=asked.operation_name,
             allowed_operation_types=(OperationType.QUERY,) if get else None,
         )
     except InvalidOperationTypeError:
@@ -191,7 +229,7 @@ async def _serve(
     payload: dict[str, Any] = {}
     errors = [format_error(e, exchange.request_id) for e in result.errors or ()]
     errors += [format_problem(p) for p in context.problems]
-    if settings.production:
+    if services.settings.production:
         errors = [without_suggestions(e) for e in errors]
     if errors:
         payload["errors"] = errors
@@ -201,10 +239,13 @@ async def _serve(
     else:
         payload["data"] = result.data
     body = orjson.dumps(payload)
-    if cached_key is not None and not errors and status == 200:
-        responses: ResponseCache | None = services.responses
-        assert responses is not None
-        await responses.store(cached_key, body, principal.nin, entries, epoch)
+    if flight is not None and not errors and status == 200:
+        flight.share(body, entries)
+        assert services.responses is not None
+        registry = context.national.registry_reads()
+        await services.responses.store(
+            flight.key, body, asked.principal.nin, entries, flight.epoch, registry
+        )
     return exchange.respond_body(
         body,
         status=status,

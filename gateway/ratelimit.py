@@ -17,7 +17,7 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,6 +28,7 @@ from gateway.settings import Settings
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.asyncio.connection import AbstractConnection
 
 log = logging.getLogger("helsegraf.ratelimit")
 
@@ -148,8 +149,11 @@ class RedisCounter:
         await self._client.aclose()
 
 
-def redis_client(url: str) -> Redis:
-    """A Redis client that fails fast: short timeouts, no retries."""
+def redis_client(
+    url: str, on_connect: Callable[[AbstractConnection], Awaitable[None]] | None = None
+) -> Redis:
+    """A Redis client that fails fast: short timeouts, no retries. `on_connect` replaces
+    redis-py's connection set-up (and must call `connection.on_connect()` itself)."""
     from redis.asyncio import Redis
 
     # A slow or absent Redis must cost a request milliseconds, not seconds.
@@ -159,6 +163,7 @@ def redis_client(url: str) -> Redis:
         socket_connect_timeout=REDIS_TIMEOUT_S,
         retry=None,
         retry_on_timeout=False,
+        redis_connect_func=on_connect,
     )
 
 

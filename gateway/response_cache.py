@@ -13,9 +13,10 @@ and time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +26,17 @@ from authz.audit import AuditEntry
 from gateway.auth import Principal
 from gateway.cache import Cache
 from gateway.cache.tiers import EPOCH
+from sources.registry_reads import RegistryReads
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A cached answer: the body as sent, and the audit entries to write again."""
+    """A cached answer: the body as sent, the audit entries to write again, and the
+    registry reads its access decisions rested on (to check again before serving it)."""
 
     body: bytes
     entries: list[dict[str, Any]]
+    registry: RegistryReads | None = None
 
     def audit_entries(
         self,
@@ -99,12 +103,71 @@ def _unpack(stored: bytes) -> tuple[dict[str, Any], bytes]:
     return header, stored[4 + size :]
 
 
+def _entry_dicts(entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
+    """What a cached answer keeps of its audit entries (the rest is the next request's)."""
+    return [
+        {
+            "basis": e.basis,
+            "subject": e.subject,
+            "categories": list(e.categories),
+            "resources": list(e.resources),
+            "action": e.action,
+            "outcome": e.outcome,
+        }
+        for e in entries
+    ]
+
+
+class Flight:
+    """An answer being computed now by the first of identical concurrent misses; the
+    others wait for it (`ResponseCache.answer`) instead of asking the upstreams again."""
+
+    def __init__(self, running: dict[str, asyncio.Future[Hit | None]], key: str) -> None:
+        self._running = running
+        self.key = key
+        self._future: asyncio.Future[Hit | None] = asyncio.get_running_loop().create_future()
+        self._shared: Hit | None = None
+        self.epoch: str | None = None  # see `ResponseCache.store`
+        running.setdefault(key, self._future)
+
+    def share(self, body: bytes, entries: Sequence[AuditEntry]) -> None:
+        """The complete answer the waiting requests may send as theirs (audited as theirs)."""
+        self._shared = Hit(body=body, entries=_entry_dicts(entries))
+
+    def land(self) -> None:
+        """Done (answered, refused, failed or cancelled): the waiting requests get the
+        shared answer, or compute their own when there is none."""
+        if self._running.get(self.key) is self._future:
+            del self._running[self.key]
+        if not self._future.done():
+            self._future.set_result(self._shared)
+
+
 class ResponseCache:
     """Answers by key in the cache tiers, each valid while its people's tokens hold."""
 
     def __init__(self, cache: Cache, ttl_s: float) -> None:
         self._cache = cache
         self._ttl_s = ttl_s
+        self._running: dict[str, asyncio.Future[Hit | None]] = {}
+
+    async def answer(
+        self, key: str, still_hold: Callable[[RegistryReads], Awaitable[bool]]
+    ) -> Hit | Flight:
+        """The answer to send without executing: a cached one whose people are unchanged
+        and whose registry reads `still_hold`, or the one an identical request is computing
+        now. Otherwise the `Flight` this request leads: compute, `share`, then `land` it."""
+        hit = await self.lookup(key)
+        if hit is not None and (hit.registry is None or await still_hold(hit.registry)):
+            return hit
+        running = self._running.get(key)
+        if running is not None:
+            shared = await asyncio.shield(running)
+            if shared is not None:
+                return shared
+        flight = Flight(self._running, key)
+        flight.epoch = await self.epoch()
+        return flight
 
     async def lookup(self, key: str) -> Hit | None:
         """The cached answer, when there is one and nobody it touched changed since."""
@@ -116,7 +179,12 @@ class ResponseCache:
         current = await self._cache.generations(list(generations))
         if current != generations:
             return None
-        return Hit(body=body, entries=header["e"])
+        registry = header.get("r")
+        return Hit(
+            body=body,
+            entries=header["e"],
+            registry=None if registry is None else RegistryReads.decode(registry),
+        )
 
     async def epoch(self) -> str | None:
         """The write epoch before an answer is computed (see `store`); None: do not cache."""
@@ -130,8 +198,10 @@ class ResponseCache:
         viewer: str,
         entries: Sequence[AuditEntry],
         epoch: str | None,
+        registry: RegistryReads | None = None,
     ) -> None:
-        """Keep an answer, stamped with the tokens of the viewer and everyone it touched.
+        """Keep an answer, stamped with the tokens of the viewer and everyone it touched,
+        with the `registry` reads its access decisions rested on.
 
         `epoch` is `epoch()` from before the answer was computed: when any write landed
         meanwhile, the answer may hold data older than the tokens read now, so it is not
@@ -143,20 +213,9 @@ class ResponseCache:
         generations = await self._cache.generations(subjects)
         if generations is None or generations.pop(EPOCH) != epoch:
             return  # the cache cannot be trusted right now, or something changed meanwhile
-        header = {
-            "e": [
-                {
-                    "basis": e.basis,
-                    "subject": e.subject,
-                    "categories": list(e.categories),
-                    "resources": list(e.resources),
-                    "action": e.action,
-                    "outcome": e.outcome,
-                }
-                for e in entries
-            ],
-            "g": generations,
-        }
+        header: dict[str, Any] = {"e": _entry_dicts(entries), "g": generations}
+        if registry is not None:
+            header["r"] = registry.encode()
         await self._cache.put(key, _pack(header, body), self._ttl_s)
 
     async def aclose(self) -> None:

@@ -25,7 +25,7 @@ from gateway.limits import BUDGETS, Budget
 from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations, SafelistError
 from gateway.production import schema_for
-from gateway.ratelimit import RateLimiter, redis_client
+from gateway.ratelimit import RateLimiter
 from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
@@ -79,8 +79,8 @@ def _cache(settings: Settings) -> Cache | None:
         return None
     redis = None
     if settings.redis_url is not None:
-        client = redis_client(settings.redis_url.get_secret_value())
-        redis = RedisTier(client, f"{settings.redis_key_prefix}:cache")
+        url = settings.redis_url.get_secret_value()
+        redis = RedisTier.connect(url, f"{settings.redis_key_prefix}:cache")
     local = LocalTier(settings.cache_local_mb * 1024 * 1024, settings.cache_ttl_s)
     sealer = Sealer(settings.id_secret.get_secret_value().encode())
     return Cache(sealer, local, redis)

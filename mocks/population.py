@@ -132,6 +132,26 @@ class Population:
             self._poa_index_size = len(self.powers_of_attorney)
         return self._by_holder, self._by_grantor
 
+    # -- changes the registry records while the mocks run --------------------------------
+
+    def revoke_power(self, power_id: str) -> None:
+        """The power of attorney `power_id` is revoked: gone from every search."""
+        self.powers_of_attorney[:] = [p for p in self.powers_of_attorney if p.id != power_id]
+        self._poa_index_size = -1
+
+    def end_parental_responsibility(self, parent: str, child: str) -> None:
+        """`parent` loses parental responsibility for `child` (a court order, say), and
+        stays registered as a parent without it."""
+        index = self._by_nin[parent]
+        person = self._people[index]
+        self._people[index] = replace(
+            person,
+            children=tuple(c for c in person.children if c != child),
+            non_custodial_children=(*person.non_custodial_children, child),
+        )
+        self._parents[child] = [p for p in self._parents.get(child, ()) if p != parent]
+        self._non_custodial.setdefault(child, []).append(parent)
+
     @cached_property
     def adults(self) -> list[Person]:
         """Every person 18 or older on the reference date."""

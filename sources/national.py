@@ -26,6 +26,7 @@ from sources.models import (
     VaccinationEntry,
 )
 from sources.ownership import own_items
+from sources.registry_reads import PERSONS, POWERS, REGISTRY_PATHS, RegistryReads, reads_of
 from sources.rest import RestBatcher
 from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream
@@ -144,8 +145,9 @@ class NationalClient:
     def __init__(self, upstream: Upstream, cache: RequestCache | None = None) -> None:
         """`cache` keeps registry entries and searches per person across requests
         (`sources.subject_cache`)."""
-        self._rest = RestBatcher(upstream, cache)
-        self._person_entries = self._per_person(cache, "/persons/_search", "persons", "person")
+        self._rest = RestBatcher(upstream, cache, fresh=REGISTRY_PATHS)
+        # registry entries are read fresh by every request (sources/registry_reads.py)
+        self._person_entries = self._per_person(None, PERSONS, "persons", "person")
         self._gp_entries = self._per_person(cache, "/gp/_search", "gps", "gp listing")
         self.persons: DataLoader[str, PersonFacts | None] = DataLoader(
             self._load_persons, max_batch_size=100, **loader_options()
@@ -201,11 +203,14 @@ class NationalClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "critical-information", "malformed entry") from exc
 
+    def registry_reads(self) -> RegistryReads | None:
+        """The registry reads this request made so far (what its access decisions rested
+        on); None when it made none."""
+        return reads_of(self._rest.fresh_reads)
+
     async def powers_held_by(self, nin: str) -> list[PowerOfAttorney]:
-        """Powers of attorney where `nin` is the holder."""
-        items = await self._rest.post_all(
-            "/powers-of-attorney/_search", {"holderNin": nin}, "powersOfAttorney"
-        )
+        """Powers of attorney where `nin` is the holder (read fresh, never cached)."""
+        items = await self._rest.post_all(POWERS, {"holderNin": nin}, "powersOfAttorney")
         items = own_items(items, {nin}, source=SOURCE, kind="power of attorney", key="holderNin")
         try:
             return [

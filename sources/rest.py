@@ -6,7 +6,7 @@ dependency level go out as one HTTP request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
@@ -37,13 +37,25 @@ class RestBatcher:
     Only for reads (`_search` endpoints): every call is sent as idempotent, so retried.
     """
 
-    def __init__(self, upstream: Upstream, cache: RequestCache | None = None) -> None:
-        """`cache` keeps searches about one person across requests (`sources.subject_cache`)."""
+    def __init__(
+        self,
+        upstream: Upstream,
+        cache: RequestCache | None = None,
+        *,
+        fresh: Collection[str] = (),
+    ) -> None:
+        """`cache` keeps searches about one person across requests (`sources.subject_cache`);
+        reads of the `fresh` paths never come from it, and their answers are kept in
+        `fresh_reads` (what this request's access decisions rested on)."""
         self._upstream = upstream
+        self._fresh = frozenset(fresh)
+        self.fresh_reads: dict[PageKey, Any] = {}
+
+        def about(key: PageKey) -> About | None:
+            return None if key[0] in self._fresh else _about(key)
+
         dispatch = (
-            self._dispatch
-            if cache is None
-            else cache.through(upstream.name, _about, self._dispatch)
+            self._dispatch if cache is None else cache.through(upstream.name, about, self._dispatch)
         )
         self._calls: Coalescer[PageKey, Any] = Coalescer(dispatch)
 
@@ -54,10 +66,18 @@ class RestBatcher:
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST `body` to `path`, batched with every sibling call; returns the JSON object."""
-        result = await self._calls.load((path, orjson.dumps(body, option=orjson.OPT_SORT_KEYS)))
+        key = (path, orjson.dumps(body, option=orjson.OPT_SORT_KEYS))
+        result = await self._calls.load(key)
         if not isinstance(result, dict):
             raise UpstreamBadResponse(self.source, path, "not a JSON object")
+        if path in self._fresh:
+            self.fresh_reads[key] = result
         return result
+
+    async def read_many(self, keys: Sequence[PageKey]) -> list[Any]:
+        """The answers to these reads, asked together (one `$batch` per twenty), never from
+        any cache; a failed read is an `UpstreamError` in its place, or raised."""
+        return await self._dispatch(keys)
 
     async def post_all(self, path: str, body: dict[str, Any], items: str) -> list[Any]:
         """Every item of a paged list endpoint, following `nextPageToken`."""

@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from redis.exceptions import RedisError
 
+from gateway.cache.identity import ServerIdentity
 from gateway.cache.sealing import Sealer
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("helsegraf.cache")
 
 RETRY_S = 5.0
+JITTER = 0.1  # entries live between 90 and 100 % of their lifetime
 EPOCH = "*"  # a pseudo-subject whose token every bump replaces: "has anything changed?"
 GENERATION_TTL_S = 7 * 24 * 3600  # far beyond any entry's lifetime
 ENTRY_OVERHEAD = 200  # bytes counted per local entry besides its value
@@ -55,15 +58,22 @@ def _token() -> str:
     return secrets.token_hex(8)
 
 
+def jittered(ttl_s: float) -> float:
+    """`ttl_s` shortened by a random share of at most `JITTER`: entries made together (a
+    screen's reads, a burst after a deploy) do not all expire, and miss, together."""
+    return ttl_s * (1.0 - JITTER * random.random())  # noqa: S311  # spread, not secrecy
+
+
 class LocalTier:
-    """Values in this process's memory: at most `max_bytes`, each for at most `ttl_s`."""
+    """Values in this process's memory: at most `max_bytes`, each for at most `ttl_s`
+    (jittered)."""
 
     def __init__(
         self, max_bytes: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._entries: TTLCache[str, bytes] = TTLCache(
+        self._entries: TLRUCache[str, bytes] = TLRUCache(
             maxsize=max_bytes,
-            ttl=ttl_s,
+            ttu=lambda _key, _value, now: now + jittered(ttl_s),
             timer=clock,
             getsizeof=lambda value: len(value) + ENTRY_OVERHEAD,
         )
@@ -92,15 +102,34 @@ class LocalTier:
 
 
 class RedisTier:
-    """Sealed values and generation tokens in a shared Redis, failing soft."""
+    """Sealed values and generation tokens in a shared Redis, failing soft.
+
+    Tokens are stamped with the server lifetime they were read from (`identity.py`), so a
+    Redis restarted with old data, or a replica failed over to, revives nothing.
+    """
 
     def __init__(
-        self, client: Redis, prefix: str = "hg", clock: Callable[[], float] = time.monotonic
+        self,
+        client: Redis,
+        identity: ServerIdentity,
+        prefix: str = "hg",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._identity = identity
         self._prefix = prefix
         self._clock = clock
         self._down_until = 0.0
+
+    @classmethod
+    def connect(
+        cls, url: str, prefix: str = "hg", clock: Callable[[], float] = time.monotonic
+    ) -> RedisTier:
+        """A tier on its own connection pool, every connection telling its server's lifetime."""
+        from gateway.ratelimit import redis_client
+
+        identity = ServerIdentity()
+        return cls(redis_client(url, identity.on_connect), identity, prefix, clock)
 
     @property
     def available(self) -> bool:
@@ -128,7 +157,8 @@ class RedisTier:
         if not self.available:
             return
         try:
-            await self._client.set(f"{self._prefix}:v:{key}", value, px=max(1, int(ttl_s * 1000)))
+            px = max(1, int(jittered(ttl_s) * 1000))
+            await self._client.set(f"{self._prefix}:v:{key}", value, px=px)
         except _FAILURES as exc:
             self._failed(exc)
 
@@ -150,16 +180,27 @@ class RedisTier:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for key, value in items:
-                    pipe.set(f"{self._prefix}:v:{key}", value, px=max(1, int(ttl_s * 1000)))
+                    px = max(1, int(jittered(ttl_s) * 1000))
+                    pipe.set(f"{self._prefix}:v:{key}", value, px=px)
                 await pipe.execute()
         except _FAILURES as exc:
             self._failed(exc)
 
     async def generations(self, keys: Sequence[str]) -> list[str] | None:
-        """The current token of each hashed subject key (new ones for unknown subjects);
-        None when Redis cannot say."""
+        """The current token of each hashed subject key (new ones for unknown subjects),
+        stamped with the server lifetime that answered; None when Redis cannot say."""
         if not self.available:
             return None
+        lifetime = self._identity.current
+        tokens = await self._tokens(keys)
+        if tokens is not None and lifetime is None and self._identity.current is not None:
+            lifetime = self._identity.current  # the first connection: ask once more under it
+            tokens = await self._tokens(keys)
+        if tokens is None or lifetime is None or self._identity.current != lifetime:
+            return None  # connected anew meanwhile: which server answered is not certain
+        return [f"{lifetime}.{token}" for token in tokens]
+
+    async def _tokens(self, keys: Sequence[str]) -> list[str] | None:
         names = [f"{self._prefix}:g:{k}" for k in keys]
         try:
             found = await self._client.mget(names)

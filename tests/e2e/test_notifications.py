@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.notifications import signature
@@ -19,20 +20,22 @@ from tests.e2e.conftest import NOON, gateway_settings
 
 SECRET = "a notification secret of at least thirty-two characters"
 HOME = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
+Setup = tuple[MockUpstreams, httpx.AsyncClient, ASGIApp]
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[tuple[MockUpstreams, httpx.AsyncClient]]:
+async def setup() -> AsyncIterator[Setup]:
     mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
+    upstreams = mocks.asgi()  # the gateway's and the test's view of the same EHR
     app = create_app(
         gateway_settings(mocks, notification_secret=SECRET),
-        transport=httpx.ASGITransport(app=mocks.asgi()),
+        transport=httpx.ASGITransport(app=upstreams),
         clock=lambda: NOON,
     )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gw.test"
     ) as client:
-        yield mocks, client
+        yield mocks, client, upstreams
     await app.state.services.aclose()
 
 
@@ -56,17 +59,20 @@ async def notify(client: httpx.AsyncClient, document: Any, secret: str = SECRET)
     )
 
 
-async def test_a_revoked_power_of_attorney_is_gone_after_the_notification(
-    setup: tuple[MockUpstreams, httpx.AsyncClient],
+async def test_a_revoked_power_of_attorney_is_gone_at_once_and_its_notification_taken(
+    setup: Setup,
 ) -> None:
-    mocks, client = setup
+    """Registry facts are checked on every request (tests/e2e/test_registry_revalidation.py):
+    the revoked power is gone before anyone tells the gateway; the notification is taken."""
+    mocks, client, _ = setup
     population = mocks.population
     kari, ola = population.persona("kari"), population.persona("ola")
     before = await represented(mocks, client)
     assert ola.name in before
     power = next(p for p in population.powers_of_attorney if p.holder == kari.nin)
-    population.powers_of_attorney.remove(power)  # revoked in the national registry
-    assert await represented(mocks, client) == before  # the cached answer, until told
+    population.revoke_power(power.id)  # revoked in the national registry
+    after = await represented(mocks, client)
+    assert set(after) == set(before) - {ola.name}
     response = await notify(
         client,
         {
@@ -77,9 +83,43 @@ async def test_a_revoked_power_of_attorney_is_gone_after_the_notification(
     )
     assert response.status_code == 202
     assert response.json() == {"invalidated": 2}
-    after = await represented(mocks, client)
-    assert ola.name not in after
-    assert set(after) == set(before) - {ola.name}
+    assert await represented(mocks, client) == after
+
+
+async def test_a_change_in_the_record_shows_once_notified(setup: Setup) -> None:
+    """A clinician's message lands in the EHR: the cached inbox stands until the EHR says
+    whose record changed, and ends at once when it does."""
+    mocks, client, upstreams = setup
+    kari = mocks.population.persona("kari")
+
+    async def messages() -> int:
+        token = mocks.issuer.token_for(kari)
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ viewer { person { messages(first: 50) { totalCount } } } }"},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        return int(response.json()["data"]["viewer"]["person"]["messages"]["totalCount"])
+
+    before = await messages()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=upstreams), base_url="http://mocks.test"
+    ) as ehr:
+        written = await ehr.post(
+            "/ehr/fhir/R4/Communication",
+            json={
+                "resourceType": "Communication",
+                "status": "completed",
+                "subject": {"reference": f"Patient/{kari.fhir_id}"},
+                "payload": [{"contentString": "Svar på blodprøven: alt normalt."}],
+            },
+            headers={"content-type": "application/fhir+json"},
+        )
+    assert written.status_code == 201, written.text
+    assert await messages() == before  # the cached answer, until told
+    document = {"events": [{"source": "ehr", "subjects": [kari.nin]}]}
+    assert (await notify(client, document)).status_code == 202
+    assert await messages() == before + 1
 
 
 @pytest.mark.parametrize(
@@ -94,18 +134,18 @@ async def test_a_revoked_power_of_attorney_is_gone_after_the_notification(
     ],
 )
 async def test_a_malformed_notification_is_a_400_that_echoes_nothing(
-    setup: tuple[MockUpstreams, httpx.AsyncClient], document: Any
+    setup: Setup, document: Any
 ) -> None:
-    _, client = setup
+    _, client, _ = setup
     response = await notify(client, document)
     assert response.status_code == 400
     assert "12345678901" not in response.text
 
 
 async def test_a_wrong_or_missing_signature_is_refused(
-    setup: tuple[MockUpstreams, httpx.AsyncClient],
+    setup: Setup,
 ) -> None:
-    mocks, client = setup
+    mocks, client, _ = setup
     document = {"events": [{"source": "ehr", "subjects": [mocks.population.persona("kari").nin]}]}
     wrong = await notify(client, document, secret=SECRET + "x")
     missing = await client.post("/notifications", content=orjson.dumps(document))

@@ -4,12 +4,14 @@ failing soft)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.ratelimit import redis_client
 from tests.conftest import REDIS_URL
+from tests.redis_server import private_redis
 
 UNREACHABLE = "redis://127.0.0.1:1/0"
 SECRET = b"a test secret that is long enough to derive keys"
@@ -70,10 +72,26 @@ def test_the_local_tier_expires_entries() -> None:
     now = [0.0]
     tier = LocalTier(max_bytes=10_000, ttl_s=30, clock=lambda: now[0])
     tier.put("k", b"v")
-    now[0] = 29.0
+    now[0] = 26.0  # within the shortest jittered lifetime (90 %)
     assert tier.get("k") == b"v"
     now[0] = 31.0
     assert tier.get("k") is None
+
+
+def test_local_lifetimes_are_jittered_within_a_tenth() -> None:
+    """Entries made together do not all expire together (and miss together)."""
+    now = [0.0]
+    tier = LocalTier(max_bytes=1_000_000, ttl_s=100, clock=lambda: now[0])
+    keys = [f"k{n}" for n in range(200)]
+    for key in keys:
+        tier.put(key, b"v")
+    now[0] = 89.9
+    assert all(tier.get(key) == b"v" for key in keys)
+    now[0] = 95.0
+    alive = sum(tier.get(key) is not None for key in keys)
+    assert 0 < alive < len(keys)
+    now[0] = 100.0
+    assert all(tier.get(key) is None for key in keys)
 
 
 async def test_local_generations_change_only_on_bump() -> None:
@@ -107,7 +125,7 @@ async def shared() -> AsyncIterator[Shared]:
     made: list[RedisTier] = []
 
     def make(prefix: str, url: str = REDIS_URL) -> Cache:
-        made.append(RedisTier(redis_client(url), prefix))
+        made.append(RedisTier.connect(url, prefix))
         return Cache(Sealer(SECRET), LocalTier(1_000_000, 60), made[-1])
 
     yield make
@@ -125,6 +143,23 @@ async def test_processes_share_values_and_generations(redis_prefix: str, shared:
     assert seen_by_one == seen_by_two
     await two.bump([NIN])
     assert await one.generations([NIN]) != seen_by_one
+
+
+async def test_redis_lifetimes_are_jittered_within_a_tenth(
+    redis_prefix: str, shared: Shared
+) -> None:
+    cache = shared(redis_prefix)
+    await cache.put_many([(f"k{n}", b"v") for n in range(50)], ttl_s=60)
+    await cache.put("one more", b"v", ttl_s=60)
+    client = redis_client(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{redis_prefix}:v:*")]
+        lifetimes = [await client.pttl(k) for k in keys]
+    finally:
+        await client.aclose()
+    assert len(lifetimes) == 51
+    assert all(53_000 <= ms <= 60_000 for ms in lifetimes)
+    assert max(lifetimes) - min(lifetimes) > 1_000  # far more than the test's own pace
 
 
 async def test_redis_holds_no_personal_data_in_clear_text(
@@ -190,3 +225,40 @@ def test_local_tokens_follow_the_people_seen_lately_and_never_revive() -> None:
     assert tokens.get("ola") != ola
     tokens.replace("kari")
     assert len(tokens) == 3
+
+
+async def test_a_restart_with_old_data_never_revives_what_a_lost_bump_ended(
+    tmp_path: Path,
+) -> None:
+    """Redis restarts from a snapshot taken before a write whose bump could not reach it
+    (or fails over to a replica that never got it): the restored tokens vouch for entries
+    the write outdated. No process may trust them; the writer's own pending bump is no help
+    to the others."""
+    now = [0.0]
+
+    def process(url: str) -> Cache:
+        tier = RedisTier.connect(url, "p", clock=lambda: now[0])
+        return Cache(Sealer(SECRET), LocalTier(1_000_000, 60), tier)
+
+    with private_redis(tmp_path) as server:
+        reader, writer = process(server.url), process(server.url)
+        try:
+            stamped = await reader.generations([NIN])
+            assert stamped is not None
+            admin = redis_client(server.url)
+            await admin.save()
+            await admin.aclose()
+            server.stop()
+            await writer.bump([NIN])  # the write's invalidation: Redis is away
+            server.start()  # with the snapshot from before the write
+            seen = None
+            for _ in range(3):  # the pooled connection died with the old server: reconnect
+                now[0] += 60  # past any pause after a failure
+                seen = await reader.generations([NIN])
+                if seen is not None:
+                    break
+            assert seen is not None
+            assert seen[NIN] != stamped[NIN]
+        finally:
+            await reader.aclose()
+            await writer.aclose()

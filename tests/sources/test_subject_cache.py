@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -15,6 +15,7 @@ import pytest
 
 from gateway.cache import Cache, LocalTier, Sealer
 from sources.ehr import NIN_SYSTEM, EhrClient
+from sources.national import NationalClient
 from sources.subject_cache import About, Dispatch, RequestCache, SubjectCache
 from sources.upstream import Upstream
 from tests.sources.test_ehr_care_records import searchset
@@ -235,9 +236,17 @@ async def test_appointments_are_asked_to_the_minute_and_cut_at_now(upcoming: boo
         assert [a.id for a in found] == ["a"]
 
 
-async def test_a_registry_entry_is_kept_per_person_and_a_failure_fails_only_the_others() -> None:
+def _national_over(handler: Any) -> Callable[[RequestCache | None], NationalClient]:
+    def national(request: RequestCache | None) -> NationalClient:
+        transport = httpx.MockTransport(handler)
+        upstream = Upstream("NATIONAL", "http://nat.test", timeout_s=1, transport=transport)
+        return NationalClient(upstream, request)
+
+    return national
+
+
+async def test_a_gp_listing_is_kept_per_person_and_a_failure_fails_only_the_others() -> None:
     from sources.errors import UpstreamUnavailable
-    from sources.national import NationalClient
 
     _, subjects = cache()
     down = False
@@ -248,28 +257,50 @@ async def test_a_registry_entry_is_kept_per_person_and_a_failure_fails_only_the_
             return httpx.Response(503)
         nins = json.loads(request.content)["nins"]
         asked.append(nins)
-        persons = [{"nin": n, "givenName": "X", "birthDate": "1981-09-13"} for n in nins]
-        return httpx.Response(200, json={"persons": persons})
+        gps = [{"nin": n, "gp": {"name": "Dr. X"}} for n in nins]
+        return httpx.Response(200, json={"gps": gps})
 
-    def national(request: RequestCache) -> NationalClient:
-        transport = httpx.MockTransport(handler)
-        upstream = Upstream("NATIONAL", "http://nat.test", timeout_s=1, transport=transport)
-        return NationalClient(upstream, request)
-
+    national = _national_over(handler)
     first = subjects.for_request()
-    assert (await national(first).persons.load(KARI)) is not None
+    assert (await national(first).gps.load(KARI)) is not None
     await first.flush()
     down = True
     kari, ola = await asyncio.gather(
-        national(subjects.for_request()).persons.load(KARI),
-        national(subjects.for_request()).persons.load(OLA),
+        national(subjects.for_request()).gps.load(KARI),
+        national(subjects.for_request()).gps.load(OLA),
         return_exceptions=True,
     )
     assert not isinstance(kari, BaseException)
     assert kari is not None
-    assert kari.nin == KARI
+    assert kari.name == "Dr. X"
     assert isinstance(ola, UpstreamUnavailable)
     assert asked == [[KARI]]
+
+
+async def test_registry_entries_and_powers_are_read_fresh_by_every_request() -> None:
+    """What an access basis rests on is never taken from the cache (sources/registry_reads)."""
+    _, subjects = cache()
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path.endswith("/persons/_search"):
+            nins = json.loads(request.content)["nins"]
+            persons = [{"nin": n, "birthDate": "1981-09-13"} for n in nins]
+            return httpx.Response(200, json={"persons": persons})
+        return httpx.Response(200, json={"powersOfAttorney": []})
+
+    national = _national_over(handler)
+    for _ in range(2):
+        request = subjects.for_request()
+        client = national(request)
+        assert (await client.persons.load(KARI)) is not None
+        assert await client.powers_held_by(KARI) == []
+        reads = client.registry_reads()
+        assert reads is not None
+        assert len(reads.keys) == 2
+        await request.flush()
+    assert sorted(asked) == sorted(["/persons/_search", "/powers-of-attorney/_search"] * 2)
 
 
 class Gate:

@@ -1,0 +1,95 @@
+"""The facts an access basis rests on are checked on every request: a revoked power of
+attorney or an ended parental responsibility stops access on the next request, on every
+replica, cached answers included, with no change notification at all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+
+from gateway.app import create_app
+from gateway.persisted import OPERATIONS_DIR
+from mocks.app import MockUpstreams
+from tests.conftest import REDIS_URL, REFERENCE_DAY
+from tests.e2e.conftest import NOON, Harness, gateway_settings
+
+HOME = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
+NAME = "query($id: ID!) { person(id: $id) { name basis } }"
+
+
+@asynccontextmanager
+async def replicas(count: int, **settings: Any) -> AsyncIterator[list[Harness]]:
+    """`count` gateways over one set of mocks."""
+    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
+    upstreams = mocks.asgi()
+    async with AsyncExitStack() as stack:
+        out = []
+        for _ in range(count):
+            app = create_app(
+                gateway_settings(mocks, **settings),
+                transport=httpx.ASGITransport(app=upstreams),
+                clock=lambda: NOON,
+            )
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test")
+            )
+            stack.push_async_callback(app.state.services.aclose)
+            out.append(Harness(mocks, client, app.state.services))
+        yield out
+
+
+async def represented(harness: Harness) -> set[str]:
+    body = (await harness.query("kari", HOME)).json()
+    return {r["person"]["name"] for r in body["data"]["viewer"]["representations"]}
+
+
+async def person(harness: Harness, persona: str) -> httpx.Response:
+    nin = harness.mocks.population.persona(persona).nin
+    return await harness.query("kari", NAME, {"id": harness.app_services.ids.person_id(nin)})
+
+
+def refused(response: httpx.Response) -> bool:
+    body = response.json()
+    return body["data"]["person"] is None and body["errors"][0]["extensions"]["code"] == (
+        "FORBIDDEN"
+    )
+
+
+async def test_a_revoked_power_stops_access_at_once_on_every_replica(redis_prefix: str) -> None:
+    async with replicas(2, redis_url=REDIS_URL, redis_key_prefix=redis_prefix) as (one, two):
+        population = one.mocks.population
+        ola = population.persona("ola")
+        for harness in (one, two, one, two):  # answered, then kept by both
+            assert ola.name in await represented(harness)
+            assert (await person(harness, "ola")).json()["data"]["person"]["name"] == ola.name
+        power = next(p for p in population.powers_of_attorney if p.grantor == ola.nin)
+        population.revoke_power(power.id)  # in the registry; nobody tells the gateway
+        for harness in (two, one):
+            assert ola.name not in await represented(harness)
+            assert refused(await person(harness, "ola"))
+
+
+async def test_an_ended_parental_responsibility_stops_access_at_once(redis_prefix: str) -> None:
+    async with replicas(2, redis_url=REDIS_URL, redis_key_prefix=redis_prefix) as (one, two):
+        population = one.mocks.population
+        kari, emil = population.persona("kari"), population.persona("emil")
+        for harness in (one, two, one, two):
+            assert emil.name in await represented(harness)
+            assert (await person(harness, "emil")).json()["data"]["person"]["basis"] == "PARENT"
+        population.end_parental_responsibility(kari.nin, emil.nin)
+        for harness in (two, one):
+            assert emil.name not in await represented(harness)
+            assert refused(await person(harness, "emil"))
+
+
+async def test_a_kept_answer_costs_one_registry_round_trip_and_nothing_else() -> None:
+    async with replicas(1) as (harness,):
+        first = await harness.query("kari", HOME)
+        harness.mocks.reset_counters()
+        again = await harness.query("kari", HOME)
+        assert again.content == first.content
+        counts = {name: n for name, n in harness.mocks.counts().items() if n}
+        assert counts == {"NATIONAL": 1}
