@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from gateway.access import Access
 from gateway.audit import AuditStore, open_audit_store
 from gateway.auth import JwksCache, Principal, TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
+from gateway.clients import ClientRegistry
 from gateway.context import Context
 from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
@@ -39,6 +41,7 @@ from sources.subject_cache import RequestCache, SubjectCache
 from sources.upstream import Upstream
 
 Clock = Callable[[], dt.datetime]
+log = logging.getLogger(__name__)
 
 
 def oslo_now() -> dt.datetime:
@@ -97,6 +100,11 @@ def load_policy(path: str | None = None) -> Policy:
     return policy
 
 
+def _registered(clients: ClientRegistry, principal: Principal) -> frozenset[str]:
+    partner = clients.partner(principal)
+    return frozenset() if partner is None else partner.categories
+
+
 @dataclass
 class Services:
     """Everything built once per process and shared by requests."""
@@ -119,6 +127,7 @@ class Services:
     limiter: RateLimiter
     in_flight: InFlightLimit
     budgets: dict[str, Budget]
+    clients: ClientRegistry
     responses: ResponseCache | None = None  # None when caching is off
     subjects: SubjectCache | None = None  # raw upstream answers; None when caching is off
 
@@ -143,6 +152,15 @@ class Services:
                 "with none of them to use the embedded mocks"
             )
         cache = _cache(settings)
+        policy = load_policy(settings.policy_path)
+        operations = PersistedOperations.load()
+        clients = ClientRegistry.build(
+            settings.clients,
+            categories=policy.categories,
+            operations=frozenset(operations.names.values()),
+        )
+        if not clients:
+            log.warning("HELSEGRAF_CLIENTS is empty: every token will be refused")
         jwks_client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.oidc_timeout_s),
             transport=transport,
@@ -169,17 +187,18 @@ class Services:
             },
             jwks_client=jwks_client,
             clock=clock,
-            policy=load_policy(settings.policy_path),
+            policy=policy,
             audit=open_audit_store(settings),
             userdata=open_userdata_store(settings),
             idempotency=IdempotencyStore(),
-            operations=PersistedOperations.load(),
+            operations=operations,
             limiter=RateLimiter.from_settings(settings),
             budgets={
                 kind: replace(budget, **settings.operation_limits.get(kind, {}))
                 for kind, budget in BUDGETS.items()
             },
             in_flight=InFlightLimit(settings.max_in_flight),
+            clients=clients,
             responses=None if cache is None else ResponseCache(cache, settings.cache_ttl_s),
             subjects=None if cache is None else SubjectCache(cache, settings.cache_ttl_s),
         )
@@ -229,6 +248,7 @@ class Services:
                 ids=self.ids,
                 principal=principal,
                 today=oslo_date(now),
+                registered=_registered(self.clients, principal),
             ),
             audit=self.audit,
             userdata=self.userdata,

@@ -23,8 +23,11 @@ def test_production_refuses_the_development_id_secret() -> None:
         Settings(env="production")
 
 
+PORTAL = {"helsegraf-portal": {"kind": "portal"}}
+
+
 def test_production_accepts_a_real_secret() -> None:
-    settings = Settings(env="production", id_secret="x" * 40)
+    settings = Settings(env="production", id_secret="x" * 40, clients=PORTAL)
     assert not settings.graphiql
 
 
