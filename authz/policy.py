@@ -1,5 +1,12 @@
 """The access policy as data: loaded from `policy.toml`, validated at start-up, then
-asked pure questions (`decide`, `restrictions`)."""
+asked pure questions (`decide`, `restrictions`).
+
+A partner service never sees more than the citizen it acts for: its view carries the
+citizen's own view (SELF or YOUTH, decided exactly as for the citizen logging in), and
+every question about the partner is answered by the citizen's grant first, then narrowed
+by the partner's scopes and registered categories. No basis is widened by the way a
+caller arrives.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +17,25 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from authz.grants import Action, Grant, PolicyError, grant, integer, string, strs, table, union
+
+__all__ = [
+    "ALLOW",
+    "DEFAULT_POLICY",
+    "LOW_ASSURANCE",
+    "NO_BASIS",
+    "OWN_BASES",
+    "Action",
+    "Basis",
+    "Decision",
+    "Grant",
+    "Policy",
+    "PolicyError",
+    "View",
+    "partner_view",
+]
+
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
-
-
-class Action(StrEnum):
-    """What the viewer does with a category."""
-
-    READ = "read"
-    WRITE = "write"
 
 
 class Basis(StrEnum):
@@ -31,31 +49,17 @@ class Basis(StrEnum):
     ANALYST = "ANALYST"
 
 
-class PolicyError(ValueError):
-    """The policy file is invalid; the message names the offending key."""
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """What one basis variant may do: categories per action, and its denial reason."""
-
-    name: str
-    read: frozenset[str]
-    write: frozenset[str]
-    reason: str
-    past_appointments: bool = True
-    from_age: int = 0
-    to_age: int = 200
-    message_recipients: frozenset[str] | None = None  # kinds one may write to; None: any
-
-    def allows(self, category: str, action: Action) -> bool:
-        """True when `action` on `category` is granted."""
-        return category in (self.read if action is Action.READ else self.write)
+# The bases on which a person acts for themself; a partner acts on one of these or not at all.
+OWN_BASES = frozenset({Basis.SELF, Basis.YOUTH})
 
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """How the viewer sees one subject in this request: everything the policy needs."""
+    """How the viewer sees one subject in this request: everything the policy needs.
+
+    A partner's view holds `citizen`, the citizen's own view; a partner view without one
+    (a citizen with no basis of their own) is granted nothing.
+    """
 
     basis: Basis
     high_assurance: bool
@@ -63,6 +67,26 @@ class View:
     proxy_kind: str | None = None
     proxy_areas: tuple[int, ...] = ()
     scopes: frozenset[str] = frozenset()  # a partner's delegated scopes
+    registered: frozenset[str] = frozenset()  # the categories a partner is registered for
+    citizen: View | None = None  # a partner's: the citizen's own view (SELF or YOUTH)
+
+    def __post_init__(self) -> None:
+        if self.citizen is not None and (
+            self.basis is not Basis.PARTNER or self.citizen.basis not in OWN_BASES
+        ):
+            raise ValueError("only a partner view carries a citizen view, SELF or YOUTH")
+
+
+def partner_view(citizen: View, *, scopes: frozenset[str], registered: frozenset[str]) -> View:
+    """A partner's view of the citizen whose own view is `citizen`: never more than that
+    view, and only the categories both the token's scopes and the registry name."""
+    return View(
+        Basis.PARTNER,
+        citizen.high_assurance,
+        scopes=scopes,
+        registered=registered,
+        citizen=citizen,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,46 +102,13 @@ LOW_ASSURANCE = "LOGIN_LEVEL_TOO_LOW"
 NO_BASIS = "NO_ACCESS_BASIS"
 
 
-def _strs(value: Any, key: str, known: frozenset[str] | None = None) -> frozenset[str]:
-    if value == "*" and known is not None:
-        return known
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PolicyError(f'{key} must be a list of category names or "*"')
-    if known is not None:
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise PolicyError(f"{key} names unknown categories: {', '.join(unknown)}")
-    return frozenset(value)
-
-
-def _int(table: Mapping[str, Any], key: str, path: str) -> int:
-    value = table.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise PolicyError(f"{path}.{key} must be a non-negative integer")
-    return value
-
-
-def _str(table: Mapping[str, Any], key: str, path: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value:
-        raise PolicyError(f"{path}.{key} must be a non-empty string")
-    return value
-
-
-def _table(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
-    value = parent.get(key)
-    if not isinstance(value, dict):
-        raise PolicyError(f"{path}{key} must be a table")
-    return value
-
-
 class Policy:
     """A validated policy. Build with `Policy.load()` or `Policy.from_mapping()`."""
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         if raw.get("version") != 1:
             raise PolicyError("version must be 1")
-        categories = _table(raw, "categories", "")
+        categories = table(raw, "categories", "")
         self.categories = frozenset(categories)
         self.non_health = frozenset(
             name
@@ -128,77 +119,56 @@ class Policy:
             if not isinstance(spec, dict) or not isinstance(spec.get("health"), bool):
                 raise PolicyError(f"categories.{name}.health must be true or false")
         known = self.categories
-        self.high_acr = _str(_table(raw, "assurance", ""), "high", "assurance")
-        labels = _table(raw, "labels", "")
-        self.restricted_confidentiality = _strs(
+        self.high_acr = string(table(raw, "assurance", ""), "high", "assurance")
+        labels = table(raw, "labels", "")
+        self.restricted_confidentiality = strs(
             labels.get("restricted_confidentiality"), "labels.restricted_confidentiality"
         )
-        self.sensitive = _strs(labels.get("sensitive"), "labels.sensitive")
-        self.release_delay_days = _int(_table(raw, "release", ""), "delay_days", "release")
+        self.sensitive = strs(labels.get("sensitive"), "labels.sensitive")
+        self.release_delay_days = integer(table(raw, "release", ""), "delay_days", "release")
 
-        own = _table(raw, "self", "")
-        self.self_min_age = _int(own, "min_age", "self")
-        self.own = Grant(
-            "self",
-            _strs(own.get("read"), "self.read", known),
-            _strs(own.get("write"), "self.write", known),
-            reason=NO_BASIS,
-        )
-        youth = _table(raw, "youth", "")
-        self.youth = self._grant("youth", youth, "youth", known)
+        own = table(raw, "self", "")
+        self.self_min_age = integer(own, "min_age", "self")
+        self.own = grant("self", {**own, "reason": NO_BASIS}, "self", known)
+        youth = table(raw, "youth", "")
+        self.youth = grant("youth", youth, "youth", known)
         self.youth_requires_consent = youth.get("requires_consent") is True
         sees = youth.get("sees_guardian_messages", False)
         if not isinstance(sees, bool):
             raise PolicyError("youth.sees_guardian_messages must be true or false")
         self.youth_sees_guardian_messages = sees
 
-        parent = _table(raw, "parent", "")
-        self.parent_ends_at = _int(parent, "ends_at_age", "parent")
+        parent = table(raw, "parent", "")
+        self.parent_ends_at = integer(parent, "ends_at_age", "parent")
         bands = parent.get("bands")
         if not isinstance(bands, list) or not bands:
             raise PolicyError("parent.bands must list at least one band")
         self.parent_bands = tuple(
-            self._grant(_str(b, "name", f"parent.bands[{n}]"), b, f"parent.bands[{n}]", known)
+            grant(string(b, "name", f"parent.bands[{n}]"), b, f"parent.bands[{n}]", known)
             for n, b in enumerate(bands)
         )
         self._check_bands()
 
-        proxy = _table(raw, "proxy", "")
-        self.proxy_holder_min_age = _int(proxy, "holder_min_age", "proxy")
-        self.proxy_grantor_min_age = _int(proxy, "grantor_min_age", "proxy")
+        proxy = table(raw, "proxy", "")
+        self.proxy_holder_min_age = integer(proxy, "holder_min_age", "proxy")
+        self.proxy_grantor_min_age = integer(proxy, "grantor_min_age", "proxy")
         self.proxy_kinds = {
-            name: self._grant(name, spec, f"proxy.kinds.{name}", known)
-            for name, spec in _table(proxy, "kinds", "proxy.").items()
+            name: grant(name, spec, f"proxy.kinds.{name}", known)
+            for name, spec in table(proxy, "kinds", "proxy.").items()
         }
         self.proxy_areas = {
-            int(name): self._grant(f"area {name}", spec, f"proxy.areas.{name}", known)
-            for name, spec in _table(proxy, "areas", "proxy.").items()
+            int(name): grant(f"area {name}", spec, f"proxy.areas.{name}", known)
+            for name, spec in table(proxy, "areas", "proxy.").items()
             if name.isdigit() or _raise(f"proxy.areas.{name} must be a service-area number")
         }
-        partner = _table(raw, "partner", "")
-        self.partner_prefix = _str(partner, "scope_prefix", "partner")
-        self.partner_reason = _str(partner, "reason", "partner")
-        analyst = _table(raw, "analyst", "")
-        self.analyst_scope = _str(analyst, "scope", "analyst")
-        self.analyst_min_cell = _int(analyst, "min_cell", "analyst")
-
-    @staticmethod
-    def _grant(name: str, spec: Any, path: str, known: frozenset[str]) -> Grant:
-        if not isinstance(spec, dict):
-            raise PolicyError(f"{path} must be a table")
-        past = spec.get("past_appointments", True)
-        if not isinstance(past, bool):
-            raise PolicyError(f"{path}.past_appointments must be true or false")
-        return Grant(
-            name=name,
-            read=_strs(spec.get("read"), f"{path}.read", known),
-            write=_strs(spec.get("write"), f"{path}.write", known),
-            reason=_str(spec, "reason", path),
-            past_appointments=past,
-            from_age=_int(spec, "from_age", path) if "from_age" in spec else 0,
-            to_age=_int(spec, "to_age", path) if "to_age" in spec else 200,
-            message_recipients=_recipient_kinds(spec, path),
-        )
+        partner = table(raw, "partner", "")
+        self.partner_prefix = string(partner, "scope_prefix", "partner")
+        self.partner_reason = string(partner, "reason", "partner")
+        analyst = table(raw, "analyst", "")
+        self.analyst_scope = string(analyst, "scope", "analyst")
+        self.analyst_min_cell = integer(analyst, "min_cell", "analyst")
+        if self.analyst_min_cell < 1:
+            raise PolicyError("analyst.min_cell must be at least 1")
 
     def _check_bands(self) -> None:
         expected = 0
@@ -229,9 +199,20 @@ class Policy:
         in_band = self.youth.from_age <= age <= self.youth.to_age
         return in_band and (consent or not self.youth_requires_consent)
 
+    def own_basis(self, age: int, consent: bool) -> Basis | None:
+        """The basis a person of `age` (with or without a recorded youth consent) acts on
+        for themself: SELF from `self.min_age`, YOUTH in the youth band with consent,
+        otherwise none. The same answer for the citizen and for a partner acting for them."""
+        if age >= self.self_min_age:
+            return Basis.SELF
+        return Basis.YOUTH if self.youth_allowed(age, consent) else None
+
     def grant(self, view: View) -> Grant | None:
-        """The grant that applies to `view`, before assurance and partner scopes."""
-        if view.basis is Basis.SELF or view.basis is Basis.PARTNER:
+        """The grant that applies to `view`, before assurance and partner scopes; a
+        partner's is the citizen's own."""
+        if view.basis is Basis.PARTNER:
+            return None if view.citizen is None else self.grant(view.citizen)
+        if view.basis is Basis.SELF:
             return self.own
         if view.basis is Basis.YOUTH:
             return self.youth
@@ -241,7 +222,7 @@ class Policy:
             if view.proxy_kind is not None:
                 return self.proxy_kinds.get(view.proxy_kind)
             areas = [self.proxy_areas[a] for a in view.proxy_areas if a in self.proxy_areas]
-            return _union(areas) if areas else None
+            return union(areas) if areas else None
         return None
 
     def decide(self, view: View, category: str, action: Action) -> Decision:
@@ -253,13 +234,15 @@ class Policy:
             return Decision(False, NO_BASIS)
         if not grant.allows(category, action):
             return Decision(False, grant.reason)
-        if view.basis is Basis.PARTNER:
-            scope = f"{self.partner_prefix}{category}.{action.value}"
-            if scope not in view.scopes:
-                return Decision(False, self.partner_reason)
+        if view.basis is Basis.PARTNER and not self._partner_may(view, category, action):
+            return Decision(False, self.partner_reason)
         if not view.high_assurance and category not in self.non_health:
             return Decision(False, LOW_ASSURANCE)
         return ALLOW
+
+    def _partner_may(self, view: View, category: str, action: Action) -> bool:
+        scope = f"{self.partner_prefix}{category}.{action.value}"
+        return category in view.registered and scope in view.scopes
 
     def restrictions(
         self, view: View, categories: Iterable[str] | None = None
@@ -283,28 +266,6 @@ class Policy:
         """May the viewer list past appointments (some proxy kinds see upcoming only)?"""
         grant = self.grant(view)
         return grant is not None and grant.past_appointments
-
-
-def _union(grants: list[Grant]) -> Grant:
-    return Grant(
-        name="+".join(g.name for g in grants),
-        read=frozenset().union(*(g.read for g in grants)),
-        write=frozenset().union(*(g.write for g in grants)),
-        reason=grants[0].reason,
-        past_appointments=any(g.past_appointments for g in grants),
-    )
-
-
-RECIPIENT_KINDS = frozenset({"HOSPITAL", "GP", "MUNICIPALITY"})
-
-
-def _recipient_kinds(spec: Mapping[str, Any], path: str) -> frozenset[str] | None:
-    if "message_recipients" not in spec:
-        return None
-    kinds = _strs(spec["message_recipients"], f"{path}.message_recipients")
-    if not kinds <= RECIPIENT_KINDS:
-        raise PolicyError(f"{path}.message_recipients: one of {', '.join(sorted(RECIPIENT_KINDS))}")
-    return kinds
 
 
 def _raise(message: str) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from authz.identity import parse_national_id
-from authz.policy import Action, Basis, Decision, Policy, View
+from authz.policy import Action, Basis, Decision, Policy, View, partner_view
 from authz.relations import Relation, age_on, relations
 from gateway.auth import Principal
 from gateway.errors import Forbidden
@@ -63,13 +63,16 @@ class Access:
         ids: IdCodec,
         principal: Principal,
         today: dt.date,
+        registered: frozenset[str] = frozenset(),
     ) -> None:
+        """`registered`: the categories a partner caller is registered for (none else)."""
         self.policy = policy
         self.kind = principal_kind(principal, policy)
         self.principal = principal
         self._national = national
         self._ids = ids
         self._today = today
+        self._registered = registered
         self.high_assurance = principal.acr == policy.high_acr
         self._me: asyncio.Task[Subject] | None = None
         self._relations: asyncio.Task[list[Relation]] | None = None
@@ -83,7 +86,8 @@ class Access:
 
     async def me(self) -> Subject:
         """The viewer as a subject: SELF from 16, YOUTH 13-15 with consent, PARTNER for a
-        partner client acting for the citizen. Forbidden for analysts and the very young."""
+        partner client acting for the citizen (never more than the citizen's own view).
+        Forbidden for analysts and for people without a basis of their own, whoever asks."""
         if self._me is None:
             self._me = asyncio.ensure_future(self._compute_me())
         return await self._me
@@ -92,17 +96,19 @@ class Access:
         nin = self.principal.nin
         if self.kind is PrincipalKind.ANALYST:
             raise Forbidden()
-        if self.kind is PrincipalKind.PARTNER:
-            view = View(Basis.PARTNER, self.high_assurance, scopes=self.principal.scopes)
-            return Subject(nin, view)
         age = age_on(parse_national_id(nin).birth_date, self._today)
-        if age >= self.policy.self_min_age:
-            return Subject(nin, View(Basis.SELF, self.high_assurance))
-        facts = await self._national.persons.load(nin)
-        consent = facts is not None and facts.youth_consent
-        if self.policy.youth_allowed(age, consent):
-            return Subject(nin, View(Basis.YOUTH, self.high_assurance))
-        raise Forbidden()
+        consent = False
+        if age < self.policy.self_min_age:
+            facts = await self._national.persons.load(nin)
+            consent = facts is not None and facts.youth_consent
+        basis = self.policy.own_basis(age, consent)
+        if basis is None:
+            raise Forbidden()
+        own = View(basis, self.high_assurance)
+        if self.kind is PrincipalKind.PARTNER:
+            scopes = self.principal.scopes
+            return Subject(nin, partner_view(own, scopes=scopes, registered=self._registered))
+        return Subject(nin, own)
 
     # -- the people the viewer acts for ------------------------------------------------
 

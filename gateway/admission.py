@@ -32,12 +32,13 @@ log = logging.getLogger("helsegraf.http")
 
 
 async def principal_of(services: Services, request: Request) -> Principal:
-    """The caller behind the request's bearer token; AuthenticationError otherwise."""
+    """The caller behind the request's bearer token, naming registered clients only;
+    AuthenticationError otherwise."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("missing-token")
-    return await services.validator.validate(token.strip())
+    return services.clients.admit(await services.validator.validate(token.strip()))
 
 
 async def admitted(

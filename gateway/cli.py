@@ -106,6 +106,8 @@ def with_embedded_upstreams(settings: Settings, embedded: dict[str, Any]) -> Set
     if values["oidc_jwks_url"] is None:  # the mock issuer signs the tokens
         values["oidc_jwks_url"] = embedded["oidc_jwks_url"]
         values["oidc_issuer"] = embedded["oidc_issuer"]
+        if not values["clients"]:  # and names the mocks' clients
+            values["clients"] = embedded["clients"]
     return Settings.model_validate(values)
 
 

@@ -31,6 +31,7 @@ from gateway.access import PrincipalKind, principal_kind
 from gateway.admission import admitted, check_limits, parse_cached
 from gateway.audit import AuditUnavailable
 from gateway.auth import Principal
+from gateway.clients import Client
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import (
@@ -70,26 +71,43 @@ class PersistedQueryError(Exception):
         self.code = code
 
 
-def _document(services: Services, kind: PrincipalKind, params: dict[str, Any], query: str) -> str:
+def _document(
+    services: Services,
+    kind: PrincipalKind,
+    params: dict[str, Any],
+    query: str,
+    partner: Client | None = None,
+) -> str:
     """The operation text to run: the request's own, or a persisted one by hash.
     Partner services, and everyone when `require_persisted` is set, may run safelisted
-    operations only (by hash, or by the exact text of one)."""
+    operations only (by hash, or by the exact text of one); a partner only those it is
+    registered for - any other answers as an unknown operation does."""
     operations = services.operations
     digest = operations.requested_hash(params)
     required = services.settings.require_persisted or kind is PrincipalKind.PARTNER
     if digest is None:
-        if query and (not required or document_hash(query) in operations.by_hash):
+        if query and not required:
             return query
-        who = "this gateway runs" if services.settings.require_persisted else "partner services"
-        raise PersistedQueryError(
-            f'Send a persisted operation\'s `documentId` ("sha256:<hex>"): {who} '
-            "may send persisted operations only."
-            if required
-            else "Send `query`, or a persisted operation's `documentId`.",
-            ErrorCode.PERSISTED_QUERY_REQUIRED,
-        )
+        if query and document_hash(query) in operations.by_hash:
+            digest = document_hash(query)
+        else:
+            who = "this gateway runs" if services.settings.require_persisted else "partner services"
+            raise PersistedQueryError(
+                f'Send a persisted operation\'s `documentId` ("sha256:<hex>"): {who} '
+                "may send persisted operations only."
+                if required
+                else "Send `query`, or a persisted operation's `documentId`.",
+                ErrorCode.PERSISTED_QUERY_REQUIRED,
+            )
     document = operations.by_hash.get(digest)
     if document is None or (query and query != document):
+        raise PersistedQueryError(
+            "The persisted operation is unknown.", ErrorCode.PERSISTED_QUERY_NOT_FOUND
+        )
+    if kind is PrincipalKind.PARTNER and (
+        partner is None or operations.names.get(digest) not in partner.operations
+    ):
+        log.info("refused a partner an operation it is not registered for")
         raise PersistedQueryError(
             "The persisted operation is unknown.", ErrorCode.PERSISTED_QUERY_NOT_FOUND
         )
@@ -136,7 +154,7 @@ async def _serve(
     language = negotiate(request.headers.get("accept-language"))
     now = services.clock()
     try:
-        query = _document(services, kind, params, query)
+        query = _document(services, kind, params, query, services.clients.partner(principal))
     except PersistedQueryError as exc:
         return exchange.refuse(str(exc), exc.code, 400)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from gateway.access import Access
 from gateway.audit import AuditStore, open_audit_store
 from gateway.auth import JwksCache, Principal, TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
+from gateway.clients import ClientRegistry
 from gateway.context import Context
 from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
@@ -39,6 +41,7 @@ from sources.subject_cache import RequestCache, SubjectCache
 from sources.upstream import Upstream
 
 Clock = Callable[[], dt.datetime]
+log = logging.getLogger(__name__)
 
 
 def oslo_now() -> dt.datetime:
@@ -98,13 +101,19 @@ def load_policy(path: str | None = None) -> Policy:
 
 
 def load_safelist(settings: Settings) -> PersistedOperations:
-    """The persisted operations `settings` name, never empty: partners run safelisted
-    operations only and may call in every configuration (as may every caller under
-    `HELSEGRAF_REQUIRE_PERSISTED`), so an empty safelist - a wheel built without its
-    operations, a wrong path - is refused at start rather than answered request by request."""
+    """The persisted operations `settings` name. Partners run safelisted operations only,
+    and so does every caller under `HELSEGRAF_REQUIRE_PERSISTED`: while either needs it, an
+    empty safelist (a wheel built without its operations, a wrong path) is refused at start
+    rather than answered request by request."""
     operations = PersistedOperations.load(settings.operations_path)
-    if not operations.by_hash:
-        empty = "the persisted-operation safelist partners and HELSEGRAF_REQUIRE_PERSISTED need"
+    partners = any(client.kind == "partner" for client in settings.clients.values())
+    if not operations.by_hash and (partners or settings.require_persisted):
+        needs = (
+            "partners and HELSEGRAF_REQUIRE_PERSISTED need"
+            if partners
+            else ("HELSEGRAF_REQUIRE_PERSISTED needs")
+        )
+        empty = f"the persisted-operation safelist {needs}"
         if settings.operations_path is None:
             raise SafelistError(
                 f"the shipped operations hold no *.graphql file, so {empty} would be empty "
@@ -115,6 +124,11 @@ def load_safelist(settings: Settings) -> PersistedOperations:
             f"so {empty} would be empty"
         )
     return operations
+
+
+def _registered(clients: ClientRegistry, principal: Principal) -> frozenset[str]:
+    partner = clients.partner(principal)
+    return frozenset() if partner is None else partner.categories
 
 
 @dataclass
@@ -139,6 +153,7 @@ class Services:
     limiter: RateLimiter
     in_flight: InFlightLimit
     budgets: dict[str, Budget]
+    clients: ClientRegistry
     responses: ResponseCache | None = None  # None when caching is off
     subjects: SubjectCache | None = None  # raw upstream answers; None when caching is off
 
@@ -164,6 +179,14 @@ class Services:
             )
         operations = load_safelist(settings)  # before any pool or store exists to close
         cache = _cache(settings)
+        policy = load_policy(settings.policy_path)
+        clients = ClientRegistry.build(
+            settings.clients,
+            categories=policy.categories,
+            operations=frozenset(operations.names.values()),
+        )
+        if not clients:
+            log.warning("HELSEGRAF_CLIENTS is empty: every token will be refused")
         jwks_client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.oidc_timeout_s),
             transport=transport,
@@ -190,7 +213,7 @@ class Services:
             },
             jwks_client=jwks_client,
             clock=clock,
-            policy=load_policy(settings.policy_path),
+            policy=policy,
             audit=open_audit_store(settings),
             userdata=open_userdata_store(settings),
             idempotency=IdempotencyStore(),
@@ -201,6 +224,7 @@ class Services:
                 for kind, budget in BUDGETS.items()
             },
             in_flight=InFlightLimit(settings.max_in_flight),
+            clients=clients,
             responses=None if cache is None else ResponseCache(cache, settings.cache_ttl_s),
             subjects=None if cache is None else SubjectCache(cache, settings.cache_ttl_s),
         )
@@ -250,6 +274,7 @@ class Services:
                 ids=self.ids,
                 principal=principal,
                 today=oslo_date(now),
+                registered=_registered(self.clients, principal),
             ),
             audit=self.audit,
             userdata=self.userdata,

@@ -60,6 +60,18 @@ class MockSettings(BaseModel):
     faults: dict[str, MockFaultSettings] = Field(default_factory=dict)
 
 
+class ClientSettings(BaseModel):
+    """One known client (`HELSEGRAF_CLIENTS`): a portal citizens log in through, or a
+    partner service acting for citizens with the categories and persisted operations
+    (file stems in `operations/`) it may use; `"*"` names every one."""
+
+    model_config = {"extra": "forbid"}
+
+    kind: Literal["portal", "partner"]
+    categories: list[str] | Literal["*"] = Field(default_factory=list)
+    operations: list[str] | Literal["*"] = Field(default_factory=list)
+
+
 class Settings(BaseSettings):
     """Everything configurable; built by the app factory or CLI, never at import.
 
@@ -86,6 +98,10 @@ class Settings(BaseSettings):
     oidc_audience: str = DEFAULT_AUDIENCE
     oidc_jwks_url: str | None = None
     oidc_timeout_s: float = Field(default=2.0, gt=0, le=60)
+
+    # Every client a token may name (its `client_id`, and a delegated token's `act`): id ->
+    # kind, and for partners their categories and operations. Empty: every token is refused.
+    clients: dict[str, ClientSettings] = Field(default_factory=dict)
 
     id_secret: SecretStr = SecretStr(DEVELOPMENT_ID_SECRET)
     policy_path: str | None = None  # the access policy file; the built-in one when unset
@@ -170,6 +186,8 @@ class Settings(BaseSettings):
             and ("audit_path" not in given or blank(self.audit_path)),
             "either HELSEGRAF_USERDATA_DSN or HELSEGRAF_USERDATA_PATH": blank(self.userdata_dsn)
             and blank(self.userdata_path),
+            # every token naming a client outside the registry is refused
+            "HELSEGRAF_CLIENTS (the portal and partner clients)": not self.clients,
         }
         return [name for name, missing in wanted.items() if missing]
 
@@ -237,4 +255,16 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"HELSEGRAF_MUNICIPALITIES: {code!r} is not a four-digit municipality code"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _known_clients(self) -> Settings:
+        for client_id, client in self.clients.items():
+            key = f"HELSEGRAF_CLIENTS: {client_id!r}"
+            if not client_id.strip() or len(client_id) > 255:
+                raise ValueError(f"HELSEGRAF_CLIENTS: {client_id!r} is not a client id")
+            if client.kind == "portal" and (client.categories or client.operations):
+                raise ValueError(f"{key} is a portal: it takes no categories or operations")
+            if client.kind == "partner" and not (client.categories and client.operations):
+                raise ValueError(f"{key} is a partner: list the categories and operations it uses")
         return self

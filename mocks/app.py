@@ -27,9 +27,20 @@ from mocks.control import Faults, UpstreamControl
 from mocks.fhir.app import create_fhir_app
 from mocks.municipal import create_municipal_app
 from mocks.national import create_national_app
-from mocks.oidc import MockIssuer, create_oidc_app
+from mocks.oidc import DEFAULT_CLIENT_ID, MockIssuer, create_oidc_app
 from mocks.population import MUNICIPALITIES, Population, oslo_today
 from mocks.records import RecordStore
+
+# The clients the mock issuer's tokens name: the portal (every citizen token) and the
+# partner services the tests act as, registered for everything (the registry's own
+# tests narrow them).
+MOCK_CLIENTS: dict[str, dict[str, Any]] = {
+    DEFAULT_CLIENT_ID: {"kind": "portal"},
+    **{
+        partner: {"kind": "partner", "categories": "*", "operations": "*"}
+        for partner in ("partner-x", "partner-portal-x")
+    },
+}
 
 
 class MockUpstreams:
@@ -126,4 +137,5 @@ class MockUpstreams:
             "shared_ehr_municipalities": [m.code for m in MUNICIPALITIES if m.on_shared_ehr],
             "oidc_issuer": self.issuer.issuer,
             "oidc_jwks_url": f"{origin}/oidc/jwks",
+            "clients": MOCK_CLIENTS,
         }

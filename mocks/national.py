@@ -160,8 +160,11 @@ class _National:
 
     def _prescription(self, med: MedicationUse) -> dict[str, Any]:
         rx = med.prescription_id or ""
-        # renewed within the last year, so every listed prescription is still valid
+        # renewed within the last year, so every listed prescription is still valid -
+        # but those that ended, which expired a year after they were issued
         issued = max(med.started, self.population.today - dt.timedelta(days=_h(rx) % 300))
+        if med.ended is not None:
+            issued = med.ended - dt.timedelta(days=365)
         return {
             "id": rx,
             "atc": med.atc,
@@ -170,7 +173,7 @@ class _National:
             "dosage": med.dosage,
             "issuedOn": issued.isoformat(),
             "validTo": (issued + dt.timedelta(days=365)).isoformat(),
-            "status": "active",
+            "status": "active" if med.ended is None else "expired",
             "reservedFromGuardians": med.reserved_from_guardians,
             "prescriber": self._doctor(f"prescriber:{rx}"),
         }

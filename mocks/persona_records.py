@@ -9,7 +9,9 @@ LOINC code, service or subject, and nothing generated is relabelled:
            "Creatinine (withheld)" not shown electronically
     emil   one lab per release rule (codes in EMIL_RELEASE_CASES)
     ida    municipal appointment "Helsestasjon for ungdom" and EHR message "Samtale om
-           helse" kept from guardians; e-prescription G03AA07 reserved from guardians
+           helse" with her GP kept from guardians; e-prescription G03AA07 reserved from
+           guardians; e-prescriptions that expired 4 months (R06AX27) and 20 months
+           (D10AF01) ago
     mona   a municipal home visit ("Hjemmesykepleie") at her confidential address
 """
 
@@ -179,15 +181,34 @@ def _ida(c: _Cases, record: HealthRecord) -> HealthRecord:
         prescription_id=record_id("rx", f"{c.person.nin}:case:reserved"),
         reserved_from_guardians=True,
     )
+    expired = [
+        MedicationUse(
+            atc=atc,
+            name=name,
+            form=form,
+            dosage=dosage,
+            started=c.today - dt.timedelta(days=days + 365),
+            ehr_id=None,
+            prescription_id=record_id("rx", f"{c.person.nin}:case:{key}"),
+            ended=c.today - dt.timedelta(days=days),
+        )
+        for key, atc, name, form, dosage, days in (
+            ("expired-recent", "R06AX27", "Desloratadin 5 mg", "tablett", "1 tablett", 120),
+            ("expired-old", "D10AF01", "Zindaclin 1 %", "gel", "Påføres om kvelden", 600),
+        )
+    ]
     kept_visit = c.appointment("kept", "municipal", 6, "Helsestasjon for ungdom", KEPT)
-    kept_message = c.message(
-        "kept", "Samtale om helse", "Takk for samtalen. Ta kontakt om du lurer på noe.", KEPT
+    kept_message = replace(
+        c.message(
+            "kept", "Samtale om helse", "Takk for samtalen. Ta kontakt om du lurer på noe.", KEPT
+        ),
+        counterpart="gp",
     )
     return replace(
         record,
         appointments=(*record.appointments, kept_visit),
         messages=(*record.messages, kept_message),
-        medications=(*record.medications, pill),
+        medications=(*record.medications, pill, *expired),
     )
 
 

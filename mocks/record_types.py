@@ -85,6 +85,7 @@ class Message:
     text: str
     read: bool
     security: Labels = PLAIN
+    counterpart: str | None = None  # hospital | gp | municipality; None: by `system`
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ class MedicationUse:
     ehr_id: str | None  # MedicationStatement id when the EHR lists it
     prescription_id: str | None  # e-prescription id when one exists
     reserved_from_guardians: bool = False  # the prescription carries a guardian reservation
+    ended: dt.date | None = None  # the prescription expired on this day; None while active
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
+from authz import filters
+from authz.relations import oslo_date
 from gateway.access import Subject
 from gateway.context import Context
-from gateway.i18n import add_texts, text
+from gateway.i18n import text
 from resolvers.common import Source, gather_sources, source
 from resolvers.guard import require, served, visible, watch
+from resolvers.medication_entries import (
+    CommentOrigin,
+    MedicationComment,
+    MedicationConfirmation,
+    MedicationOrigin,
+    MedicationSourceEntry,
+    is_confirmed,
+    origin_of,
+)
 from resolvers.node import Node, fetches, node_id
 from sources import ehr_medications, models
 from sources.ehr_medications import EhrMedicationEntry
@@ -22,108 +32,6 @@ from sources.ehr_medications import EhrMedicationEntry
 CATEGORY = "prescriptions"
 ATC_CODE = re.compile(r"[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}")
 LEAFLET_BASE = "https://www.felleskatalogen.no/medisin/atc-register/"
-
-add_texts(
-    {
-        "medicationOrigin.CLINICIAN": {
-            "nb": "Registrert av behandler",
-            "nn": "Registrert av behandlar",
-            "en": "Recorded by a clinician",
-        },
-        "medicationOrigin.REPORTED_BY_PATIENT": {
-            "nb": "Lagt til av deg",
-            "nn": "Lagt til av deg",
-            "en": "Added by the patient",
-        },
-        "medicationOrigin.PRESCRIPTION": {
-            "nb": "E-resept",
-            "nn": "E-resept",
-            "en": "E-prescription",
-        },
-        "medicationConfirmation.CONFIRMED": {
-            "nb": "Bekreftet",
-            "nn": "Stadfesta",
-            "en": "Confirmed",
-        },
-        "medicationConfirmation.UNCONFIRMED": {
-            "nb": "Ikke bekreftet av behandler",
-            "nn": "Ikkje stadfesta av behandlar",
-            "en": "Not yet confirmed by a clinician",
-        },
-    }
-)
-
-
-@strawberry.enum(description="Who put a medicine on the list.")
-class MedicationOrigin(Enum):
-    CLINICIAN = strawberry.enum_value("CLINICIAN", description="A clinician, in the health record.")
-    REPORTED_BY_PATIENT = strawberry.enum_value(
-        "REPORTED_BY_PATIENT", description="The person (or someone acting for them) added it."
-    )
-    PRESCRIPTION = strawberry.enum_value("PRESCRIPTION", description="An e-prescription.")
-
-
-@strawberry.enum(description="Whether a clinician has confirmed a medicine on the list.")
-class MedicationConfirmation(Enum):
-    CONFIRMED = strawberry.enum_value(
-        "CONFIRMED", description="Recorded or confirmed by a clinician."
-    )
-    UNCONFIRMED = strawberry.enum_value(
-        "UNCONFIRMED", description="Reported by the patient, not yet confirmed by a clinician."
-    )
-
-
-@strawberry.enum(description="Who wrote a comment on a medicine.")
-class CommentOrigin(Enum):
-    PATIENT = strawberry.enum_value(
-        "PATIENT", description="The person, or someone acting for them in the portal."
-    )
-    CLINICIAN = strawberry.enum_value("CLINICIAN", description="A clinician.")
-
-
-@strawberry.type(description="A comment on a medicine.")
-class MedicationComment:
-    text: str = strawberry.field(description="The comment.")
-    at: dt.datetime | None = strawberry.field(description="When it was written.")
-    origin: CommentOrigin = strawberry.field(description="Who wrote it.")
-
-
-def _origin(entry: models.MedicationEntry) -> MedicationOrigin:
-    if entry.source.kind is not models.SourceKind.EHR:
-        return MedicationOrigin.PRESCRIPTION
-    if isinstance(entry, EhrMedicationEntry) and entry.reported_by_patient:
-        return MedicationOrigin.REPORTED_BY_PATIENT
-    return MedicationOrigin.CLINICIAN
-
-
-def _confirmed(entry: models.MedicationEntry) -> bool:
-    return not isinstance(entry, EhrMedicationEntry) or entry.confirmed
-
-
-@strawberry.type(description="One system's entry for a medicine in the merged list.")
-class MedicationSourceEntry:
-    entry: strawberry.Private[models.MedicationEntry]
-
-    @strawberry.field(description="The system the entry is in.")
-    def source(self, info: Info[Context, None]) -> Source:
-        return source(self.entry.source, info)
-
-    @strawberry.field(description="Who put this entry on the list.")
-    def origin(self) -> MedicationOrigin:
-        return _origin(self.entry)
-
-    @strawberry.field(description="Whether a clinician has confirmed this entry.")
-    def confirmation(self) -> MedicationConfirmation:
-        confirmed = _confirmed(self.entry)
-        return MedicationConfirmation.CONFIRMED if confirmed else MedicationConfirmation.UNCONFIRMED
-
-    @strawberry.field(description="The name as this system lists it.")
-    def name(self) -> str:
-        return self.entry.name
-
-    @strawberry.field(description="How to take it, as this system lists it.")
-    def dosage(self) -> str | None:
-        return self.entry.dosage
 
 
 @strawberry.type(description="A medicine the person uses, merged across sources.")
@@ -163,6 +71,17 @@ class Medication(Node):
         dates = [e.started for e in self.entries if e.started is not None]
         return min(dates) if dates else None
 
+    @strawberry.field(
+        description="When the prescription ended (expired, used or cancelled); null while "
+        "any source lists the medicine as active. Ended prescriptions are listed only "
+        "where the access basis includes recent ones (the youth basis: 12 months)."
+    )
+    def ended_on(self) -> dt.date | None:
+        if any(e.active for e in self.entries):
+            return None
+        dates = [e.ended_on for e in self.entries if e.ended_on is not None]
+        return max(dates) if dates else None
+
     @strawberry.field(description="Every system that lists this medicine.")
     def sources(self, info: Info[Context, None]) -> list[Source]:
         return [source(e.source, info) for e in self.entries]
@@ -172,7 +91,7 @@ class Medication(Node):
         "or the patient (when only the patient reported it)."
     )
     def origin(self) -> MedicationOrigin:
-        origins = {_origin(e) for e in self.entries}
+        origins = {origin_of(e) for e in self.entries}
         for origin in (MedicationOrigin.PRESCRIPTION, MedicationOrigin.CLINICIAN):
             if origin in origins:
                 return origin
@@ -187,7 +106,7 @@ class Medication(Node):
         "while it is only the patient's own report."
     )
     def confirmation(self) -> MedicationConfirmation:
-        confirmed = any(_confirmed(e) for e in self.entries)
+        confirmed = any(is_confirmed(e) for e in self.entries)
         return MedicationConfirmation.CONFIRMED if confirmed else MedicationConfirmation.UNCONFIRMED
 
     @strawberry.field(description="The confirmation in the caller's language.")
@@ -253,11 +172,25 @@ async def _national(info: Info[Context, None], subject: Subject) -> list[models.
 
 
 async def visible_medications(info: Info[Context, None], subject: Subject) -> list[Medication]:
-    """The merged medication list this view may see (nothing recorded as served yet)."""
+    """The merged medication list this view may see (nothing recorded as served yet): the
+    sources its grant reads, active prescriptions and those ended within its window."""
     require(info, subject, CATEGORY)
     lists = await gather_sources(info, [_ehr(info, subject), _national(info, subject)])
     entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
-    return merge_medications(subject, entries)
+    policy, today = info.context.access.policy, oslo_date(info.context.now)
+    listed = [
+        e
+        for e in entries
+        if filters.prescription_shown(
+            policy,
+            subject.view,
+            source=e.source.kind.value,
+            active=e.active,
+            ended_on=e.ended_on,
+            today=today,
+        )
+    ]
+    return merge_medications(subject, listed)
 
 
 async def medications_of(info: Info[Context, None], subject: Subject) -> list[Medication]:

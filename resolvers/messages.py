@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz import filters
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.i18n import add_texts
@@ -147,8 +148,9 @@ async def _municipal(
 
 async def inbox(info: Info[Context, None], subject: Subject) -> list[models.Message]:
     """Every message this view may see, newest first: the EHR's, and the municipality's
-    own when it is not on the shared EHR (so nothing appears twice). A failing source
-    is reported and the other still shows."""
+    own when it is not on the shared EHR (so nothing appears twice), with the kinds of
+    care provider its grant reads (the youth basis: GP and municipality). A failing
+    source is reported and the other still shows."""
     require(info, subject, CATEGORY)
     calls = [_ehr(info, subject)]
     try:
@@ -159,6 +161,8 @@ async def inbox(info: Info[Context, None], subject: Subject) -> list[models.Mess
         if route.api and route.municipality is not None:
             calls.append(_municipal(info, subject, route.municipality))
     found = [m for part in await gather_sources(info, calls) for m in part]
+    policy = info.context.access.policy
+    found = [m for m in found if filters.message_shown(policy, subject.view, m.counterpart_kind)]
     shown = visible(info, subject, found, lambda m: m.security)
     return sorted(shown, key=lambda m: (m.sent_at or EPOCH, m.id), reverse=True)
 

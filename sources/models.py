@@ -166,6 +166,8 @@ class MedicationEntry:
     dosage: str | None
     started: dt.date | None
     security: Security = NO_LABELS
+    active: bool = True  # False: the prescription has ended (expired, used, cancelled)
+    ended_on: dt.date | None = None  # when it ended, if it has and the source says
 
 
 @dataclass(frozen=True, slots=True)

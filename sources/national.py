@@ -41,6 +41,11 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def _active(prescription: dict[str, Any]) -> bool:
+    """Only a prescription the register calls active is; any other status has ended."""
+    return bool(prescription.get("status", "active") == "active")
+
+
 def _facts(item: dict[str, Any]) -> PersonFacts:
     address = item.get("address")
     born = _date(item.get("birthDate"))
@@ -229,7 +234,7 @@ class NationalClient:
             raise UpstreamBadResponse(SOURCE, "powers-of-attorney", "malformed entry") from exc
 
     async def prescriptions(self, nin: str) -> list[MedicationEntry]:
-        """Active e-prescriptions."""
+        """E-prescriptions, active and ended (the item rules decide which are shown)."""
         items = await self._rest.post_all("/prescriptions/_search", {"nin": nin}, "prescriptions")
         items = own_items(items, {nin}, source=SOURCE, kind="prescription")
         try:
@@ -243,9 +248,10 @@ class NationalClient:
                     dosage=p.get("dosage"),
                     started=_date(p.get("issuedOn")),
                     security=RESERVED if p.get("reservedFromGuardians") else NO_LABELS,
+                    active=_active(p),
+                    ended_on=None if _active(p) else _date(p.get("validTo")),
                 )
                 for p in items
-                if p.get("status", "active") == "active"
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "prescriptions", "malformed entry") from exc

@@ -170,6 +170,7 @@ def _production(mocks: str, data: Path) -> dict[str, str]:
         "HELSEGRAF_AUDIT_PATH": str(data / "audit.sqlite3"),
         "HELSEGRAF_USERDATA_PATH": str(data / "userdata.sqlite3"),
         "HELSEGRAF_REQUIRE_PERSISTED": "true",
+        "HELSEGRAF_CLIENTS": '{"helsegraf-portal": {"kind": "portal"}}',
     }
 
 

@@ -80,6 +80,7 @@ def _communication(
             "display": name,
         }
         kind = "municipality"
+    kind = message.counterpart or kind
     sender, recipient = (patient, clinician) if message.from_patient else (clinician, patient)
     resource: Resource = {
         "resourceType": "Communication",

@@ -1,5 +1,6 @@
-"""The policy's message-recipient rule: a parent of a 12-15-year-old writes to GP and
-municipality only; every other basis to any kind; the file is validated."""
+"""The policy's message-recipient rule: a parent of a 12-15-year-old, and the young
+person on the youth basis, write to GP and municipality only; every other basis to any
+kind; the file is validated."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def test_the_12_15_band_limits_a_parents_recipients(policy: Policy) -> None:
     assert policy.message_recipients(parent) == frozenset({"GP", "MUNICIPALITY"})
     assert policy.message_recipients(View(Basis.PARENT, True, subject_age=8)) is None
     assert policy.message_recipients(View(Basis.SELF, True)) is None
-    assert policy.message_recipients(View(Basis.YOUTH, True)) is None
+    youth = View(Basis.YOUTH, True)
+    assert policy.message_recipients(youth) == frozenset({"GP", "MUNICIPALITY"})
     assert policy.message_recipients(View(Basis.PROXY, True, proxy_kind="full")) is None
 
 

@@ -7,8 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from authz.policy import DEFAULT_POLICY, Action, Basis, Policy, PolicyError, View
+from authz.policy import (
+    DEFAULT_POLICY,
+    Action,
+    Basis,
+    Policy,
+    PolicyError,
+    View,
+    partner_view,
+)
 
 POLICY = Policy.load()
 RAW = tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))
@@ -71,6 +81,14 @@ def test_changing_the_age_split_is_data_only() -> None:
 HIGH = True
 PARENT_8 = View(Basis.PARENT, HIGH, subject_age=8)
 PARENT_14 = View(Basis.PARENT, HIGH, subject_age=14)
+EVERY_CATEGORY = POLICY.categories
+
+
+def partner_for(
+    basis: Basis, scopes: str, registered: frozenset[str] = EVERY_CATEGORY, high: bool = HIGH
+) -> View:
+    """A partner acting for a citizen whose own view is `basis`."""
+    return partner_view(View(basis, high), scopes=frozenset(scopes.split()), registered=registered)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +217,7 @@ PARENT_14 = View(Basis.PARENT, HIGH, subject_age=14)
             id="unknown-proxy-kind",
         ),
         pytest.param(
-            View(Basis.PARTNER, HIGH, scopes=frozenset({"helsegraf:results.read"})),
+            partner_for(Basis.SELF, "helsegraf:results.read"),
             "results",
             Action.READ,
             True,
@@ -207,12 +225,68 @@ PARENT_14 = View(Basis.PARENT, HIGH, subject_age=14)
             id="partner-in-scope",
         ),
         pytest.param(
-            View(Basis.PARTNER, HIGH, scopes=frozenset({"helsegraf:results.read"})),
+            partner_for(Basis.SELF, "helsegraf:results.read"),
             "messages",
             Action.READ,
             False,
             "PARTNER_SCOPE",
             id="partner-out-of-scope",
+        ),
+        pytest.param(
+            partner_for(Basis.YOUTH, "helsegraf:results.read"),
+            "results",
+            Action.READ,
+            False,
+            "YOUTH_SERVICES_ONLY",
+            id="partner-for-youth-never-reads-results",
+        ),
+        pytest.param(
+            partner_for(Basis.YOUTH, "helsegraf:critical_info.read helsegraf:documents.read"),
+            "documents",
+            Action.READ,
+            False,
+            "YOUTH_SERVICES_ONLY",
+            id="partner-for-youth-never-reads-documents",
+        ),
+        pytest.param(
+            partner_for(Basis.YOUTH, "helsegraf:prescriptions.read"),
+            "prescriptions",
+            Action.READ,
+            True,
+            None,
+            id="partner-for-youth-reads-her-prescriptions-in-scope",
+        ),
+        pytest.param(
+            partner_for(Basis.YOUTH, "helsegraf:private_notes.write"),
+            "private_notes",
+            Action.WRITE,
+            False,
+            "YOUTH_SERVICES_ONLY",
+            id="partner-for-youth-cannot-write-what-she-cannot",
+        ),
+        pytest.param(
+            partner_for(Basis.SELF, "helsegraf:results.read", frozenset({"identity"})),
+            "results",
+            Action.READ,
+            False,
+            "PARTNER_SCOPE",
+            id="partner-in-scope-but-not-registered",
+        ),
+        pytest.param(
+            View(Basis.PARTNER, HIGH, scopes=frozenset({"helsegraf:identity.read"})),
+            "identity",
+            Action.READ,
+            False,
+            "NO_ACCESS_BASIS",
+            id="partner-for-no-one-of-their-own-gets-nothing",
+        ),
+        pytest.param(
+            View(Basis.YOUTH, HIGH),
+            "prescriptions",
+            Action.READ,
+            True,
+            None,
+            id="youth-reads-her-prescriptions",
         ),
         pytest.param(
             View(Basis.ANALYST, HIGH),
@@ -250,3 +324,80 @@ def test_past_appointments_follow_the_proxy_kind() -> None:
     assert not POLICY.past_appointments(View(Basis.PROXY, HIGH, proxy_kind="standard"))
     assert POLICY.past_appointments(View(Basis.PROXY, HIGH, proxy_kind="full"))
     assert POLICY.past_appointments(View(Basis.SELF, HIGH))
+
+
+def test_own_basis_is_self_from_16_youth_with_consent_else_none() -> None:
+    assert POLICY.own_basis(16, consent=False) is Basis.SELF
+    assert POLICY.own_basis(14, consent=True) is Basis.YOUTH
+    assert POLICY.own_basis(14, consent=False) is None
+    assert POLICY.own_basis(12, consent=True) is None
+
+
+def test_a_partner_view_carries_only_an_own_view() -> None:
+    with pytest.raises(ValueError, match="SELF or YOUTH"):
+        View(Basis.PARTNER, HIGH, citizen=View(Basis.PARENT, HIGH, subject_age=8))
+    with pytest.raises(ValueError, match="only a partner view"):
+        View(Basis.PROXY, HIGH, proxy_kind="full", citizen=View(Basis.SELF, HIGH))
+
+
+OWN_VIEWS = st.sampled_from([Basis.SELF, Basis.YOUTH])
+SCOPE_NAMES = sorted(
+    f"helsegraf:{category}.{action.value}" for category in EVERY_CATEGORY for action in Action
+)
+
+
+@given(
+    basis=OWN_VIEWS,
+    high=st.booleans(),
+    scopes=st.frozensets(st.sampled_from(SCOPE_NAMES)),
+    registered=st.frozensets(st.sampled_from(sorted(EVERY_CATEGORY))),
+)
+def test_a_partner_never_gets_more_than_the_citizen_or_its_scopes(
+    basis: Basis, high: bool, scopes: frozenset[str], registered: frozenset[str]
+) -> None:
+    citizen = View(basis, high)
+    partner = partner_view(citizen, scopes=scopes, registered=registered)
+    for category in EVERY_CATEGORY:
+        for action in Action:
+            if POLICY.decide(partner, category, action).allowed:
+                assert POLICY.decide(citizen, category, action).allowed
+                assert f"helsegraf:{category}.{action.value}" in scopes
+                assert category in registered
+    assert POLICY.message_recipients(partner) == POLICY.message_recipients(citizen)
+    assert POLICY.past_appointments(partner) == POLICY.past_appointments(citizen)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        pytest.param(
+            {"youth.prescription_months": -1},
+            "youth.prescription_months",
+            id="negative-prescription-window",
+        ),
+        pytest.param(
+            {"youth.prescription_sources": ["NATIONAL", "PHARMACY"]},
+            "youth.prescription_sources",
+            id="unknown-prescription-source",
+        ),
+        pytest.param(
+            {"youth.messages_with": ["GP", "DENTIST"]},
+            "youth.messages_with",
+            id="unknown-message-counterpart",
+        ),
+        pytest.param({"analyst.min_cell": 0}, "analyst.min_cell", id="no-small-cell-threshold"),
+    ],
+)
+def test_item_rule_keys_are_validated(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        Policy(variant(**changes))
+
+
+def test_the_youth_window_and_cell_threshold_are_data() -> None:
+    assert POLICY.youth.prescription_months == 12
+    assert POLICY.youth.prescription_sources == frozenset({"NATIONAL"})
+    assert POLICY.youth.messages_with == frozenset({"GP", "MUNICIPALITY"})
+    assert POLICY.analyst_min_cell == 5
+    changed = Policy(variant(**{"youth.prescription_months": 6, "analyst.min_cell": 10}))
+    assert changed.youth.prescription_months == 6
+    assert changed.analyst_min_cell == 10

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from gateway.persisted import OPERATIONS_DIR, document_hash
 from tests.e2e.conftest import Harness
 
 # category -> (selection on Person, how to tell the data is there)
@@ -116,7 +117,8 @@ MATRIX = [
     param("ida", "ida", "YOUTH", "messages", "write", True),
     param("ida", "ida", "YOUTH", "results", "read", False, "YOUTH_SERVICES_ONLY"),
     param("ida", "ida", "YOUTH", "hospital_appointments", "read", False, "YOUTH_SERVICES_ONLY"),
-    param("ida", "ida", "YOUTH", "prescriptions", "read", False, "YOUTH_SERVICES_ONLY"),
+    param("ida", "ida", "YOUTH", "prescriptions", "read", True),
+    param("ida", "ida", "YOUTH", "messages", "read", True),
     param("ida", "ida", "YOUTH", "gp", "read", True),
     param("ida", "ida", "YOUTH", "critical_info", "read", False, "YOUTH_SERVICES_ONLY"),
     param("ida", "ida", "YOUTH", "municipal_services", "read", False, "YOUTH_SERVICES_ONLY"),
@@ -357,3 +359,74 @@ def test_matrix_ids_are_unique_and_cover_every_basis() -> None:
             [p.values[3] for p in MATRIX if p.values[2] == basis] for basis in bases
         )
     ) >= set(FIELDS) - {"identity"}
+
+
+# -- a partner acting for a citizen: never more than the citizen's own basis -------------
+
+HOME = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
+# category -> the Home screen's field that shows it
+HOME_FIELDS = {
+    "results": "labResults",
+    "prescriptions": "medications",
+    "vaccinations": "vaccinations",
+    "messages": "unreadMessageCount",
+}
+
+
+def partner_param(citizen: str, age: int, category: str, allowed: bool, reason: str = "") -> Any:
+    verdict = "may" if allowed else "may-not"
+    case = f"partner-for-{citizen}-{age}-{verdict}-read-{category}"
+    return pytest.param(citizen, category, allowed, reason or None, id=case)
+
+
+PARTNER_MATRIX = [
+    partner_param("ida", 14, "results", False, "YOUTH_SERVICES_ONLY"),
+    partner_param("ida", 14, "prescriptions", True),
+    partner_param("ida", 14, "vaccinations", True),
+    partner_param("ida", 14, "messages", True),
+    partner_param("jonas", 17, "results", True),
+    partner_param("kari", 45, "results", True),
+    partner_param("kari", 45, "prescriptions", True),
+]
+
+
+async def as_partner(harness: Harness, citizen: str, scope: str) -> dict[str, Any]:
+    token = harness.token(citizen, act={"client_id": "partner-x"}, scope=scope)
+    response = await harness.client.post(
+        "/graphql",
+        json={"documentId": f"sha256:{document_hash(HOME)}"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize(("citizen", "category", "allowed", "reason"), PARTNER_MATRIX)
+async def test_partner_matrix(
+    harness: Harness, citizen: str, category: str, allowed: bool, reason: str | None
+) -> None:
+    # the token's scopes name the category: only the citizen's own basis can refuse it
+    body = await as_partner(harness, citizen, f"helsegraf:identity.read helsegraf:{category}.read")
+    person = body["data"]["viewer"]["person"]
+    assert person["basis"] == "PARTNER"
+    value = person[HOME_FIELDS[category]]
+    refused = {
+        e["extensions"]["category"]: e["extensions"]["reason"]
+        for e in body.get("errors", [])
+        if e["extensions"]["code"] == "CATEGORY_UNAVAILABLE"
+    }
+    if allowed:
+        assert value is not None
+        assert category not in refused
+    else:
+        assert value is None
+        assert refused[category] == reason
+
+
+@pytest.mark.parametrize("citizen", ["thea", "emil"])
+async def test_a_partner_for_someone_without_a_basis_of_their_own_gets_nothing(
+    harness: Harness, citizen: str
+) -> None:
+    body = await as_partner(harness, citizen, "helsegraf:identity.read helsegraf:results.read")
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]

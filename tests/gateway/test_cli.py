@@ -96,6 +96,19 @@ def test_embedded_upstreams_fill_only_what_is_unset() -> None:
     assert settings.oidc_jwks_url == "http://127.0.0.1:1/oidc/jwks"
     assert set(settings.municipalities) == {"5001", "5037", "0301"}
     assert not settings.embedded_mocks
+    # the mock issuer's tokens name the mocks' clients, registered with it
+    assert settings.clients["helsegraf-portal"].kind == "portal"
+    assert settings.clients["partner-x"].kind == "partner"
+
+
+def test_a_configured_registry_is_kept_with_the_mock_issuer() -> None:
+    from gateway.cli import with_embedded_upstreams
+    from gateway.settings import Settings
+    from mocks.app import MockUpstreams
+
+    embedded = MockUpstreams(size=0).settings_env("http://127.0.0.1:1")
+    configured = Settings(clients={"my-portal": {"kind": "portal"}})
+    assert set(with_embedded_upstreams(configured, embedded).clients) == {"my-portal"}
 
 
 def _write_trail(path: Path, count: int) -> None:
@@ -251,6 +264,7 @@ def _production_environment(tmp_path: Path) -> dict[str, str]:
         "HELSEGRAF_ID_SECRET": "c" * 40,
         "HELSEGRAF_AUDIT_PATH": str(data / "audit.sqlite3"),
         "HELSEGRAF_USERDATA_PATH": str(data / "userdata.sqlite3"),
+        "HELSEGRAF_CLIENTS": '{"helsegraf-portal": {"kind": "portal"}}',
     }
 
 
@@ -301,6 +315,11 @@ def _serve_process(cwd: Path, environment: dict[str, str]) -> subprocess.Complet
             ["HELSEGRAF_USERDATA_PATH"],
             "either HELSEGRAF_USERDATA_DSN or HELSEGRAF_USERDATA_PATH must be set in production",
             id="userdata-destination",
+        ),
+        pytest.param(
+            ["HELSEGRAF_CLIENTS"],
+            "HELSEGRAF_CLIENTS (the portal and partner clients) must be set in production",
+            id="client-registry",
         ),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,21 +64,41 @@ def test_an_unusable_safelist_is_refused_naming_the_setting(
     tmp_path: Path, make: Callable[[Path], Path], message: str
 ) -> None:
     path = make(tmp_path)
-    settings = Settings(operations_path=str(path))
+    settings = Settings(operations_path=str(path), require_persisted=True)
     with pytest.raises(SafelistError) as refused:
         load_safelist(settings)
     assert str(refused.value).startswith(f"HELSEGRAF_OPERATIONS_PATH {str(path)!r}")
     assert message in str(refused.value)
 
 
-@pytest.mark.parametrize("require_persisted", [True, False], ids=["required", "partners"])
+PARTNER = {"kind": "partner", "categories": "*", "operations": "*"}
+
+
+@pytest.mark.parametrize(
+    ("require_persisted", "clients"),
+    [
+        pytest.param(True, {}, id="required"),
+        pytest.param(False, {"partner-x": PARTNER}, id="a-partner-registered"),
+    ],
+)
 def test_services_refuse_to_build_on_an_empty_safelist(
-    tmp_path: Path, require_persisted: bool
+    tmp_path: Path, require_persisted: bool, clients: dict[str, Any]
 ) -> None:
-    """Partners may call in every configuration, so even without HELSEGRAF_REQUIRE_PERSISTED
-    there is always someone who runs safelisted operations only."""
+    """Partners run safelisted operations only, and so does everyone under
+    HELSEGRAF_REQUIRE_PERSISTED: either needs a safelist."""
+    with pytest.raises(SafelistError, match="HELSEGRAF_OPERATIONS_PATH"):
+        Services.build(_empty_safelist(tmp_path, require_persisted, clients))
+
+
+def test_an_empty_safelist_nobody_needs_is_no_reason_to_refuse(tmp_path: Path) -> None:
+    portal = {"helsegraf-portal": {"kind": "portal"}}
+    settings = _empty_safelist(tmp_path, require_persisted=False, clients=portal)
+    assert load_safelist(settings).by_hash == {}
+
+
+def _empty_safelist(tmp_path: Path, require_persisted: bool, clients: dict[str, Any]) -> Settings:
     (tmp_path / "operations").mkdir()
-    settings = Settings(
+    return Settings(
         env="test",
         ehr={"url": "http://127.0.0.1:9/ehr"},
         national={"url": "http://127.0.0.1:9/national"},
@@ -85,6 +106,5 @@ def test_services_refuse_to_build_on_an_empty_safelist(
         audit_path=str(tmp_path / "audit" / "audit.sqlite3"),
         operations_path=str(tmp_path / "operations"),
         require_persisted=require_persisted,
+        clients=clients,
     )
-    with pytest.raises(SafelistError, match="HELSEGRAF_OPERATIONS_PATH"):
-        Services.build(settings)

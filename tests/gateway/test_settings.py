@@ -18,6 +18,7 @@ PRODUCTION: dict[str, Any] = {
     "id_secret": "x" * 40,
     "audit_dsn": "postgresql://audit@db.internal/audit",
     "userdata_dsn": "postgresql://userdata@db.internal/userdata",
+    "clients": {"helsegraf-portal": {"kind": "portal"}},
 }
 
 
@@ -44,8 +45,11 @@ def test_production_refuses_the_development_id_secret() -> None:
         Settings(env="production")
 
 
+PORTAL = {"helsegraf-portal": {"kind": "portal"}}
+
+
 def test_production_accepts_a_real_secret() -> None:
-    settings = Settings(**PRODUCTION | {"id_secret": "x" * 40})
+    settings = Settings(**PRODUCTION | {"id_secret": "x" * 40, "clients": PORTAL})
     assert not settings.graphiql
 
 
@@ -133,6 +137,7 @@ def test_production_counts_environment_variables_as_given(monkeypatch: pytest.Mo
         "HELSEGRAF_ID_SECRET": "e" * 40,
         "HELSEGRAF_AUDIT_PATH": "/var/lib/helsegraf/audit.sqlite3",
         "HELSEGRAF_USERDATA_PATH": "/var/lib/helsegraf/userdata.sqlite3",
+        "HELSEGRAF_CLIENTS": '{"helsegraf-portal": {"kind": "portal"}}',
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)

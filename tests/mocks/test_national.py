@@ -161,9 +161,13 @@ async def test_prescriptions_match_the_records(
                 med.form,
                 med.dosage,
             )
-            assert rx["status"] == "active"
             issued, valid_to = dt.date.fromisoformat(rx["issuedOn"]), rx["validTo"]
-            assert med.started <= issued <= population.today < dt.date.fromisoformat(valid_to)
+            if med.ended is None:
+                assert rx["status"] == "active"
+                assert med.started <= issued <= population.today < dt.date.fromisoformat(valid_to)
+            else:  # an expired prescription ended on its last valid day
+                assert rx["status"] == "expired"
+                assert dt.date.fromisoformat(valid_to) == med.ended < population.today
             assert rx["prescriber"]["hprNumber"].isdigit()
 
 

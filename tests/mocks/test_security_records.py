@@ -85,9 +85,12 @@ def test_ida_keeps_some_items_from_her_guardians(
     assert [(m.system, m.subject) for m in record.messages if m.security == kept] == [
         ("ehr", "Samtale om helse")
     ]
+    assert [m.counterpart for m in record.messages if m.security == kept] == ["gp"]
     prescribed = [m for m in record.medications if m.prescription_id]
     assert [m.atc for m in prescribed if m.reserved_from_guardians] == ["G03AA07"]
     assert any(not m.reserved_from_guardians for m in prescribed)
+    ended = {m.atc: (population.today - m.ended).days for m in prescribed if m.ended}
+    assert ended == {"R06AX27": 120, "D10AF01": 600}
     assert any(a.system == "ehr" and not a.security for a in record.appointments)
 
 

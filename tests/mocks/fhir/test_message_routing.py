@@ -53,7 +53,9 @@ async def test_every_message_names_its_counterpart_kind_and_validates(
     record = records.record(person.nin)
     expected_municipal = sum(1 for m in record.messages if m.system == "municipal") if shared else 0
     assert kinds.count("municipality") == expected_municipal
-    assert kinds.count("hospital") == sum(1 for m in record.messages if m.system == "ehr")
+    ehr = [m for m in record.messages if m.system == "ehr"]
+    assert kinds.count("hospital") == sum(1 for m in ehr if m.counterpart in (None, "hospital"))
+    assert kinds.count("gp") == sum(1 for m in ehr if m.counterpart == "gp")
     for resource in found:
         if _kind(resource) == "municipality":
             sender = resource["sender"]
