@@ -40,6 +40,18 @@ async def principal_of(services: Services, request: Request) -> Principal:
     return await services.validator.validate(token.strip())
 
 
+REALM = "helsegraf"
+
+
+def challenge(refusal: AuthenticationError) -> str:
+    """The `WWW-Authenticate` value for a refused credential (RFC 6750 §3): the bare
+    challenge when no bearer token was sent (§3.1 wants no error code then), else
+    `invalid_token` and nothing more, so the answer tells a prober nothing about why."""
+    if refusal.reason == "missing-token":
+        return f'Bearer realm="{REALM}"'
+    return f'Bearer realm="{REALM}", error="invalid_token"'
+
+
 async def admitted(
     services: Services, request: Request, exchange: Exchange
 ) -> Principal | Response:
@@ -53,7 +65,7 @@ async def admitted(
             "Authentication is required.",
             ErrorCode.UNAUTHENTICATED,
             401,
-            {"www-authenticate": 'Bearer realm="helsegraf"'},
+            {"www-authenticate": challenge(exc)},
         )
     exchange.client = principal.actor_client_id or principal.client_id
     verdict = await services.limiter.check(principal)

@@ -319,3 +319,38 @@ def test_cors_origins_must_be_origins(origin: str) -> None:
 
     with pytest.raises(ValueError, match="HELSEGRAF_CORS_ORIGINS"):
         gateway_settings(MockUpstreams(size=0, today=REFERENCE_DAY), cors_origins=[origin])
+
+
+CHALLENGE = 'Bearer realm="helsegraf"'
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/documents/RG9jdW1lbnQ6eA"])
+async def test_no_credentials_get_the_plain_bearer_challenge(harness: Harness, path: str) -> None:
+    # RFC 6750 §3.1: no error code when the request carried no credentials at all.
+    for headers in ({}, {"authorization": "Basic a2FyaTpzZWNyZXQ="}, {"authorization": "Bearer "}):
+        response = await harness.client.get(path, params={"query": NAME}, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == CHALLENGE
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/documents/RG9jdW1lbnQ6eA"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        pytest.param({"exp": 1_000_000}, id="expired"),
+        pytest.param({"aud": "someone-else"}, id="wrong-audience"),
+        pytest.param({"sub": None}, id="no-sub"),
+        pytest.param(None, id="garbage"),
+    ],
+)
+async def test_a_refused_token_gets_the_invalid_token_challenge_and_nothing_more(
+    harness: Harness, path: str, claims: dict[str, object] | None
+) -> None:
+    token = "garbage" if claims is None else harness.token("kari", **claims)
+    response = await harness.client.get(
+        path, params={"query": NAME}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+    # RFC 6750 §3: the error code, and no error_description that could help a prober.
+    assert response.headers["www-authenticate"] == f'{CHALLENGE}, error="invalid_token"'
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
