@@ -116,7 +116,9 @@ async def _serve(
     ):
         from strawberry.http.ides import get_graphql_ide_html
 
-        return HTMLResponse(get_graphql_ide_html())
+        return HTMLResponse(
+            get_graphql_ide_html(), headers={"cache-control": "no-store", "vary": exchange.vary}
+        )
     if accepted is None:
         return exchange.refuse(f"Accept {GRAPHQL_RESPONSE} or {JSON}.", ErrorCode.BAD_REQUEST, 406)
     try:
@@ -130,7 +132,7 @@ async def _serve(
         return principal
     kind = principal_kind(principal, services.policy)
     exchange.principal = kind.value
-    language = negotiate(request.headers.get("accept-language"))
+    language = exchange.language = negotiate(request.headers.get("accept-language"))
     now = services.clock()
     try:
         query = _document(services, kind, params, query)

@@ -43,8 +43,14 @@ def signature(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
+# Answers name how many people changed: never to be kept by any cache on the way.
+_NOT_STORED = {"cache-control": "no-store"}
+
+
 def _problem(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+    return JSONResponse(
+        {"error": message}, status_code=status, headers={**_NOT_STORED, "content-language": "en"}
+    )
 
 
 def _subjects(document: Any) -> list[str] | None:
@@ -91,4 +97,4 @@ async def notifications(request: Request) -> Response:
     if services.responses is not None:
         await services.responses.changed(subjects)
     log.info("notification: %d people changed", len(set(subjects)))
-    return JSONResponse({"invalidated": len(set(subjects))}, status_code=202)
+    return JSONResponse({"invalidated": len(set(subjects))}, status_code=202, headers=_NOT_STORED)
