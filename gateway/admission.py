@@ -22,7 +22,6 @@ from gateway.limits import (
     Budget,
     LimitExceeded,
     check_batch,
-    check_body,
     check_document,
     count_tokens,
 )
@@ -82,7 +81,6 @@ async def admitted(
 
 def check_limits(
     services: Services,
-    request: Request,
     kind: PrincipalKind,
     query: str,
     variables: dict[str, Any] | None,
@@ -94,9 +92,7 @@ def check_limits(
     document depends only on the budget, the text, the operation and the variables, so
     it is remembered (a screen's operation is measured once, not on every request).
     """
-    budget = services.budgets[kind.value]
-    size = int(request.headers.get("content-length") or 0) or len(query.encode())
-    check_body(size, budget)
+    budget = services.budgets[kind.value]  # the body's size was limited as it was read
     try:
         shape = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
     except TypeError:

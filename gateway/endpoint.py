@@ -35,14 +35,14 @@ from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
     RequestError,
+    check_framing,
     operation_of,
     read_params,
     response_media_type,
+    too_large,
 )
 from gateway.i18n import negotiate
-from gateway.limits import (
-    LimitExceeded,
-)
+from gateway.limits import LimitExceeded, largest_body
 from gateway.persisted import document_hash
 from gateway.production import without_suggestions
 from gateway.response_cache import ResponseCache, response_key
@@ -121,17 +121,27 @@ async def _serve(
         )
     if accepted is None:
         return exchange.refuse(f"Accept {GRAPHQL_RESPONSE} or {JSON}.", ErrorCode.BAD_REQUEST, 406)
+    # Headers first, then the token, then the body with the caller's own limit: nothing
+    # of a body is read before its sender is known, and never past what they may send.
     try:
-        params = await read_params(request)
-        query, variables, operation_name = operation_of(params)
+        check_framing(request, largest_body(services.budgets))
     except RequestError as exc:
         return exchange.refuse(str(exc), ErrorCode.BAD_REQUEST, exc.status, exc.headers)
-    exchange.name(operation_name)
+    except LimitExceeded as exc:
+        return _too_large(request, exchange, exc)
     principal = await admitted(services, request, exchange)
     if isinstance(principal, Response):
         return principal
     kind = principal_kind(principal, services.policy)
     exchange.principal = kind.value
+    try:
+        params = await read_params(request, services.budgets[kind.value].max_body_bytes)
+        query, variables, operation_name = operation_of(params)
+    except RequestError as exc:
+        return exchange.refuse(str(exc), ErrorCode.BAD_REQUEST, exc.status, exc.headers)
+    except LimitExceeded as exc:
+        return _too_large(request, exchange, exc)
+    exchange.name(operation_name)
     language = exchange.language = negotiate(request.headers.get("accept-language"))
     now = services.clock()
     try:
@@ -139,7 +149,7 @@ async def _serve(
     except PersistedQueryError as exc:
         return exchange.refuse(str(exc), exc.code, 400)
     try:
-        check_limits(services, request, kind, query, variables, operation_name)
+        check_limits(services, kind, query, variables, operation_name)
     except LimitExceeded as exc:
         log.info("refused an operation over the %s limit", exc.limit)
         return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, 400, limit=exc.limit)
@@ -213,6 +223,12 @@ async def _serve(
         codes=[e["extensions"]["code"] for e in errors],
         after=None if context.raw is None else context.raw.flush,  # keeping costs no one
     )
+
+
+def _too_large(request: Request, exchange: Exchange, exc: LimitExceeded) -> Response:
+    log.info("refused a request over the %s limit", exc.limit)
+    status, headers = too_large(request)
+    return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, status, headers, limit=exc.limit)
 
 
 def _is_query(query: str, operation_name: str | None) -> bool:

@@ -57,6 +57,7 @@ __all__ = [
     "check_body",
     "check_document",
     "count_tokens",
+    "largest_body",
 ]
 
 LimitName = Literal[
@@ -147,6 +148,12 @@ def check_body(size: int, budget: Budget) -> None:
     """Refuse a request body of more than `budget.max_body_bytes` bytes."""
     if size > budget.max_body_bytes:
         raise LimitExceeded("body_size", size, budget.max_body_bytes)
+
+
+def largest_body(budgets: Mapping[str, Budget]) -> int:
+    """The most bytes any caller may send: a body declared longer is refused before the
+    token is even looked at."""
+    return max(budget.max_body_bytes for budget in budgets.values())
 
 
 def check_batch(size: int, budget: Budget) -> None:

@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from authz.identity import is_valid_national_id
+from gateway.graphql_http import RequestError, read_body, too_large
+from gateway.limits import LimitExceeded
 from gateway.services import Services
 
 log = logging.getLogger("helsegraf.notifications")
@@ -77,9 +79,15 @@ async def notifications(request: Request) -> Response:
     secret = services.settings.notification_secret
     if secret is None:
         return _problem(404, "Not found.")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _problem(413, "The notification is too large.")
+    try:
+        body = await read_body(request, MAX_BODY)  # never more than MAX_BODY in memory
+    except RequestError as exc:
+        return _problem(exc.status, str(exc))
+    except LimitExceeded:
+        status, headers = too_large(request)
+        response = _problem(status, "The notification is too large.")
+        response.headers.update(headers)
+        return response
     sent = request.headers.get("x-helsegraf-signature", "")
     if not hmac.compare_digest(sent, signature(secret.get_secret_value().encode(), body)):
         log.warning("refused a notification with a missing or wrong signature")

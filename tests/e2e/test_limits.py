@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
+import orjson
 import pytest
 
 from gateway.app import create_app
@@ -141,3 +144,120 @@ async def test_an_operation_is_measured_once_per_budget_and_variables(
         assert refused.status_code == 400
         assert refused.json()["errors"][0]["extensions"]["limit"] == "cost"
     assert measured == ["measured", "measured"]
+
+
+# --- request bodies are limited while they stream in ------------------------------------
+
+
+class Trickle:
+    """A request body sent as an async iterator (httpx frames it chunked, with no declared
+    length), counting the chunks the gateway pulled."""
+
+    def __init__(self, body: bytes, chunk: int = 1024) -> None:
+        self.body, self.chunk, self.pulled = body, chunk, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self.body), self.chunk):
+            self.pulled += 1
+            yield self.body[start : start + self.chunk]
+
+    @property
+    def chunks(self) -> int:
+        return -(-len(self.body) // self.chunk)
+
+
+def padded(size: int, query: str = "{ viewer { person { name } } }") -> bytes:
+    """A valid GraphQL request body of `size` bytes, most of them in a variable."""
+    head = orjson.dumps({"query": query, "variables": {"pad": ""}})[:-3]
+    return head + b"x" * (size - len(head) - 3) + b'"}}'
+
+
+JSON_POST = {"content-type": "application/json"}
+
+
+async def test_a_declared_length_over_every_budget_is_refused_unread(harness: Harness) -> None:
+    body = Trickle(b"x" * 100 * 1024, chunk=1024)  # the start of a "100 MB" body
+    response = await harness.client.post(
+        "/graphql", content=body, headers={**JSON_POST, "content-length": str(100 * 2**20)}
+    )
+    assert response.status_code == 413
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "body_size"}
+    assert body.pulled == 0  # refused on the header, before the token and the body
+
+
+async def test_a_body_without_a_token_is_never_read(harness: Harness) -> None:
+    body = Trickle(padded(5 * 2**20))
+    response = await harness.client.post("/graphql", content=body, headers=JSON_POST)
+    assert response.status_code == 401
+    assert body.pulled == 0
+
+
+@pytest.mark.parametrize(
+    ("persona", "claims", "limit"),
+    [
+        pytest.param("kari", {}, 100_000, id="citizen"),
+        pytest.param("anna", {"scope": "openid helsegraf:analytics"}, 10_000, id="analyst"),
+    ],
+)
+async def test_a_chunked_body_is_cut_off_at_the_callers_limit(
+    harness: Harness, persona: str, claims: dict[str, str], limit: int
+) -> None:
+    # Small query, large variables, no declared length: the whole body counts, as it comes.
+    body = Trickle(padded(3 * limit), chunk=1000)
+    token = harness.token(persona, **claims)
+    response = await harness.client.post(
+        "/graphql", content=body, headers={**JSON_POST, "authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 413
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "body_size"}
+    assert body.pulled == limit // 1000 + 1  # stopped at the first byte over, not drained
+    assert body.pulled < body.chunks
+
+
+async def test_a_chunked_body_within_the_limit_runs(harness: Harness) -> None:
+    body = Trickle(padded(50_000), chunk=1000)
+    response = await harness.client.post(
+        "/graphql",
+        content=body,
+        headers={**JSON_POST, "authorization": f"Bearer {harness.token('kari')}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["viewer"]["person"]["name"] == "Kari Nordmann"
+
+
+async def test_a_get_query_string_counts_as_the_body(harness: Harness) -> None:
+    params = {
+        "query": "{ viewer { person { name } } }",  # extra variables are ignored
+        "variables": orjson.dumps({"pad": "x" * 20_000}).decode(),
+    }
+    analyst = harness.token("anna", scope="openid helsegraf:analytics")  # 10,000 bytes
+    refused = await harness.client.get(
+        "/graphql", params=params, headers={"authorization": f"Bearer {analyst}"}
+    )
+    assert refused.status_code == 414
+    error = refused.json()["errors"][0]
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "body_size"}
+    citizen = await harness.client.get(  # 100,000 bytes
+        "/graphql", params=params, headers={"authorization": f"Bearer {harness.token('kari')}"}
+    )
+    assert citizen.status_code == 200, citizen.text
+
+
+async def test_notifications_are_limited_while_they_stream_in() -> None:
+    mocks = MockUpstreams(size=0, today=REFERENCE_DAY)
+    settings = gateway_settings(mocks, notification_secret="n" * 40)
+    app = create_app(settings, transport=httpx.ASGITransport(app=mocks.asgi()), clock=lambda: NOON)
+    declared, chunked = Trickle(b"x" * 2**20), Trickle(b"x" * 2**20)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as client:
+        refused = await client.post(
+            "/notifications", content=declared, headers={"content-length": str(2**30)}
+        )
+        cut_off = await client.post("/notifications", content=chunked)
+    await app.state.services.aclose()
+    assert (refused.status_code, cut_off.status_code) == (413, 413)
+    assert declared.pulled == 0
+    assert chunked.pulled == 256 + 1  # 256 KiB allowed, in 1 KiB chunks
