@@ -105,12 +105,12 @@ def check_limits(
                 raise LimitExceeded(known.limit, known.actual, known.maximum)
             return
     try:
-        _measure(services, budget, query, variables, operation_name)
+        exact = _measure(services, budget, query, variables, operation_name)
     except LimitExceeded as exc:
         if shape is not None:
             _VERDICTS[key] = exc
         raise
-    if shape is not None:
+    if shape is not None and exact:
         _VERDICTS[key] = None
 
 
@@ -124,17 +124,20 @@ def _measure(
     query: str,
     variables: dict[str, Any] | None,
     operation_name: str | None,
-) -> None:
+) -> bool:
+    """Raise LimitExceeded for an operation over `budget`; else True when a pass may be
+    remembered (False: the variables cannot be coerced, so it will not run as sent)."""
     try:
         count_tokens(query, budget.max_tokens)
         document = parse_cached(query)
     except GraphQLError:
-        return  # not a document: execution reports the syntax error
+        return True  # not a document: execution reports the syntax error
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     check_batch(len(operations), budget)
     if services.settings.graphiql and _introspection_only(operations):
-        return  # GraphiQL's own schema query, in development only
-    check_document(document, services.graphql_schema, budget, operation_name, variables)
+        return True  # GraphiQL's own schema query, in development only
+    cost = check_document(document, services.graphql_schema, budget, operation_name, variables)
+    return cost.exact
 
 
 @functools.lru_cache(maxsize=1024)

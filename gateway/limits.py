@@ -207,4 +207,5 @@ def check_document(
         aliases=max((c.aliases for c in costs), default=0),
         directives=max((c.directives for c in costs), default=0),
         cost=max((c.cost for c in costs), default=0),
+        exact=all(c.exact for c in costs),
     )

@@ -129,9 +129,9 @@ async def test_an_operation_is_measured_once_per_budget_and_variables(
 
     measured: list[str] = []
 
-    def counting(*args: object, **kwargs: object) -> None:
+    def counting(*args: object, **kwargs: object) -> object:
         measured.append("measured")
-        original(*args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
+        return original(*args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
 
     monkeypatch.setattr("gateway.admission.check_document", counting)
     query = "query($n: Int) { viewer { person { appointments(first: $n) { totalCount } } } }"
@@ -261,3 +261,41 @@ async def test_notifications_are_limited_while_they_stream_in() -> None:
     assert (refused.status_code, cut_off.status_code) == (413, 413)
     assert declared.pulled == 0
     assert chunked.pulled == 256 + 1  # 256 KiB allowed, in 1 KiB chunks
+
+
+# --- the cost reads variables as the executor will ---------------------------------------
+
+PAGED = (
+    "query($n: Int!, $f: AppointmentFilter) { viewer { person { appointments(first: $n, "
+    "filter: $f) { edges { node { practitioner { name } location { name } } } } } } }"
+)
+
+
+async def test_a_page_size_sent_as_a_float_is_the_size_it_runs_with(harness: Harness) -> None:
+    await harness.query("per", "{ viewer { person { id } } }")  # warm the key cache
+    harness.mocks.reset_counters()
+    response = await harness.query("kari", PAGED, {"n": 1000.0})  # GraphQL runs it as 1000
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "cost"}
+    assert sum(harness.mocks.counts().values()) == 0
+    assert (await harness.query("kari", PAGED, {"n": 5.0})).status_code == 200
+
+
+async def test_no_pass_is_remembered_for_variables_that_cannot_be_coerced(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.limits import check_document as original
+
+    measured: list[str] = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        measured.append("measured")
+        return original(*args, **kwargs)  # type: ignore[arg-type]  # passed through unchanged
+
+    monkeypatch.setattr("gateway.admission.check_document", counting)
+    typo = {"n": 2, "f": {"period": "UPCOMNG"}}
+    for _ in range(2):
+        response = await harness.query("kari", PAGED, typo)
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert measured == ["measured", "measured"]
