@@ -26,7 +26,7 @@ from authz.audit import AuditEntry
 from authz.policy import Action
 from authz.relations import oslo_date
 from gateway.access import PrincipalKind, principal_kind
-from gateway.admission import admitted, check_limits, parse_cached
+from gateway.admission import admitted, check_limits
 from gateway.audit import AuditUnavailable
 from gateway.auth import Principal
 from gateway.errors import ErrorCode
@@ -158,7 +158,7 @@ async def _serve(
     audit = _Auditor(services, principal, kind, now, exchange)
     cached_key: str | None = None
     epoch: str | None = None
-    reads_only = _is_query(query, operation_name)
+    reads_only = _is_query(services, query, operation_name)
     if services.responses is not None and reads_only:
         cached_key = response_key(
             principal,
@@ -231,10 +231,10 @@ def _too_large(request: Request, exchange: Exchange, exc: LimitExceeded) -> Resp
     return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, status, headers, limit=exc.limit)
 
 
-def _is_query(query: str, operation_name: str | None) -> bool:
+def _is_query(services: Services, query: str, operation_name: str | None) -> bool:
     """True when the operation to run is a query (syntax errors: False)."""
     try:
-        operation = get_operation_ast(parse_cached(query), operation_name)
+        operation = get_operation_ast(services.schema.documents.parse(query), operation_name)
     except GraphQLError:
         return False
     return operation is not None and operation.operation is AstOperationType.QUERY

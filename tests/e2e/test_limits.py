@@ -34,6 +34,12 @@ DEEP = "{ viewer " + "{ person " * 1 + "{ appointments { edges { node { source {
         pytest.param(COSTLY, "cost", id="list-sizes-and-page-arguments"),
         pytest.param("{ viewer { person { id } } }" + " " + "# x\n" * 3000, "tokens", id="tokens"),
         pytest.param(
+            "{ viewer { person { id } } }" + " " * 50_000, "document_size", id="whitespace"
+        ),
+        pytest.param(
+            "{ viewer { person { id } } }" + "#" * 50_000, "document_size", id="one-long-comment"
+        ),
+        pytest.param(
             "query A { viewer { person { id } } } " * 6,
             "batch_size",
             id="operations-in-one-document",
@@ -299,3 +305,36 @@ async def test_no_pass_is_remembered_for_variables_that_cannot_be_coerced(
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert measured == ["measured", "measured"]
+
+
+# --- what the gateway remembers of documents is bounded by bytes ------------------------
+
+
+async def test_many_distinct_large_documents_stay_within_the_caches_bound(
+    harness: Harness,
+) -> None:
+    import gc
+    import tracemalloc
+
+    from gateway.documents import DEFAULT_MAX_BYTES
+
+    headers = {"authorization": f"Bearer {harness.token('kari')}"}
+
+    async def send(n: int) -> None:
+        # Cheap to run, ~1,900 tokens (comments are tokens, kept by the parsed tree)
+        query = f"{{ __typename }} # {n}\n" + "# c\n" * 1900
+        response = await harness.client.post("/graphql", json={"query": query}, headers=headers)
+        assert response.status_code == 200, response.text
+
+    await send(-1)  # warm what one request builds once
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(40):  # kept whole, these would be ~40 x 0.9 MB
+            await send(n)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown <= DEFAULT_MAX_BYTES, f"grew {grown} bytes; the bound is {DEFAULT_MAX_BYTES}"

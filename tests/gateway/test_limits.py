@@ -17,6 +17,7 @@ from gateway.limits import (
     check_batch,
     check_body,
     check_document,
+    check_document_size,
     count_tokens,
 )
 from gateway.persisted import OPERATIONS_DIR
@@ -354,6 +355,26 @@ def test_a_megabyte_is_refused_by_the_token_count(source: str) -> None:
     with pytest.raises(LimitExceeded) as caught:
         count_tokens(source, 2000)
     assert (caught.value.limit, caught.value.actual) == ("tokens", 2001)
+
+
+def test_document_size_is_limited_before_lexing() -> None:
+    budget = Budget(max_document_chars=100)
+    check_document_size("{ a }" + " " * 95, budget)
+    # Not a lexing error: the text is never looked at, only its length.
+    for source in ("{ a }" + " " * 96, "\u0000" * 101, "#" * 101):
+        with pytest.raises(LimitExceeded) as caught:
+            check_document_size(source, budget)
+        assert (caught.value.limit, caught.value.actual, caught.value.maximum) == (
+            "document_size",
+            101,
+            100,
+        )
+    assert str(caught.value) == "The operation exceeds the document size limit (101 > 100)."
+
+
+@pytest.mark.parametrize("path", sorted(OPERATIONS_DIR.glob("*.graphql")), ids=lambda p: p.name)
+def test_every_screen_operation_fits_the_partner_document_size(path: Path) -> None:
+    check_document_size(path.read_text(encoding="utf-8"), BUDGETS["partner"])
 
 
 def test_body_and_batch_sizes() -> None:
