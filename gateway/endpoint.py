@@ -44,7 +44,6 @@ from gateway.graphql_http import (
 from gateway.i18n import negotiate
 from gateway.limits import LimitExceeded, largest_body
 from gateway.persisted import document_hash
-from gateway.production import without_suggestions
 from gateway.response_cache import ResponseCache, response_key
 from gateway.responses import format_error, format_problem
 from gateway.services import Services
@@ -201,10 +200,11 @@ async def _serve(
     if written and services.responses is not None:
         await services.responses.changed(written)  # before the answer: no stale next read
     payload: dict[str, Any] = {}
-    errors = [format_error(e, exchange.request_id) for e in result.errors or ()]
+    reveal = not settings.production  # introspection is off there: so is the schema
+    errors = [
+        format_error(e, exchange.request_id, reveal_schema=reveal) for e in result.errors or ()
+    ]
     errors += [format_problem(p) for p in context.problems]
-    if settings.production:
-        errors = [without_suggestions(e) for e in errors]
     if errors:
         payload["errors"] = errors
     status = 200
