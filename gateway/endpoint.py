@@ -1,8 +1,9 @@
 """The `/graphql` endpoint: admit, authenticate, rate-limit, execute, answer over HTTP.
 
-Each step refuses as early and as cheaply as it can: a full process before reading the
-body (503), a request that is not GraphQL before checking the token (4xx), a caller over
-its rate before any upstream is asked (429).
+Each step refuses as early and as cheaply as it can: a full process before anything
+(503), a request that is not GraphQL or declares more than any caller may send before
+checking the token (4xx), a body only once its sender is known and never past their
+limit (413), a caller over its rate before any upstream is asked (429).
 """
 
 from __future__ import annotations
