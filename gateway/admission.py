@@ -4,26 +4,25 @@ cost, ..., measured once per distinct document, budget and variables)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
 import orjson
-from cachetools import LRUCache
-from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, parse
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.access import PrincipalKind
 from gateway.auth import AuthenticationError, Principal
+from gateway.documents import MISSING, digest
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange
 from gateway.limits import (
     Budget,
     LimitExceeded,
     check_batch,
-    check_body,
     check_document,
+    check_document_size,
     count_tokens,
 )
 from gateway.services import Services
@@ -41,6 +40,18 @@ async def principal_of(services: Services, request: Request) -> Principal:
     return services.clients.admit(await services.validator.validate(token.strip()))
 
 
+REALM = "helsegraf"
+
+
+def challenge(refusal: AuthenticationError) -> str:
+    """The `WWW-Authenticate` value for a refused credential (RFC 6750 §3): the bare
+    challenge when no bearer token was sent (§3.1 wants no error code then), else
+    `invalid_token` and nothing more, so the answer tells a prober nothing about why."""
+    if refusal.reason == "missing-token":
+        return f'Bearer realm="{REALM}"'
+    return f'Bearer realm="{REALM}", error="invalid_token"'
+
+
 async def admitted(
     services: Services, request: Request, exchange: Exchange
 ) -> Principal | Response:
@@ -54,7 +65,7 @@ async def admitted(
             "Authentication is required.",
             ErrorCode.UNAUTHENTICATED,
             401,
-            {"www-authenticate": 'Bearer realm="helsegraf"'},
+            {"www-authenticate": challenge(exc)},
         )
     exchange.client = principal.actor_client_id or principal.client_id
     verdict = await services.limiter.check(principal)
@@ -71,7 +82,6 @@ async def admitted(
 
 def check_limits(
     services: Services,
-    request: Request,
     kind: PrincipalKind,
     query: str,
     variables: dict[str, Any] | None,
@@ -81,34 +91,31 @@ def check_limits(
 
     Syntax errors pass through: execution reports them as usual. The verdict on a
     document depends only on the budget, the text, the operation and the variables, so
-    it is remembered (a screen's operation is measured once, not on every request).
+    it is remembered under their digest (a screen's operation is measured once, not on
+    every request), in the schema's byte-bounded document cache.
     """
-    budget = services.budgets[kind.value]
-    size = int(request.headers.get("content-length") or 0) or len(query.encode())
-    check_body(size, budget)
+    budget = services.budgets[kind.value]  # the body's size was limited as it was read
+    check_document_size(query, budget)  # before the text is hashed, lexed or parsed
     try:
         shape = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
     except TypeError:
         shape = None  # not plain JSON: measured every time
-    key = (id(services.graphql_schema), budget, query, operation_name, shape)
-    if shape is not None:
-        known = _VERDICTS.get(key, _UNKNOWN)
-        if known is not _UNKNOWN:
-            if isinstance(known, LimitExceeded):
-                raise LimitExceeded(known.limit, known.actual, known.maximum)
+    documents = services.schema.documents
+    key = (budget, digest(query, operation_name, shape)) if shape is not None else None
+    if key is not None:
+        known = documents.verdict(key)
+        if isinstance(known, LimitExceeded):
+            raise LimitExceeded(known.limit, known.actual, known.maximum)
+        if known is not MISSING:
             return
     try:
-        _measure(services, budget, query, variables, operation_name)
+        exact = _measure(services, budget, query, variables, operation_name)
     except LimitExceeded as exc:
-        if shape is not None:
-            _VERDICTS[key] = exc
+        if key is not None:
+            documents.remember(key, exc)
         raise
-    if shape is not None:
-        _VERDICTS[key] = None
-
-
-_UNKNOWN = object()
-_VERDICTS: LRUCache[tuple[Any, ...], LimitExceeded | None] = LRUCache(maxsize=4096)
+    if key is not None and exact:
+        documents.remember(key, None)
 
 
 def _measure(
@@ -117,23 +124,20 @@ def _measure(
     query: str,
     variables: dict[str, Any] | None,
     operation_name: str | None,
-) -> None:
+) -> bool:
+    """Raise LimitExceeded for an operation over `budget`; else True when a pass may be
+    remembered (False: the variables cannot be coerced, so it will not run as sent)."""
     try:
         count_tokens(query, budget.max_tokens)
-        document = parse_cached(query)
+        document = services.schema.documents.parse(query)
     except GraphQLError:
-        return  # not a document: execution reports the syntax error
+        return True  # not a document: execution reports the syntax error
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     check_batch(len(operations), budget)
     if services.settings.graphiql and _introspection_only(operations):
-        return  # GraphiQL's own schema query, in development only
-    check_document(document, services.graphql_schema, budget, operation_name, variables)
-
-
-@functools.lru_cache(maxsize=1024)
-def parse_cached(query: str) -> DocumentNode:
-    """Parse once per distinct document text (the limits walk it; it is not mutated)."""
-    return parse(query)
+        return True  # GraphiQL's own schema query, in development only
+    cost = check_document(document, services.graphql_schema, budget, operation_name, variables)
+    return cost.exact
 
 
 def _introspection_only(operations: list[OperationDefinitionNode]) -> bool:

@@ -4,7 +4,7 @@ Policy, in order: the header must name an allow-listed asymmetric algorithm and 
 headers that point at other keys (`jku`, `x5u`, `jwk`, `x5c`) refuse the token outright,
 so a key supplied by the caller is never used; the key comes only from the issuer's
 JWKS, and that key - not the token header - decides the algorithm; then signature,
-`iss`, `aud`, `exp`, `iat`, `nbf` (bounded leeway), `acr` and `pid` are checked.
+`iss`, `aud`, `exp`, `iat`, `nbf` (bounded leeway), `sub`, `acr` and `pid` are checked.
 
 Every refusal is an `AuthenticationError` whose text is the same generic sentence; the
 `reason` code is for logs and never holds a claim value.
@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 GENERIC_MESSAGE = "Authentication is required"
 ALLOWED_ALGORITHMS = frozenset({"ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA"})
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c"})
-REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "acr", "pid")
+# `sub` too: RFC 9068 §2.2 requires it in every JWT access token, and ID-porten sends it.
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub", "acr", "pid")
 VERIFIED_TTL_S = 60.0
 VERIFIED_MAX = 50_000
 MAX_LEEWAY_S = 120

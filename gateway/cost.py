@@ -3,14 +3,19 @@
 Each field costs 1 for every time it is expected to resolve, so a field inside a
 list counts once per expected item. The expected size of a list of objects is:
 
-- its `first` (or `last`) argument: a literal, else the variable's value, else the
-  variable's default, else the argument's default in the schema;
+- its `first` (or `last`) argument exactly as GraphQL will coerce it for execution
+  (graphql-core's own coercion: a variable's `100.0` for an `Int` is 100; an omitted
+  variable takes its default, else the argument's default in the schema);
 - for a connection (an object type named `*Connection`), sized the same way, the
   size of its `edges` (or `nodes`) list; `pageInfo` and `totalCount` count once;
 - otherwise (`medications`, `vaccinations`, `representations`, `sources`, a
   connection with no size to go by) `Budget.default_list_size`.
 
-Sizes below 1 count as 1. A list of scalars or enums costs 1, like any leaf field.
+Sizes below 1 count as 1. A size GraphQL would not accept (`"100"`, `1.5`, `null` for
+an `Int!`, a literal beyond 32 bits) never falls back to a default: it is the worst case,
+`_HUGE`, so the operation is refused. Such an operation would not run anyway; a variable
+that cannot be coerced also makes the measure inexact (`Cost.exact`), and no verdict on
+it may be remembered. A list of scalars or enums costs 1, like any leaf field.
 `__schema` and `__type` cost `INTROSPECTION_COST` each, and what they select counts
 like anything else (their lists at the default size), so deep introspection runs
 into the limit too. A field the schema does not know costs 1; validation rejects it
@@ -45,20 +50,21 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
     OperationType,
     SchemaMetaFieldDef,
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
-    ValueNode,
+    Undefined,
     VariableNode,
     get_named_type,
     get_nullable_type,
     is_leaf_type,
     is_list_type,
 )
+from graphql.execution.values import VariableValues, get_variable_values
+from graphql.utilities import coerce_input_literal
 
 if TYPE_CHECKING:
     from gateway.limits import Budget, LimitName
@@ -71,7 +77,7 @@ _META_FIELDS = {
 }
 _SIZE_ARGUMENTS = ("first", "last")
 _PAGED_LISTS = ("edges", "nodes")
-_HUGE = 10**18  # stands in for integer literals too long to be a real page size
+_HUGE = 10**18  # stands in for a size GraphQL would not accept: more than any budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,7 @@ class Cost:
     aliases: int
     directives: int
     cost: int
+    exact: bool = True  # False: some variable cannot be coerced, so it will not run
 
 
 class Overrun(Exception):
@@ -113,12 +120,38 @@ def measure(
         OperationType.MUTATION: schema.mutation_type,
         OperationType.SUBSCRIPTION: schema.subscription_type,
     }
-    walk = _Walk(operation, fragments, schema, budget, variables)
+    coerced, unreadable = coerce_variables(schema, operation, variables)
+    walk = _Walk(fragments, schema, budget, coerced, unreadable)
     walk.count_directives(operation.directives)
     for definition in operation.variable_definitions or ():
         walk.count_directives(definition.directives)
     walk.selection_set(operation.selection_set, roots[operation.operation], 0, 1, None, frozenset())
-    return Cost(walk.depth, walk.aliases, walk.directives, walk.cost)
+    return Cost(walk.depth, walk.aliases, walk.directives, walk.cost, exact=not unreadable)
+
+
+def coerce_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Mapping[str, Any]
+) -> tuple[VariableValues, frozenset[str]]:
+    """The operation's variables as execution will see them (graphql-core's coercion,
+    defaults applied), and the names of those that cannot be coerced."""
+    definitions = operation.variable_definitions or ()
+    coerced = get_variable_values(schema, definitions, dict(variables))
+    if not isinstance(coerced, list):
+        return coerced, frozenset()
+    # Some value is wrong: find which, keeping what the others say.
+    sources: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    unreadable: set[str] = set()
+    for definition in definitions:
+        name = definition.variable.name.value
+        given = {name: variables[name]} if name in variables else {}
+        one = get_variable_values(schema, [definition], given)
+        if isinstance(one, list):
+            unreadable.add(name)
+        else:
+            sources.update(one.sources)
+            values.update(one.coerced)
+    return VariableValues(sources, values), frozenset(unreadable)
 
 
 class _Walk:
@@ -126,19 +159,17 @@ class _Walk:
 
     def __init__(
         self,
-        operation: OperationDefinitionNode,
         fragments: Mapping[str, FragmentDefinitionNode],
         schema: GraphQLSchema,
         budget: Budget,
-        variables: Mapping[str, Any],
+        variables: VariableValues,
+        unreadable: frozenset[str],
     ) -> None:
         self.fragments = fragments
         self.schema = schema
         self.budget = budget
-        self.variables = variables
-        self.defaults = {
-            d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
-        }
+        self.variables = variables  # coerced; omitted ones without a default are absent
+        self.unreadable = unreadable
         self.depth = self.aliases = self.directives = self.cost = self.expansions = 0
 
     def count_directives(self, directives: Collection[DirectiveNode] | None) -> None:
@@ -230,27 +261,28 @@ class _Walk:
             self.selection_set(node.selection_set, named, depth, weight, None, path)
 
     def _size(self, node: FieldNode, definition: GraphQLField, page: int | None) -> int:
-        """The expected number of items of a list or connection field."""
+        """The expected number of items of a list or connection field: its size argument
+        as execution will read it, else the schema's default, else `page` or the budget's
+        default list size; `_HUGE` for a size GraphQL would not accept."""
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
         for name in _SIZE_ARGUMENTS:
-            size = self._int(given[name]) if name in given else None
-            if size is not None:
-                return max(size, 1)
+            argument, value_node = definition.args.get(name), given.get(name)
+            if argument is None or value_node is None:
+                continue  # not an argument of this field (validation refuses), or not given
+            if isinstance(value_node, VariableNode):
+                if value_node.name.value in self.unreadable:
+                    return _HUGE
+                if value_node.name.value not in self.variables.coerced:
+                    continue  # omitted, no default: as if the argument were not given
+            value = coerce_input_literal(value_node, argument.type, self.variables)
+            if value is None:
+                continue  # an explicit null for a nullable size: no size to go by
+            if value is Undefined or isinstance(value, bool) or not isinstance(value, int):
+                return _HUGE
+            return max(value, 1)
         for name in _SIZE_ARGUMENTS:
             argument = definition.args.get(name)
             default = argument.default_value if argument is not None else None
             if isinstance(default, int) and not isinstance(default, bool):
                 return max(default, 1)
         return page if page is not None else max(self.budget.default_list_size, 1)
-
-    def _int(self, value: ValueNode | None) -> int | None:
-        if isinstance(value, VariableNode):
-            name = value.name.value
-            if name in self.variables:
-                given = self.variables[name]
-                return given if isinstance(given, int) and not isinstance(given, bool) else None
-            value = self.defaults.get(name)
-        if isinstance(value, IntValueNode):
-            digits = value.value.lstrip("-")
-            return _HUGE if len(digits) > 18 else int(value.value)
-        return None

@@ -61,7 +61,8 @@ def _disposition(title: str, content_type: str) -> str:
 async def download(request: Request) -> Response:
     """Stream one document's content to a caller who may see it; 404 to anyone else."""
     services: Services = request.app.state.services
-    exchange = Exchange(request_id_of(request), JSON)
+    # Its answers depend on the caller alone: the content never, refusals always JSON.
+    exchange = Exchange(request_id_of(request), JSON, vary="Authorization")
     return await guarded(
         request, exchange, services.in_flight, lambda: _serve(request, services, exchange)
     )
@@ -184,6 +185,7 @@ async def _audited(
         headers={
             "content-disposition": _disposition(document.title, media),
             "cache-control": "no-store",
+            "vary": exchange.vary,
             "x-content-type-options": "nosniff",
             "x-request-id": exchange.request_id,
         },

@@ -1,8 +1,9 @@
 """The `/graphql` endpoint: admit, authenticate, rate-limit, execute, answer over HTTP.
 
-Each step refuses as early and as cheaply as it can: a full process before reading the
-body (503), a request that is not GraphQL before checking the token (4xx), a caller over
-its rate before any upstream is asked (429).
+Each step refuses as early and as cheaply as it can: a full process before anything
+(503), a request that is not GraphQL or declares more than any caller may send before
+checking the token (4xx), a body only once its sender is known and never past their
+limit (413), a caller over its rate before any upstream is asked (429).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from authz.audit import AuditEntry
 from authz.policy import Action
 from authz.relations import oslo_date
 from gateway.access import PrincipalKind, principal_kind
-from gateway.admission import admitted, check_limits, parse_cached
+from gateway.admission import admitted, check_limits
 from gateway.audit import AuditUnavailable
 from gateway.auth import Principal
 from gateway.clients import Client
@@ -38,16 +39,15 @@ from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
     RequestError,
+    check_framing,
     operation_of,
     read_params,
     response_media_type,
+    too_large,
 )
 from gateway.i18n import Language, negotiate
-from gateway.limits import (
-    LimitExceeded,
-)
+from gateway.limits import LimitExceeded, largest_body
 from gateway.persisted import document_hash
-from gateway.production import without_suggestions
 from gateway.response_cache import Flight, Hit, response_key
 from gateway.responses import format_error, format_problem
 from gateway.services import Services
@@ -137,35 +137,47 @@ async def _serve(
     ):
         from strawberry.http.ides import get_graphql_ide_html
 
-        return HTMLResponse(get_graphql_ide_html())
+        return HTMLResponse(
+            get_graphql_ide_html(), headers={"cache-control": "no-store", "vary": exchange.vary}
+        )
     if accepted is None:
         return exchange.refuse(f"Accept {GRAPHQL_RESPONSE} or {JSON}.", ErrorCode.BAD_REQUEST, 406)
+    # Headers first, then the token, then the body with the caller's own limit: nothing
+    # of a body is read before its sender is known, and never past what they may send.
     try:
-        params = await read_params(request)
-        query, variables, operation_name = operation_of(params)
+        check_framing(request, largest_body(services.budgets))
     except RequestError as exc:
         return exchange.refuse(str(exc), ErrorCode.BAD_REQUEST, exc.status, exc.headers)
-    exchange.name(operation_name)
+    except LimitExceeded as exc:
+        return _too_large(request, exchange, exc)
     principal = await admitted(services, request, exchange)
     if isinstance(principal, Response):
         return principal
     kind = principal_kind(principal, services.policy)
     exchange.principal = kind.value
-    language = negotiate(request.headers.get("accept-language"))
+    try:
+        params = await read_params(request, services.budgets[kind.value].max_body_bytes)
+        query, variables, operation_name = operation_of(params)
+    except RequestError as exc:
+        return exchange.refuse(str(exc), ErrorCode.BAD_REQUEST, exc.status, exc.headers)
+    except LimitExceeded as exc:
+        return _too_large(request, exchange, exc)
+    exchange.name(operation_name)
+    language = exchange.language = negotiate(request.headers.get("accept-language"))
     now = services.clock()
     try:
         query = _document(services, kind, params, query, services.clients.partner(principal))
     except PersistedQueryError as exc:
         return exchange.refuse(str(exc), exc.code, 400)
     try:
-        check_limits(services, request, kind, query, variables, operation_name)
+        check_limits(services, kind, query, variables, operation_name)
     except LimitExceeded as exc:
         log.info("refused an operation over the %s limit", exc.limit)
         return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, 400, limit=exc.limit)
     digest = services.operations.requested_hash(params) or document_hash(query)
     exchange.name(operation_name, services.operations.names.get(digest))
     audit = _Auditor(services, principal, kind, now, exchange)
-    reads_only = _is_query(query, operation_name)
+    reads_only = _is_query(services, query, operation_name)
     asked = _Asked(principal, language, now, query, variables, operation_name)
     if services.responses is None or not reads_only:
         return await _execute(request, services, exchange, audit, asked, None)
@@ -245,10 +257,11 @@ async def _execute(
     if written and services.responses is not None:
         await services.responses.changed(written)  # before the answer: no stale next read
     payload: dict[str, Any] = {}
-    errors = [format_error(e, exchange.request_id) for e in result.errors or ()]
+    reveal = not services.settings.production  # introspection is off: so is the schema
+    errors = [
+        format_error(e, exchange.request_id, reveal_schema=reveal) for e in result.errors or ()
+    ]
     errors += [format_problem(p) for p in context.problems]
-    if services.settings.production:
-        errors = [without_suggestions(e) for e in errors]
     if errors:
         payload["errors"] = errors
     status = 200
@@ -272,10 +285,16 @@ async def _execute(
     )
 
 
-def _is_query(query: str, operation_name: str | None) -> bool:
+def _too_large(request: Request, exchange: Exchange, exc: LimitExceeded) -> Response:
+    log.info("refused a request over the %s limit", exc.limit)
+    status, headers = too_large(request)
+    return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, status, headers, limit=exc.limit)
+
+
+def _is_query(services: Services, query: str, operation_name: str | None) -> bool:
     """True when the operation to run is a query (syntax errors: False)."""
     try:
-        operation = get_operation_ast(parse_cached(query), operation_name)
+        operation = get_operation_ast(services.schema.documents.parse(query), operation_name)
     except GraphQLError:
         return False
     return operation is not None and operation.operation is AstOperationType.QUERY

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from gateway.errors import ErrorCode
 from gateway.graphql_http import json_response
+from gateway.i18n import Language
 from gateway.logs import NATIONAL_ID_RUN, REQUEST_ID
 from gateway.overload import InFlightLimit
 from gateway.responses import error_body
@@ -38,24 +39,45 @@ def request_id_of(request: Request) -> str:
     return made
 
 
+REFUSAL_LANGUAGE: Language = "en"  # refusals are not translated (gateway.i18n)
+
+
 @dataclass
 class Exchange:
     """One request's answer in the negotiated media type, and the facts its access log
-    line reports: no personal data, no query text, no variables."""
+    line reports: no personal data, no query text, no variables.
+
+    Every answer may hold personal data, so none may be stored by a browser or a shared
+    cache (`Cache-Control: no-store`); each names the request headers it depends on
+    (`Vary`: `vary`, plus `Accept-Language` for a result) and the language of its words
+    (`Content-Language`: `language` for a result, English for a refusal).
+    """
 
     request_id: str
     media_type: str
+    vary: str = "Accept, Authorization"
+    language: Language | None = None  # the negotiated language of an executed result
     operation: str | None = None
     principal: str | None = None
     client: str | None = None
     codes: set[str] = field(default_factory=set)
 
+    def _headers(self, extra: dict[str, str] | None, *, translated: bool) -> dict[str, str]:
+        sent = {**(extra or {}), "x-request-id": self.request_id, "cache-control": "no-store"}
+        if translated and self.language is not None:
+            sent["vary"] = f"{self.vary}, Accept-Language"
+            sent["content-language"] = self.language
+        else:
+            sent["vary"] = self.vary
+            sent["content-language"] = REFUSAL_LANGUAGE
+        return sent
+
     def respond(
         self, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
     ) -> Response:
-        """`payload` with the request id header; its error codes go to the access log."""
+        """`payload`, a refusal in English; its error codes go to the access log."""
         self.codes.update(e["extensions"]["code"] for e in payload.get("errors", ()))
-        sent = {**(headers or {}), "x-request-id": self.request_id}
+        sent = self._headers(headers, translated=False)
         return json_response(payload, media_type=self.media_type, status=status, headers=sent)
 
     def respond_body(
@@ -66,12 +88,13 @@ class Exchange:
         after: Callable[[], Awaitable[None]] | None = None,
     ) -> Response:
         """An already serialised GraphQL response; `codes` are its errors' codes; `after`
-        runs once the response has been sent."""
+        runs once the response has been sent. A 200 is a result in `language`; anything
+        else never ran and is graphql-core's English."""
         self.codes.update(codes or ())
         return Response(
             body,
             status_code=status,
-            headers={"x-request-id": self.request_id},
+            headers=self._headers(None, translated=status == 200),
             media_type=f"{self.media_type}; charset=utf-8",
             background=None if after is None else BackgroundTask(after),
         )

@@ -3,6 +3,11 @@
 Follows https://graphql.github.io/graphql-over-http/draft/. POST bodies must be
 `application/json`: that is not a CORS-safelisted content type, so a browser preflights
 every cross-site POST and a cross-site form can never submit one; GET runs queries only.
+
+Nothing is buffered before it is known to fit: `check_framing` refuses, from the headers
+alone, a body no caller may send; `read_params` then reads the body as it streams in and
+stops at the first byte over the caller's own limit, whatever the framing (a declared
+`Content-Length` or chunks). A GET's query string stands in for its body.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.limits import LimitExceeded
+
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-MAX_BODY_BYTES = 1_000_000
 
 
 class RequestError(Exception):
@@ -100,9 +106,61 @@ def _check_content_type(header: str) -> None:
         )
 
 
-async def read_params(request: Request) -> dict[str, Any]:
-    """The GraphQL request parameters, from the query string (GET) or a JSON body (POST)."""
-    if request.method in ("GET", "HEAD"):
+def is_get(request: Request) -> bool:
+    """True for a request whose parameters are in the query string (GET, HEAD)."""
+    return request.method in ("GET", "HEAD")
+
+
+def declared_length(request: Request) -> int | None:
+    """The body's declared `Content-Length`, None when it is sent in chunks instead."""
+    header = request.headers.get("content-length")
+    if header is None:
+        return None
+    if not (header.isascii() and header.isdigit()):
+        raise RequestError("Content-Length must be a number of bytes.")
+    return int(header)
+
+
+def body_size(request: Request) -> int | None:
+    """What is known of the request's size before reading it: a GET's query string, a
+    POST's declared length (None when chunked)."""
+    if is_get(request):
+        return len(request.scope.get("query_string", b""))
+    return declared_length(request)
+
+
+def check_framing(request: Request, largest: int) -> None:
+    """Refuse from the headers alone what no caller may send: a POST that is not JSON
+    (RequestError 415), a declared body or a query string over `largest` bytes
+    (LimitExceeded); nothing of the body is read."""
+    if not is_get(request):
+        _check_content_type(request.headers.get("content-type", ""))
+    size = body_size(request)
+    if size is not None and size > largest:
+        raise LimitExceeded("body_size", size, largest)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read as it streams in; LimitExceeded as soon as it passes `limit` bytes,
+    the rest left unread."""
+    declared = declared_length(request)
+    if declared is not None and declared > limit:
+        raise LimitExceeded("body_size", declared, limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise LimitExceeded("body_size", len(body), limit)
+    return bytes(body)
+
+
+async def read_params(request: Request, limit: int) -> dict[str, Any]:
+    """The GraphQL request parameters, from the query string (GET) or a JSON body (POST)
+    of at most `limit` bytes (LimitExceeded otherwise)."""
+    if is_get(request):
+        size = body_size(request) or 0
+        if size > limit:
+            raise LimitExceeded("body_size", size, limit)
         query = request.query_params
         params: dict[str, Any] = {
             "query": query.get("query"),
@@ -115,9 +173,7 @@ async def read_params(request: Request) -> dict[str, Any]:
             params["extensions"] = _parse_json(query["extensions"], "extensions")
         return params
     _check_content_type(request.headers.get("content-type", ""))
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise RequestError("The request body is too large.", status=413)
+    body = await read_body(request, limit)
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -125,6 +181,15 @@ async def read_params(request: Request) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise RequestError("The request body must be a JSON object.")
     return parsed
+
+
+def too_large(request: Request) -> tuple[int, dict[str, str]]:
+    """The status and headers refusing a request over its size limit: 414 for a query
+    string (RFC 9110 §15.5.15), else 413 (§15.5.14) and closing the connection, since
+    the rest of the body is never read."""
+    if is_get(request):
+        return 414, {}
+    return 413, {"connection": "close"}
 
 
 def operation_of(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:

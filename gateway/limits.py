@@ -1,9 +1,11 @@
 """Operation limits, checked before anything executes, per kind of caller.
 
 The HTTP layer checks, in this order and each before the next step's work:
-`check_body` (request body size), `check_batch` (operations in one request),
-`count_tokens` (before parsing), and `check_document` (after parsing, before
-validation): depth, aliases, directives, duplicated fields and an estimated cost.
+the request body's size (`gateway.graphql_http`, as it streams in),
+`check_document_size` (characters, before lexing: comments and whitespace cost parsing
+time too), `count_tokens` (before parsing), `check_batch` (operations in one request),
+and `check_document` (after parsing, before validation): depth, aliases, directives,
+duplicated fields and an estimated cost.
 A refused request makes no upstream call; `LimitExceeded` names the limit and two
 numbers, never a field name or any of the query text.
 
@@ -56,7 +58,9 @@ __all__ = [
     "check_batch",
     "check_body",
     "check_document",
+    "check_document_size",
     "count_tokens",
+    "largest_body",
 ]
 
 LimitName = Literal[
@@ -67,6 +71,7 @@ LimitName = Literal[
     "duplicate_fields",
     "cost",
     "body_size",
+    "document_size",
     "batch_size",
 ]
 
@@ -87,6 +92,7 @@ class Budget:
     max_duplicate_fields: int = 3
     max_cost: int = 5000
     max_body_bytes: int = 100_000
+    max_document_chars: int = 20_000
     max_batch_operations: int = 5
     default_list_size: int = 20  # the expected size of a list with no `first` to go by
 
@@ -102,6 +108,7 @@ BUDGETS: dict[str, Budget] = {
         max_duplicate_fields=0,
         max_cost=3000,
         max_body_bytes=20_000,
+        max_document_chars=10_000,
         max_batch_operations=2,
     ),
     # Analysts read aggregate statistics: shallow, small documents.
@@ -113,6 +120,7 @@ BUDGETS: dict[str, Budget] = {
         max_duplicate_fields=0,
         max_cost=1000,
         max_body_bytes=10_000,
+        max_document_chars=5_000,
         max_batch_operations=1,
     ),
 }
@@ -125,6 +133,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "duplicate_fields": "operation exceeds the duplicate-field",
     "cost": "operation exceeds the cost",
     "body_size": "request exceeds the body size",
+    "document_size": "operation exceeds the document size",
     "batch_size": "request exceeds the batch size",
 }
 
@@ -147,6 +156,19 @@ def check_body(size: int, budget: Budget) -> None:
     """Refuse a request body of more than `budget.max_body_bytes` bytes."""
     if size > budget.max_body_bytes:
         raise LimitExceeded("body_size", size, budget.max_body_bytes)
+
+
+def largest_body(budgets: Mapping[str, Budget]) -> int:
+    """The most bytes any caller may send: a body declared longer is refused before the
+    token is even looked at."""
+    return max(budget.max_body_bytes for budget in budgets.values())
+
+
+def check_document_size(source: str, budget: Budget) -> None:
+    """Refuse a document of more than `budget.max_document_chars` characters, before any
+    work on its text."""
+    if len(source) > budget.max_document_chars:
+        raise LimitExceeded("document_size", len(source), budget.max_document_chars)
 
 
 def check_batch(size: int, budget: Budget) -> None:
@@ -200,4 +222,5 @@ def check_document(
         aliases=max((c.aliases for c in costs), default=0),
         directives=max((c.directives for c in costs), default=0),
         cost=max((c.cost for c in costs), default=0),
+        exact=all(c.exact for c in costs),
     )

@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from authz.identity import is_valid_national_id
+from gateway.graphql_http import RequestError, read_body, too_large
+from gateway.limits import LimitExceeded
 from gateway.services import Services
 
 log = logging.getLogger("helsegraf.notifications")
@@ -43,8 +45,14 @@ def signature(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
+# Answers name how many people changed: never to be kept by any cache on the way.
+_NOT_STORED = {"cache-control": "no-store"}
+
+
 def _problem(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+    return JSONResponse(
+        {"error": message}, status_code=status, headers={**_NOT_STORED, "content-language": "en"}
+    )
 
 
 def _subjects(document: Any) -> list[str] | None:
@@ -71,9 +79,15 @@ async def notifications(request: Request) -> Response:
     secret = services.settings.notification_secret
     if secret is None:
         return _problem(404, "Not found.")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _problem(413, "The notification is too large.")
+    try:
+        body = await read_body(request, MAX_BODY)  # never more than MAX_BODY in memory
+    except RequestError as exc:
+        return _problem(exc.status, str(exc))
+    except LimitExceeded:
+        status, headers = too_large(request)
+        response = _problem(status, "The notification is too large.")
+        response.headers.update(headers)
+        return response
     sent = request.headers.get("x-helsegraf-signature", "")
     if not hmac.compare_digest(sent, signature(secret.get_secret_value().encode(), body)):
         log.warning("refused a notification with a missing or wrong signature")
@@ -91,4 +105,4 @@ async def notifications(request: Request) -> Response:
     if services.responses is not None:
         await services.responses.changed(subjects)
     log.info("notification: %d people changed", len(set(subjects)))
-    return JSONResponse({"invalidated": len(set(subjects))}, status_code=202)
+    return JSONResponse({"invalidated": len(set(subjects))}, status_code=202, headers=_NOT_STORED)

@@ -33,8 +33,30 @@ def error_body(message: str, code: ErrorCode, **extensions: Any) -> dict[str, An
     return {"message": message, "extensions": {"code": code.value, **extensions}}
 
 
-def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
-    """A client-safe error: catalogue code, no internals, no personal data."""
+# graphql-core's own messages name the schema's types, fields, arguments and enum values
+# (and echo variable values); where introspection is off they must not map the schema.
+SCHEMA_FREE_MESSAGES = {
+    ErrorCode.GRAPHQL_VALIDATION_FAILED: "The operation is not valid against the schema.",
+    ErrorCode.BAD_USER_INPUT: "A variable of the operation is missing or not valid.",
+}
+INTROSPECTION_DISABLED = "GraphQL introspection has been disabled."
+
+
+def _schema_free(message: str, code: ErrorCode) -> str:
+    if code is ErrorCode.GRAPHQL_PARSE_FAILED:
+        return message  # quotes the client's own text, nothing of the schema
+    if "introspection has been disabled" in message:
+        return INTROSPECTION_DISABLED
+    return SCHEMA_FREE_MESSAGES[code]
+
+
+def format_error(
+    error: GraphQLError, request_id: str, *, reveal_schema: bool = True
+) -> dict[str, Any]:
+    """A client-safe error: catalogue code, no internals, no personal data. Unless
+    `reveal_schema` (development and test), graphql-core's own errors (validation,
+    variable coercion) say what went wrong in one generic sentence, naming nothing of the
+    schema, and keep their code and locations."""
     original = error.original_error
     out: dict[str, Any] = {}
     if isinstance(original, UpstreamError):
@@ -44,13 +66,13 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions = {"code": original.code.value, **original.extensions}
     elif original is None or isinstance(original, GraphQLError):
         # raised by graphql-core itself: syntax, validation, variable coercion
-        out["message"] = error.message
         if error.message.startswith("Syntax Error"):
             code = ErrorCode.GRAPHQL_PARSE_FAILED
         elif error.message.startswith("Variable '$"):
             code = ErrorCode.BAD_USER_INPUT
         else:
             code = ErrorCode.GRAPHQL_VALIDATION_FAILED
+        out["message"] = error.message if reveal_schema else _schema_free(error.message, code)
         extensions = {"code": code.value}
     else:
         log.error(

@@ -7,8 +7,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection
 
+from gateway.documents import CachedParse, CachedValidation, DocumentCache
 from resolvers.mutations import Mutation
 from resolvers.person import Query
 
@@ -17,22 +18,28 @@ log = logging.getLogger("helsegraf.graphql")
 
 class GatewaySchema(strawberry.Schema):
     """Strawberry's schema, minus its error logging: errors may carry personal data, so
-    the HTTP layer logs each failure by type and request id instead."""
+    the HTTP layer logs each failure by type and request id instead. `documents` holds
+    what it parsed and validated, for the operation limits to share."""
+
+    documents: DocumentCache
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
 
 
-def build_schema(*, introspection: bool = True) -> GatewaySchema:
-    """A fresh schema of the citizen graph; parsed and validated documents are cached
-    (screens send the same few operations over and over)."""
-    extensions: list[Any] = [
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-    ]
+def build_schema(
+    *, introspection: bool = True, documents: DocumentCache | None = None
+) -> GatewaySchema:
+    """A fresh schema of the citizen graph; parsed and validated documents are kept in
+    `documents` (screens send the same few operations over and over), within its byte
+    bound, shared with the operation limits."""
+    kept = documents if documents is not None else DocumentCache()
+    extensions: list[Any] = [lambda: CachedParse(kept), lambda: CachedValidation(kept)]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = GatewaySchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema.documents = kept
+    return schema
 
 
 def print_sdl() -> str:

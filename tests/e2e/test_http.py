@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.notifications import signature
 from tests.e2e.conftest import NOON, Harness, gateway_settings
 
 STATUS = "{ viewer { person { appointments(first: 1) { edges { node { status statusText } } } } } }"
@@ -319,3 +320,119 @@ def test_cors_origins_must_be_origins(origin: str) -> None:
 
     with pytest.raises(ValueError, match="HELSEGRAF_CORS_ORIGINS"):
         gateway_settings(MockUpstreams(size=0, today=REFERENCE_DAY), cors_origins=[origin])
+
+
+CHALLENGE = 'Bearer realm="helsegraf"'
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/documents/RG9jdW1lbnQ6eA"])
+async def test_no_credentials_get_the_plain_bearer_challenge(harness: Harness, path: str) -> None:
+    # RFC 6750 §3.1: no error code when the request carried no credentials at all.
+    for headers in ({}, {"authorization": "Basic a2FyaTpzZWNyZXQ="}, {"authorization": "Bearer "}):
+        response = await harness.client.get(path, params={"query": NAME}, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == CHALLENGE
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/documents/RG9jdW1lbnQ6eA"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        pytest.param({"exp": 1_000_000}, id="expired"),
+        pytest.param({"aud": "someone-else"}, id="wrong-audience"),
+        pytest.param({"sub": None}, id="no-sub"),
+        pytest.param(None, id="garbage"),
+    ],
+)
+async def test_a_refused_token_gets_the_invalid_token_challenge_and_nothing_more(
+    harness: Harness, path: str, claims: dict[str, object] | None
+) -> None:
+    token = "garbage" if claims is None else harness.token("kari", **claims)
+    response = await harness.client.get(
+        path, params={"query": NAME}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+    # RFC 6750 §3: the error code, and no error_description that could help a prober.
+    assert response.headers["www-authenticate"] == f'{CHALLENGE}, error="invalid_token"'
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+
+
+def _vary(response: httpx.Response) -> set[str]:
+    return {part.strip().lower() for part in response.headers.get("vary", "").split(",")}
+
+
+def _private(response: httpx.Response, vary: set[str], language: str | None) -> None:
+    """The headers every answer that may hold personal data carries."""
+    assert response.headers["cache-control"] == "no-store", response.status_code
+    assert vary <= _vary(response), (response.status_code, response.headers.get("vary"))
+    assert response.headers.get("content-language") == language, response.status_code
+
+
+@pytest.mark.parametrize(
+    ("language", "said"), [(None, "nb"), ("en", "en"), ("nn-NO, en;q=0.5", "nn"), ("de", "nb")]
+)
+async def test_graphql_results_are_not_stored_and_say_their_language(
+    harness: Harness, language: str | None, said: str
+) -> None:
+    headers = {"accept-language": language} if language else {}
+    for _ in range(2):  # executed, then answered from the response cache
+        response = await harness.query("kari", STATUS, headers=headers)
+        assert response.status_code == 200
+        _private(response, {"authorization", "accept", "accept-language"}, said)
+    failed = await harness.query("kari", '{ person(id: "UGVyc29uOm5vcGU=") { name } }')
+    assert failed.status_code == 200
+    assert failed.json()["errors"]
+    _private(failed, {"authorization", "accept", "accept-language"}, "nb")
+
+
+async def test_graphql_refusals_are_not_stored_and_are_in_english(harness: Harness) -> None:
+    kari = {"authorization": f"Bearer {harness.token('kari')}", "accept-language": "nb"}
+    refusals = [
+        await harness.query(None, NAME, headers={"accept-language": "nb"}),  # 401
+        await harness.query("kari", "{ viewer { nosuchfield } }", headers=kari),  # 400
+        await harness.query("kari", NAME, headers={**kari, "accept": "text/html"}),  # 406
+        await harness.client.post("/graphql", content=b"{}", headers=kari),  # 415
+        await harness.client.get("/graphql", params={"query": "mutation { a }"}, headers=kari),
+    ]
+    assert [r.status_code for r in refusals] == [401, 400, 406, 415, 405]
+    for response in refusals:
+        _private(response, {"authorization", "accept"}, "en")
+
+
+async def test_downloads_are_not_stored_and_vary_by_the_caller(harness: Harness) -> None:
+    from tests.e2e.test_documents import nodes
+
+    [document, *_] = await nodes(harness, "kari", "kari")
+    kari = {"authorization": f"Bearer {harness.token('kari')}"}
+    content = await harness.client.get(document["downloadUrl"], headers=kari)
+    assert content.status_code == 200
+    _private(content, {"authorization"}, None)  # the document's own language is not known
+    for refused in (
+        await harness.client.get("/documents/RG9jdW1lbnQ6eA", headers=kari),
+        await harness.client.get(document["downloadUrl"]),
+    ):
+        assert refused.status_code in (401, 404)
+        _private(refused, {"authorization"}, "en")
+
+
+async def test_notification_answers_are_not_stored() -> None:
+    from mocks.app import MockUpstreams
+    from tests.conftest import REFERENCE_DAY
+
+    mocks = MockUpstreams(size=0, today=REFERENCE_DAY)
+    settings = gateway_settings(mocks, notification_secret="n" * 40)
+    app = create_app(settings, transport=httpx.ASGITransport(app=mocks.asgi()), clock=lambda: NOON)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as client:
+        unsigned = await client.post("/notifications", content=b"{}")
+        body = b'{"events": [{"source": "ehr", "subjects": []}]}'
+        signed = await client.post(
+            "/notifications",
+            content=body,
+            headers={"x-helsegraf-signature": signature(b"n" * 40, body)},
+        )
+    await app.state.services.aclose()
+    assert (unsigned.status_code, signed.status_code) == (401, 202)
+    assert unsigned.headers["cache-control"] == signed.headers["cache-control"] == "no-store"
+    assert unsigned.headers["content-language"] == "en"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -101,7 +102,11 @@ async def test_field_suggestions_only_outside_production(
         )
     assert response.status_code == 400
     message = _error(response)["message"]
-    assert message.startswith("Cannot query field 'persn' on type 'Viewer'.")
+    if suggests:
+        assert message.startswith("Cannot query field 'persn' on type 'Viewer'.")
+    else:  # production names nothing of the schema at all (see below)
+        assert "persn" not in message
+        assert "Viewer" not in message
     assert ("Did you mean" in message) == suggests
     assert enum.status_code == 400
     assert ("Did you mean" in _error(enum)["message"]) == suggests
@@ -228,3 +233,75 @@ async def test_overload_is_shed_at_once_with_503() -> None:
     assert [r.status_code for r in held] == [200, 200]
     assert after.status_code == 200
     assert harness.app_services.in_flight.current == 0
+
+
+FILTERED = (
+    "query($f: AppointmentFilter) { viewer { person { appointments(filter: $f) { totalCount } } } }"
+)
+# Each names some of the schema in graphql-core's own words (type, field, argument, enum).
+PROBES = [
+    pytest.param("{ viewer { persn { name } } }", None, "persn", id="unknown-field"),
+    pytest.param(
+        "{ viewer { person { appointments(frist: 1) { totalCount } } } }",
+        None,
+        "frist",
+        id="unknown-argument",
+    ),
+    pytest.param(
+        '{ viewer { person { appointments(first: "x") { totalCount } } } }',
+        None,
+        "Int",
+        id="argument-of-the-wrong-type",
+    ),
+    pytest.param("{ viewer { person } }", None, "Person", id="missing-selection"),
+    pytest.param(
+        "{ viewer { ... on Appointment { id } } }", None, "Appointment", id="impossible-fragment"
+    ),
+    pytest.param("query($f: Nope) { __typename }", None, "Nope", id="unknown-variable-type"),
+    pytest.param(FILTERED, {"f": {"period": "UPCOMNG"}}, "AppointmentPeriod", id="bad-enum"),
+    pytest.param(FILTERED, {"f": {"when": "now"}}, "AppointmentFilter", id="unknown-input-field"),
+    pytest.param(
+        "query($n: Int!) { viewer { person { appointments(first: $n) { totalCount } } } }",
+        {},
+        "Int!",
+        id="missing-variable",
+    ),
+]
+
+
+def _schema_names() -> set[str]:
+    schema = schema_for(gateway_settings(MockUpstreams(size=0, today=REFERENCE_DAY)))._schema
+    names = set(schema.type_map)
+    for named in schema.type_map.values():
+        names.update(getattr(named, "fields", None) or ())
+        names.update(getattr(named, "values", None) or ())
+    return {name for name in names if len(name) > 3}  # "id", "name": words, not secrets
+
+
+@pytest.mark.parametrize(("query", "variables", "named"), PROBES)
+async def test_production_errors_name_nothing_of_the_schema(
+    query: str, variables: dict[str, Any] | None, named: str
+) -> None:
+    async with gateway(**PRODUCTION) as harness:
+        hidden = await harness.query("kari", query, variables)
+    async with gateway() as harness:
+        helpful = await harness.query("kari", query, variables)
+    assert hidden.status_code == helpful.status_code == 400
+    errors = hidden.json()["errors"]
+    assert len(errors) == len(helpful.json()["errors"])
+    for error, detailed in zip(errors, helpful.json()["errors"], strict=True):
+        assert error["locations"] == detailed["locations"]  # still says where, not what
+        assert error["extensions"] == detailed["extensions"]
+        words = set(re.findall(r"[A-Za-z_]\w*", error["message"]))
+        assert not words & _schema_names(), error["message"]
+        assert named not in error["message"]
+    # development and test keep the details
+    assert any(named in detailed["message"] for detailed in helpful.json()["errors"])
+
+
+async def test_production_introspection_refusal_names_no_type() -> None:
+    async with gateway(**PRODUCTION) as harness:
+        response = await harness.query("kari", '{ __type(name: "Person") { fields { name } } }')
+    message = _error(response)["message"]
+    assert "introspection has been disabled" in message
+    assert not set(re.findall(r"[A-Za-z_]\w*", message)) & (_schema_names() | {"__type"})

@@ -141,6 +141,7 @@ def claims_for(person: Person, **overrides: Any) -> dict[str, Any]:
         "aud": DEFAULT_AUDIENCE,
         "iat": now,
         "exp": now + 600,
+        "sub": "pairwise-subject",  # every access token names one (RFC 9068 §2.2)
         "acr": "idporten-loa-high",
         "pid": person.nin,
         "scope": "openid helsegraf",
@@ -295,7 +296,7 @@ REFUSALS = [
             "missing-claim",
             f"missing-{claim}",
         )
-        for claim in ("iss", "aud", "exp", "iat", "acr", "pid")
+        for claim in ("iss", "aud", "exp", "iat", "acr", "pid", "sub")
     ),
     _refusal(
         lambda i, p: i.token_for(p, overrides={"pid": _with_last_digit_changed(p.nin)}),

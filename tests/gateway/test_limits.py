@@ -17,6 +17,7 @@ from gateway.limits import (
     check_batch,
     check_body,
     check_document,
+    check_document_size,
     count_tokens,
 )
 from gateway.persisted import OPERATIONS_DIR
@@ -222,6 +223,54 @@ def test_cost_reads_variables_then_their_defaults_then_the_schema(schema: GraphQ
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        pytest.param(100.0, 100, id="integral-float-is-an-int"),
+        pytest.param(7, 7, id="int"),
+        pytest.param(-3.0, 1, id="negative-float-counts-as-one"),
+    ],
+)
+def test_cost_reads_variables_as_graphql_coerces_them(
+    schema: GraphQLSchema, value: object, size: int
+) -> None:
+    # The executor runs `first: 100.0` as 100 (GraphQL's Int input coercion): so must we.
+    assert measure(schema, MESSAGES % "$n", variables={"n": value}).cost == 4 + 3 * size
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("100", id="string"),
+        pytest.param(True, id="boolean"),
+        pytest.param(1.5, id="fraction"),
+        pytest.param(2**40, id="over-32-bits"),
+        pytest.param([5], id="list"),
+        pytest.param({"n": 5}, id="object"),
+        pytest.param(None, id="null-for-a-non-null-argument"),
+    ],
+)
+def test_a_size_graphql_would_not_accept_is_measured_at_the_worst_case(
+    schema: GraphQLSchema, value: object
+) -> None:
+    # Never the default of 20: such an operation is either refused by the executor or
+    # more than anyone may ask for.
+    error = refusal(schema, MESSAGES % "$n", Budget(), variables={"n": value})
+    assert error.limit == "cost"
+    assert measure(schema, "{ viewer { person { id } } }", variables={"n": value}).cost == 3
+
+
+def test_an_uncoercible_variable_makes_the_measure_inexact(schema: GraphQLSchema) -> None:
+    query = (
+        "query($f: AppointmentFilter, $n: Int) { viewer { person { "
+        "appointments(first: $n, filter: $f) { totalCount } } } }"
+    )
+    assert measure(schema, query, variables={"n": 5, "f": {"period": "UPCOMING"}}).exact
+    inexact = measure(schema, query, variables={"n": 5, "f": {"period": "UPCOMNG"}})
+    assert not inexact.exact  # the operation will not run: no verdict is kept for it
+    assert inexact.cost == 4  # the size it could read is still read
+
+
 def test_lists_without_a_size_use_the_default_list_size(schema: GraphQLSchema) -> None:
     query = "{ viewer { person { medications { id sources { kind } } } } }"
     # viewer, person, medications + 20 x (id + sources + 20 x kind)
@@ -306,6 +355,26 @@ def test_a_megabyte_is_refused_by_the_token_count(source: str) -> None:
     with pytest.raises(LimitExceeded) as caught:
         count_tokens(source, 2000)
     assert (caught.value.limit, caught.value.actual) == ("tokens", 2001)
+
+
+def test_document_size_is_limited_before_lexing() -> None:
+    budget = Budget(max_document_chars=100)
+    check_document_size("{ a }" + " " * 95, budget)
+    # Not a lexing error: the text is never looked at, only its length.
+    for source in ("{ a }" + " " * 96, "\u0000" * 101, "#" * 101):
+        with pytest.raises(LimitExceeded) as caught:
+            check_document_size(source, budget)
+        assert (caught.value.limit, caught.value.actual, caught.value.maximum) == (
+            "document_size",
+            101,
+            100,
+        )
+    assert str(caught.value) == "The operation exceeds the document size limit (101 > 100)."
+
+
+@pytest.mark.parametrize("path", sorted(OPERATIONS_DIR.glob("*.graphql")), ids=lambda p: p.name)
+def test_every_screen_operation_fits_the_partner_document_size(path: Path) -> None:
+    check_document_size(path.read_text(encoding="utf-8"), BUDGETS["partner"])
 
 
 def test_body_and_batch_sizes() -> None:
