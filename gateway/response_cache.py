@@ -42,8 +42,11 @@ class Hit:
         actor: str,
         actor_kind: str,
         client_id: str | None,
+        acr: str | None,
+        operation: str | None,
     ) -> list[AuditEntry]:
-        """This hit's entries, as the first answer recorded them, at this request."""
+        """This hit's entries, as the first answer recorded them, at this request: its
+        time, id, login level and operation hash."""
         return [
             AuditEntry(
                 at=at,
@@ -57,6 +60,9 @@ class Hit:
                 action=e["action"],
                 outcome=e["outcome"],
                 client_id=client_id,
+                reason=e.get("reason"),
+                acr=acr,
+                operation=operation,
             )
             for e in self.entries
         ]
@@ -152,6 +158,7 @@ class ResponseCache:
                     "resources": list(e.resources),
                     "action": e.action,
                     "outcome": e.outcome,
+                    "reason": e.reason,
                 }
                 for e in entries
             ],

@@ -26,6 +26,7 @@ from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations
 from gateway.production import schema_for
 from gateway.ratelimit import RateLimiter, redis_client
+from gateway.recorder import AccessRecorder
 from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
@@ -209,6 +210,7 @@ class Services:
         cache: RequestCache | None,
     ) -> Context:
         national = NationalClient(self.national, cache)
+        recorder = AccessRecorder()  # one per request: what resolvers and `Access` record
         return Context(
             principal=principal,
             request_id=request_id,
@@ -229,11 +231,13 @@ class Services:
                 ids=self.ids,
                 principal=principal,
                 today=oslo_date(now),
+                recorder=recorder,
             ),
             audit=self.audit,
             userdata=self.userdata,
             idempotency=self.idempotency,
             raw=cache,
+            recorder=recorder,
         )
 
     async def jwks_reachable(self) -> bool:

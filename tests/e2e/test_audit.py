@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,9 +12,10 @@ from typing import Any
 
 import httpx
 
-from authz.audit import verify
+from authz.audit import AuditEntry, verify
 from gateway.app import create_app
 from gateway.audit import SqliteAuditStore
+from gateway.persisted import OPERATIONS_DIR
 from mocks.app import MockUpstreams
 from tests.conftest import REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings
@@ -196,3 +198,61 @@ async def test_readiness_with_a_reachable_redis(redis_prefix: str) -> None:
     assert ready.status_code == 200, ready.json()
     assert ready.json()["checks"]["redis"] == "ok"
     assert ready.json()["checks"]["audit"] == "ok"
+
+
+# -- login level and operation --------------------------------------------------------------
+
+
+async def _since(harness: Harness, before: int) -> list[AuditEntry]:
+    return [r.entry async for r in harness.app_services.audit.records() if r.seq > before]
+
+
+async def test_records_carry_the_login_level_and_the_hash_of_the_operation(
+    harness: Harness,
+) -> None:
+    before = (await harness.app_services.audit.head())[0]
+    home = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
+    first = await harness.query("kari", home)
+    harness.mocks.reset_counters()
+    again = await harness.query("kari", home)  # answered from the response cache
+    assert again.content == first.content
+    assert sum(n for name, n in harness.mocks.counts().items() if name != "OIDC") == 0
+    entries = await _since(harness, before)
+    assert {e.request_id for e in entries} == {
+        first.headers["x-request-id"],
+        again.headers["x-request-id"],
+    }
+    digest = "sha256:" + hashlib.sha256(home.encode()).hexdigest()
+    assert {(e.acr, e.operation) for e in entries} == {("idporten-loa-high", digest)}
+
+
+async def test_a_persisted_operation_is_recorded_by_its_hash_and_a_lower_login_level_as_such(
+    harness: Harness,
+) -> None:
+    document = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    before = (await harness.app_services.audit.head())[0]
+    token = harness.token("kari", acr="idporten-loa-substantial")
+    response = await harness.client.post(
+        "/graphql",
+        json={"documentId": f"sha256:{digest}"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    entries = await _since(harness, before)
+    assert entries
+    assert {(e.acr, e.operation) for e in entries} == {
+        ("idporten-loa-substantial", f"sha256:{digest}")
+    }
+
+
+async def test_a_denied_category_is_recorded_with_the_policys_reason(harness: Harness) -> None:
+    ida_id = await _representation(harness, "kari", "Ida Nordmann")
+    before = (await harness.app_services.audit.head())[0]
+    body = (await harness.query("kari", PERSON_RESULTS, {"id": ida_id})).json()
+    [error] = body["errors"]
+    denied = [e for e in await _since(harness, before) if e.outcome == "denied"]
+    assert [(e.categories, e.reason) for e in denied] == [
+        (("results",), error["extensions"]["reason"])
+    ]
+    assert error["extensions"]["reason"] == "CHILD_12_15"
