@@ -50,6 +50,7 @@ CANONICAL_VERSION = 2
 VERSIONS = frozenset({1, 2})
 
 NO_SUBJECT = "none"  # the refused id named no person
+NO_BASIS = "NONE"  # the basis of a refused attempt on someone the viewer has no basis for
 _KEY_PREFIX = "key:"
 _REASON = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _SHORT = 256  # acr and operation labels: short, printable

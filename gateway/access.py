@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from authz import refusals
-from authz.audit import NO_SUBJECT, key_subject
+from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
 from authz.identity import parse_national_id
 from authz.policy import Action, Basis, Decision, Policy, View
 from authz.relations import Relation, age_on, relations
@@ -55,9 +55,6 @@ class Subject:
 
     def __repr__(self) -> str:
         return f"Subject(basis={self.view.basis})"
-
-
-NO_BASIS = "NONE"  # the basis of a refused attempt: the viewer has none for that person
 
 
 class Access:

@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from authz import filters, refusals
-from authz.audit import NO_SUBJECT, key_subject
+from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
 from authz.policy import Action
-from gateway.access import NO_BASIS, Subject
+from gateway.access import Subject
 from gateway.admission import admitted
 from gateway.audit import AuditUnavailable
 from gateway.context import Context
@@ -121,12 +121,13 @@ def _refused(context: Context, subject: Subject | None, global_id: str, reason: 
     except GatewayError:
         context.recorder.refused(NO_SUBJECT, NO_BASIS, reason)
         return
-    person_key, _, upstream_id = key.partition(".")
-    asked = f"{source}/{type_name}/{upstream_id}" if upstream_id else None
+    person_key, dot, upstream_id = key.partition(".")
+    named = bool(dot and person_key and upstream_id)  # an item id as `resolvers.node` writes
+    asked = f"{source}/{type_name}/{upstream_id}" if named else None
     if subject is not None:
         context.recorder.refused(subject.nin, subject.basis.value, reason, resource=asked)
     else:
-        whose = key_subject(person_key) if person_key else NO_SUBJECT
+        whose = key_subject(person_key) if named else NO_SUBJECT
         context.recorder.refused(whose, NO_BASIS, reason, resource=asked)
 
 

@@ -30,7 +30,7 @@ import strawberry
 from strawberry.types import Info
 
 from authz import refusals
-from authz.audit import NO_SUBJECT, key_subject
+from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
@@ -127,8 +127,8 @@ def own_entity(
     action: Action = Action.WRITE,
 ) -> tuple[str, str] | None:
     """(source, upstream id) of a `type_name` id (from `source`, when named) that was read
-    through `subject`; None for any other id, and that refusal recorded (for `action`:
-    mutations use this, and the filters of a few reads)."""
+    through `subject`; None for any other id, and that refusal recorded (as `action`:
+    mutations take their item ids through here)."""
     parts = entity_parts(global_id)
     if parts is None:
         reason = refusals.MALFORMED_ID
@@ -152,7 +152,7 @@ async def resolve_node(info: Info[Context, None], global_id: str, *, asked: bool
     try:
         type_name, _, _ = decode(global_id)
     except BadUserInput:
-        ctx.recorder.refused(NO_SUBJECT, "NONE", refusals.MALFORMED_ID)
+        ctx.recorder.refused(NO_SUBJECT, NO_BASIS, refusals.MALFORMED_ID)
         raise
     if type_name == PERSON:
         return Person(subject=await ctx.access.subject(global_id))
@@ -160,7 +160,7 @@ async def resolve_node(info: Info[Context, None], global_id: str, *, asked: bool
     fetch = FETCHERS.get(type_name)
     if fetch is None or parts is None:
         whose = NO_SUBJECT if parts is None else key_subject(parts[2])
-        ctx.recorder.refused(whose, "NONE", refusals.MALFORMED_ID)
+        ctx.recorder.refused(whose, NO_BASIS, refusals.MALFORMED_ID)
         raise BadUserInput("The id is not a valid helsegraf id.", argument="id")
     _, source, person_key, upstream_id = parts
     subject = await ctx.access.subject_by_key(person_key)
