@@ -52,7 +52,8 @@ VERSIONS = frozenset({1, 2})
 NO_SUBJECT = "none"  # the refused id named no person
 NO_BASIS = "NONE"  # the basis of a refused attempt on someone the viewer has no basis for
 _KEY_PREFIX = "key:"
-_REASON = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+# A code, not prose: the gateway's are upper-case; a policy file may name its own.
+_REASON = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 _SHORT = 256  # acr and operation labels: short, printable
 
 
@@ -72,9 +73,10 @@ class AuditEntry:
     """One access to one subject's data, as the gateway asks to record it.
 
     `actor` and `subject` are national ids (or a client id for clients; for `subject`
-    see the module text): they are stored, but never shown by `repr`. `reason` is an
-    upper-case code, on denied entries only; `acr` and `operation` say how the caller
-    logged in and what it asked (version 2 of the canonical form).
+    see the module text): they are stored, but never shown by `repr`. `reason` is a
+    code (`authz.refusals`, or the policy's), on denied entries only; `acr` and
+    `operation` say how the caller logged in and what it asked (version 2 of the
+    canonical form).
     """
 
     at: dt.datetime
@@ -109,7 +111,8 @@ class AuditEntry:
             self.outcome != "denied" or not _REASON.fullmatch(self.reason)
         ):
             raise ValueError(
-                "audit entry: reason must be an upper-case code, on denied entries only"
+                "audit entry: reason must be a code of up to 64 letters, digits and _.:-, "
+                "on denied entries only"
             )
         for name in ("acr", "operation"):
             value = getattr(self, name)
