@@ -1,5 +1,6 @@
 """Who the viewer is and whom they may act for, per request: fetches registry facts,
-asks the pure rules in `authz`, memoises."""
+asks the pure rules in `authz`, memoises, and puts every refusal to reach a person on
+the request's audit record."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from authz import refusals
+from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
 from authz.identity import parse_national_id
 from authz.policy import Action, Basis, Decision, Policy, View, partner_view
 from authz.relations import Relation, age_on, relations
 from gateway.auth import Principal
-from gateway.errors import Forbidden
+from gateway.errors import BadUserInput, Forbidden
 from gateway.ids import PERSON, IdCodec, decode
+from gateway.recorder import AccessRecorder
+from sources.errors import UpstreamError
 from sources.models import PersonFacts
 from sources.national import NationalClient
 
@@ -64,9 +69,13 @@ class Access:
         principal: Principal,
         today: dt.date,
         registered: frozenset[str] = frozenset(),
+        recorder: AccessRecorder | None = None,
     ) -> None:
-        """`registered`: the categories a partner caller is registered for (none else)."""
+        """`registered`: the categories a partner caller is registered for (none else).
+        `recorder` is the request's: every refusal to reach a person goes on the record
+        there (see `subject_by_key`)."""
         self.policy = policy
+        self._recorder = AccessRecorder() if recorder is None else recorder
         self.kind = principal_kind(principal, policy)
         self.principal = principal
         self._national = national
@@ -162,21 +171,71 @@ class Access:
         """Subjects for every relation."""
         return [self.subject_for(r) for r in await self.relations()]
 
-    async def subject(self, global_id: str) -> Subject:
-        """The person behind `global_id` if the viewer may act for them; Forbidden otherwise.
+    async def subject(self, global_id: str, *, action: Action = Action.READ) -> Subject:
+        """The person behind `global_id` if the viewer may act for them; Forbidden otherwise
+        (BadUserInput for a malformed id). Every refusal is recorded, for `action`.
 
         An id of no one and an id of someone out of reach fail the same way.
         """
-        type_name, _, key = decode(global_id)
+        try:
+            type_name, _, key = decode(global_id)
+        except BadUserInput:
+            self._refused(NO_SUBJECT, refusals.MALFORMED_ID, action)
+            raise
         if type_name != PERSON:
+            person_key, dot, upstream_id = key.partition(".")  # an item id names its person
+            named = dot and person_key and upstream_id
+            self._refused(
+                key_subject(person_key) if named else NO_SUBJECT, refusals.WRONG_ID_TYPE, action
+            )
             raise Forbidden()
-        return await self.subject_by_key(key)
+        return await self.subject_by_key(key, action=action)
 
-    async def subject_by_key(self, key: str) -> Subject:
-        """The person whose id key (`IdCodec.person_key`) is `key`, as in `subject`."""
+    async def subject_by_key(self, key: str, *, action: Action = Action.READ) -> Subject:
+        """The person whose id key (`IdCodec.person_key`) is `key`, as in `subject`.
+
+        The one place a refusal to reach a person goes on the record: a denied entry with
+        the reason the registry facts support (`authz.refusals`), about the person by
+        national id when the registry names them, else by the key the id carried.
+        """
         if key == self._ids.person_key(self.principal.nin):
-            return await self.me()
+            try:
+                return await self.me()
+            except Forbidden:
+                self._refused(self.principal.nin, refusals.NO_ACCESS_BASIS, action)
+                raise
         for relation in await self.relations():
             if key == self._ids.person_key(relation.subject):
                 return self.subject_for(relation)
+        reason, nin = await self._why_not(key)
+        self._refused(key_subject(key) if nin is None else nin, reason, action)
         raise Forbidden()
+
+    def _refused(self, subject: str, reason: str, action: Action) -> None:
+        self._recorder.refused(subject, NO_BASIS, reason, action)
+
+    async def _why_not(self, key: str) -> tuple[str, str | None]:
+        """The reason to record for a key no relation matches, and the person's national
+        id when the registry names them. Reads only what `relations()` read already (the
+        request's loaders answer again from memory), so every refusal costs the same."""
+        if self.kind is PrincipalKind.ANALYST:
+            return refusals.NO_ACCESS_BASIS, None
+        if self.kind is PrincipalKind.PARTNER:
+            return refusals.NO_RELATION, None
+        if not self.high_assurance:
+            return refusals.LOGIN_LEVEL_TOO_LOW, None
+        viewer_nin = self.principal.nin
+        try:
+            viewer, powers = await asyncio.gather(
+                self._national.persons.load(viewer_nin),
+                self._national.powers_held_by(viewer_nin),
+            )
+        except UpstreamError:
+            return refusals.NO_RELATION, None
+        return refusals.person_refusal(
+            self.policy,
+            viewer,
+            powers,
+            self._today,
+            lambda nin: self._ids.person_key(nin) == key,
+        )

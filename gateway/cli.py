@@ -172,7 +172,10 @@ async def _audit(settings: Settings, command: str, checkpoint: tuple[int, str] |
     from authz.audit import ChainVerifier
     from gateway.audit import AuditUnavailable, open_audit_store
 
-    store = open_audit_store(settings, create=False)  # a missing trail is an error, not empty
+    # Read-only: a missing trail is an error, not empty, and checking a trail never
+    # changes it (no DDL, no re-created trigger; SQLite `mode=ro`, PostgreSQL sessions
+    # that refuse writes).
+    store = open_audit_store(settings, read_only=True)
     try:
         if command == "head":
             seq, digest = await store.head()

@@ -2,8 +2,10 @@
 
 The same bearer token as /graphql. A document the caller may not see answers exactly as
 one that does not exist (404): malformed ids, other people's documents, categories the
-basis does not include and items hidden by their labels alike. The audit entry is
-written before the first byte of content; when it cannot be, nothing is sent.
+basis does not include and items hidden by their labels alike. Each of those refusals is
+written to the audit trail with its reason before the 404 leaves, and the audit entry of
+a download before the first byte of content; when the trail cannot take it, nothing is
+sent (503).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from authz import filters
+from authz import filters, refusals
+from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.admission import admitted
@@ -38,6 +41,9 @@ from sources.models import Document
 log = logging.getLogger("helsegraf.http")
 
 CATEGORY = "documents"
+# What a download's audit records name as their operation: it has no GraphQL document to
+# hash, so the route itself, the same for every download (never the id asked for).
+OPERATION = "GET /documents/{id}"
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()-]+")
 _NORDIC = str.maketrans({"Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae"})
 _EXTENSIONS = {"text/plain": ".txt", "application/pdf": ".pdf", "text/html": ".html"}
@@ -68,10 +74,6 @@ async def download(request: Request) -> Response:
     )
 
 
-def _not_found(exchange: Exchange) -> Response:
-    return exchange.refuse("No such document.", ErrorCode.NOT_FOUND, 404)
-
-
 def _upstream_failed(exchange: Exchange, error: UpstreamError) -> Response:
     name = SOURCE_NAMES.get(error.source, f"the {error.source.lower()} service")
     if isinstance(error, UpstreamBadResponse):
@@ -93,53 +95,124 @@ async def _serve(request: Request, services: Services, exchange: Exchange) -> Re
         principal, exchange.request_id, negotiate(request.headers.get("accept-language"))
     )
     exchange.principal = context.access.kind.value
+    global_id = request.path_params["id"]
+    subject: Subject | None = None
     try:
-        type_name, source, key = decode(request.path_params["id"])
-    except GatewayError:
-        return _not_found(exchange)
-    if (type_name, source) != ("Document", "ehr"):
-        return _not_found(exchange)
-    try:
-        found = await _find(context, key)
+        found = await _find(context, global_id)
         if found is None:
-            return _not_found(exchange)
+            return await _not_found(services, context, exchange)
         subject, document = found
         assert document.content_path is not None
         opened = await open_binary(services.ehr, document.content_path, document.content_type)
     except UpstreamError as error:
         if error.code == "UPSTREAM_NOT_FOUND":
-            return _not_found(exchange)
+            # the record listed it, the EHR no longer has its content: absent, like any other
+            _refused(context, subject, global_id, refusals.ITEM_UNAVAILABLE)
+            return await _not_found(services, context, exchange)
         log.warning("document download failed: %s", error.code)
         return _upstream_failed(exchange, error)
     return await _audited(services, context, exchange, subject, document, opened)
 
 
-async def _find(context: Context, key: str) -> tuple[Subject, Document] | None:
-    """The document and the subject it belongs to, when this viewer may see it.
+def _refused(context: Context, subject: Subject | None, global_id: str, reason: str) -> None:
+    """Put a refused download on the record: about the person the id named (when the
+    viewer may act for them), else about the key the id carried, or about no one."""
+    try:
+        type_name, source, key = decode(global_id)
+    except GatewayError:
+        context.recorder.refused(NO_SUBJECT, NO_BASIS, reason)
+        return
+    person_key, dot, upstream_id = key.partition(".")
+    named = bool(dot and person_key and upstream_id)  # an item id as `resolvers.node` writes
+    asked = f"{source}/{type_name}/{upstream_id}" if named else None
+    if subject is not None:
+        context.recorder.refused(subject.nin, subject.basis.value, reason, resource=asked)
+    else:
+        whose = key_subject(person_key) if named else NO_SUBJECT
+        context.recorder.refused(whose, NO_BASIS, reason, resource=asked)
+
+
+async def _not_found(services: Services, context: Context, exchange: Exchange) -> Response:
+    """404 for a document the caller may not have, the same whatever the reason: its
+    refusal is written to the trail first (503 when it cannot be)."""
+    if not await _write(services, context, exchange):
+        return _audit_unavailable(exchange)
+    return exchange.refuse("No such document.", ErrorCode.NOT_FOUND, 404)
+
+
+async def _find(context: Context, global_id: str) -> tuple[Subject, Document] | None:
+    """The document and the subject it belongs to, when this viewer may see it; None
+    (and the refusal recorded, with its reason) otherwise.
 
     The id names the person the document was listed for (see `resolvers.node`): only
     that person is considered, and the document must be in their record.
     """
+    try:
+        type_name, source, key = decode(global_id)
+    except GatewayError:
+        _refused(context, None, global_id, refusals.MALFORMED_ID)
+        return None
     person_key, dot, record_id = key.partition(".")
-    if not dot:
+    if not (dot and person_key and record_id):
+        _refused(context, None, global_id, refusals.MALFORMED_ID)
+        return None
+    if (type_name, source) != ("Document", "ehr"):
+        _refused(context, None, global_id, refusals.WRONG_ID_TYPE)
         return None
     access = context.access
     try:
-        subject = await access.subject_by_key(person_key)
+        subject = await access.subject_by_key(person_key)  # records its own refusal
     except GatewayError:
         return None
     document, patient = await asyncio.gather(
         context.ehr.document(record_id), context.ehr.patient_id(subject.nin)
     )
-    if document is None or document.content_path is None or patient is None:
+    decision = access.decide(subject, CATEGORY, Action.READ)
+    if not decision.allowed:
+        assert decision.reason is not None
+        context.recorder.denied(subject.nin, subject.basis.value, CATEGORY, reason=decision.reason)
         return None
-    if document.patient_id != patient:
-        return None
-    if not access.decide(subject, CATEGORY, Action.READ).allowed:
-        return None
-    if not filters.visible(access.policy, subject.view, document.security, now=context.now):
+    if (
+        document is None
+        or document.content_path is None
+        or patient is None
+        or document.patient_id != patient
+        or not filters.visible(access.policy, subject.view, document.security, now=context.now)
+    ):
+        _refused(context, subject, global_id, refusals.ITEM_UNAVAILABLE)
         return None
     return subject, document
+
+
+async def _write(services: Services, context: Context, exchange: Exchange) -> bool:
+    """This request's audit entries written; False when the trail cannot take them."""
+    principal = context.principal
+    try:
+        await services.audit.append(
+            context.recorder.entries(
+                at=context.now.astimezone(dt.UTC),
+                request_id=exchange.request_id,
+                actor=principal.actor_client_id or principal.nin,
+                actor_kind=context.access.kind.value,
+                client_id=principal.actor_client_id or principal.client_id,
+                acr=principal.acr,
+                operation=OPERATION,
+            )
+        )
+    except AuditUnavailable:
+        log.error("audit trail unavailable; withholding a document")
+        return False
+    return True
+
+
+def _audit_unavailable(exchange: Exchange) -> Response:
+    return exchange.refuse(
+        "The request could not be completed safely. Try again shortly.",
+        ErrorCode.AUDIT_UNAVAILABLE,
+        503,
+        {"retry-after": "5"},
+        requestId=exchange.request_id,
+    )
 
 
 async def _audited(
@@ -151,33 +224,17 @@ async def _audited(
     opened: Download,
 ) -> Response:
     """Write the audit entry, then stream; without an entry, close the upstream unread."""
-    principal = context.principal
     context.recorder.served(
         subject.nin, subject.basis.value, CATEGORY, [f"EHR/DocumentReference/{document.id}"]
     )
     try:
-        await services.audit.append(
-            context.recorder.entries(
-                at=context.now.astimezone(dt.UTC),
-                request_id=exchange.request_id,
-                actor=principal.actor_client_id or principal.nin,
-                actor_kind=context.access.kind.value,
-                client_id=principal.actor_client_id or principal.client_id,
-            )
-        )
-    except AuditUnavailable:
-        await opened.close()
-        log.error("audit trail unavailable; withholding a document")
-        return exchange.refuse(
-            "The request could not be completed safely. Try again shortly.",
-            ErrorCode.AUDIT_UNAVAILABLE,
-            503,
-            {"retry-after": "5"},
-            requestId=exchange.request_id,
-        )
+        written = await _write(services, context, exchange)
     except BaseException:
         await opened.close()
         raise
+    if not written:
+        await opened.close()
+        return _audit_unavailable(exchange)
     media = opened.content_type
     return StreamingResponse(
         opened.body,

@@ -176,7 +176,7 @@ async def _serve(
         return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, 400, limit=exc.limit)
     digest = services.operations.requested_hash(params) or document_hash(query)
     exchange.name(operation_name, services.operations.names.get(digest))
-    audit = _Auditor(services, principal, kind, now, exchange)
+    audit = _Auditor(services, principal, kind, now, exchange, operation=f"sha256:{digest}")
     reads_only = _is_query(services, query, operation_name)
     asked = _Asked(principal, language, now, query, variables, operation_name)
     if services.responses is None or not reads_only:
@@ -310,15 +310,19 @@ class _Auditor:
         kind: PrincipalKind,
         now: dt.datetime,
         exchange: Exchange,
+        *,
+        operation: str,
     ) -> None:
         self._services = services
         self._principal = principal
         self._kind = kind
         self._now = now
         self._exchange = exchange
+        self._operation = operation
 
     def stamp(self) -> dict[str, Any]:
-        """Who and when, as every entry of this request records it."""
+        """Who, when, at which login level and asking what (`sha256:<hex>` of the
+        operation document), as every entry of this request records it."""
         principal = self._principal
         return {
             "at": self._now.astimezone(dt.UTC),
@@ -326,6 +330,8 @@ class _Auditor:
             "actor": principal.actor_client_id or principal.nin,
             "actor_kind": self._kind.value,
             "client_id": principal.actor_client_id or principal.client_id,
+            "acr": principal.acr,
+            "operation": self._operation,
         }
 
     async def write(self, entries: list[AuditEntry]) -> bool:

@@ -1,4 +1,5 @@
-"""Collects, during one request, whose data was served to whom: the audit entries to write."""
+"""Collects, during one request, whose data was served to whom and every attempt that was
+refused: the audit entries to write."""
 
 from __future__ import annotations
 
@@ -14,16 +15,27 @@ from authz.policy import Action
 class _Access:
     basis: str
     categories: set[str] = field(default_factory=set)
-    denied: set[str] = field(default_factory=set)
+    denied: dict[str, set[str]] = field(default_factory=dict)  # reason -> categories
     failed: set[str] = field(default_factory=set)
     resources: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    subject: str
+    basis: str
+    action: Action
+    reason: str
+    resource: str | None
+
+
 class AccessRecorder:
-    """One accumulating record per (subject, action); turned into audit entries at the end."""
+    """One accumulating record per (subject, action), and one per refused attempt; turned
+    into audit entries at the end."""
 
     def __init__(self) -> None:
         self._accesses: dict[tuple[str, str, Action], _Access] = {}
+        self._refusals: dict[_Refusal, None] = {}  # ordered, each attempt once
 
     def _get(self, subject: str, basis: str, action: Action) -> _Access:
         key = (subject, basis, action)
@@ -45,16 +57,34 @@ class AccessRecorder:
         access.categories.add(category)
         access.resources.extend(resources)
 
-    def denied(self, subject: str, basis: str, category: str, action: Action = Action.READ) -> None:
-        """The basis may not see or change `category`."""
-        self._get(subject, basis, action).denied.add(category)
+    def denied(
+        self, subject: str, basis: str, category: str, action: Action = Action.READ, *, reason: str
+    ) -> None:
+        """The basis may not see or change `category`, for the policy's `reason`."""
+        self._get(subject, basis, action).denied.setdefault(reason, set()).add(category)
+
+    def refused(
+        self,
+        subject: str,
+        basis: str,
+        reason: str,
+        action: Action = Action.READ,
+        resource: str | None = None,
+    ) -> None:
+        """An attempt to reach a person or an item was refused, for `reason`: one entry per
+        attempt (the same attempt twice in one request, e.g. aliased, is one).
+
+        `subject` follows `authz.audit`: a national id, `key_subject(...)` when the id
+        named someone known only by its key, or `NO_SUBJECT`. `resource` names the item
+        asked for, when the id named one."""
+        self._refusals[_Refusal(subject, basis, action, reason, resource)] = None
 
     def failed(self, subject: str, basis: str, category: str, action: Action = Action.READ) -> None:
         """An upstream failed while fetching `category`."""
         self._get(subject, basis, action).failed.add(category)
 
     def __bool__(self) -> bool:
-        return bool(self._accesses)
+        return bool(self._accesses) or bool(self._refusals)
 
     def entries(
         self,
@@ -64,32 +94,50 @@ class AccessRecorder:
         actor: str,
         actor_kind: str,
         client_id: str | None,
+        acr: str | None,
+        operation: str | None,
     ) -> list[AuditEntry]:
-        """One entry per subject and action and outcome."""
+        """One entry per subject, action and outcome (denials: per reason), then one per
+        refused attempt; each stamped with the caller's login level and the operation."""
+
+        def entry(
+            subject: str,
+            basis: str,
+            action: Action,
+            outcome: str,
+            categories: Iterable[str] = (),
+            resources: Iterable[str] = (),
+            reason: str | None = None,
+        ) -> AuditEntry:
+            return AuditEntry(
+                at=at,
+                request_id=request_id,
+                actor=actor,
+                actor_kind=actor_kind,
+                basis=basis,
+                subject=subject,
+                categories=tuple(sorted(categories)),
+                resources=tuple(resources),
+                action=action.value,
+                outcome=outcome,
+                client_id=client_id,
+                reason=reason,
+                acr=acr,
+                operation=operation,
+            )
+
         out: list[AuditEntry] = []
         for (subject, basis, action), access in self._accesses.items():
-            for outcome, categories in (
-                ("success", access.categories),
-                ("denied", access.denied),
-                ("failed", access.failed - access.categories),
-            ):
-                if not categories:
-                    continue
+            if access.categories:
+                used = dict.fromkeys(access.resources)
+                out.append(entry(subject, basis, action, "success", access.categories, used))
+            for reason, categories in sorted(access.denied.items()):
+                out.append(entry(subject, basis, action, "denied", categories, reason=reason))
+            if access.failed - access.categories:
                 out.append(
-                    AuditEntry(
-                        at=at,
-                        request_id=request_id,
-                        actor=actor,
-                        actor_kind=actor_kind,
-                        basis=basis,
-                        subject=subject,
-                        categories=tuple(sorted(categories)),
-                        resources=tuple(dict.fromkeys(access.resources))
-                        if outcome == "success"
-                        else (),
-                        action=action.value,
-                        outcome=outcome,
-                        client_id=client_id,
-                    )
+                    entry(subject, basis, action, "failed", access.failed - access.categories)
                 )
+        for r in self._refusals:
+            asked = () if r.resource is None else (r.resource,)
+            out.append(entry(r.subject, r.basis, r.action, "denied", (), asked, r.reason))
         return out

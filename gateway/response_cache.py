@@ -46,8 +46,11 @@ class Hit:
         actor: str,
         actor_kind: str,
         client_id: str | None,
+        acr: str | None,
+        operation: str | None,
     ) -> list[AuditEntry]:
-        """This hit's entries, as the first answer recorded them, at this request."""
+        """This hit's entries, as the first answer recorded them, at this request: its
+        time, id, login level and operation hash."""
         return [
             AuditEntry(
                 at=at,
@@ -61,6 +64,9 @@ class Hit:
                 action=e["action"],
                 outcome=e["outcome"],
                 client_id=client_id,
+                reason=e.get("reason"),
+                acr=acr,
+                operation=operation,
             )
             for e in self.entries
         ]
@@ -113,6 +119,7 @@ def _entry_dicts(entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
             "resources": list(e.resources),
             "action": e.action,
             "outcome": e.outcome,
+            "reason": e.reason,
         }
         for e in entries
     ]

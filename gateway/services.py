@@ -28,6 +28,7 @@ from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations, SafelistError
 from gateway.production import schema_for
 from gateway.ratelimit import RateLimiter
+from gateway.recorder import AccessRecorder
 from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
@@ -254,6 +255,7 @@ class Services:
         cache: RequestCache | None,
     ) -> Context:
         national = NationalClient(self.national, cache)
+        recorder = AccessRecorder()  # one per request: what resolvers and `Access` record
         return Context(
             principal=principal,
             request_id=request_id,
@@ -275,11 +277,13 @@ class Services:
                 principal=principal,
                 today=oslo_date(now),
                 registered=_registered(self.clients, principal),
+                recorder=recorder,
             ),
             audit=self.audit,
             userdata=self.userdata,
             idempotency=self.idempotency,
             raw=cache,
+            recorder=recorder,
         )
 
     async def jwks_reachable(self) -> bool:

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # The audit trail: PostgreSQL when a DSN is set, else an SQLite file.
     audit_dsn: SecretStr | None = None
     audit_path: str = ".helsegraf/audit.sqlite3"
+    # How long one request waits for its audit record to be written (or the trail to be
+    # read) before it is refused with 503 AUDIT_UNAVAILABLE; also bounds /readyz's check.
+    audit_timeout_s: float = Field(default=3.0, gt=0, le=60)
     # Gateway-owned user data (private notes, notification settings): PostgreSQL when a DSN
     # is set, else SQLite (default: `userdata.sqlite3` beside the audit file). Notes are
     # encrypted with a key derived from `userdata_key`, or from `id_secret` when unset.

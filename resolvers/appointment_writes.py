@@ -32,7 +32,7 @@ from resolvers.appointment_rules import (
 from resolvers.appointment_types import Appointment
 from resolvers.appointments import audit_ref, find_appointment
 from resolvers.guard import require, served
-from resolvers.node import own_entity
+from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, check_key, check_text, once, user_error
 from sources import ehr_appointments, models
 from sources.errors import UpstreamConflict, UpstreamRejected
@@ -101,7 +101,7 @@ async def target(
     ctx = info.context
     errors = check_key(info, key)
     try:
-        subject = await ctx.access.subject(person_id)
+        subject = await ctx.access.subject(person_id, action=Action.WRITE)
     except BadUserInput:
         return None, None, [*errors, user_error(info, "personId", "INVALID")]
     except Forbidden:
@@ -109,6 +109,8 @@ async def target(
     owned = own_entity(info, subject, appointment_id, "Appointment")
     record = None if owned is None else await find_appointment(info, subject, *owned)
     if record is None:
+        if owned is not None:
+            refused_item(info, subject, appointment_id)
         return subject, None, [*errors, user_error(info, FIELD, "INVALID")]
     try:
         require(info, subject, category_of(record), Action.WRITE)

@@ -30,11 +30,14 @@ def may(
 def require(
     info: Info[Context, None], subject: Subject, category: str, action: Action = Action.READ
 ) -> None:
-    """Raise CategoryUnavailable (and record the denial) unless the policy allows it."""
+    """Raise CategoryUnavailable (and record the denial, with the policy's reason) unless
+    the policy allows it."""
     decision = info.context.access.decide(subject, category, action)
     if not decision.allowed:
         assert decision.reason is not None
-        info.context.recorder.denied(subject.nin, subject.basis.value, category, action)
+        info.context.recorder.denied(
+            subject.nin, subject.basis.value, category, action, reason=decision.reason
+        )
         raise CategoryUnavailable(category, decision.reason)
 
 

@@ -13,7 +13,7 @@ from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
 from resolvers.guard import served
 from resolvers.messages import CATEGORY, Message, inbox, references, source_key, thread_key
-from resolvers.node import own_entity
+from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources import ehr_messages, models, municipal_messages
 from sources.errors import UpstreamConflict
@@ -81,6 +81,7 @@ def _targets(
             return [user_error(info, "threadId", "INVALID")]
         found = [m for m in shown if source_key(m.source) == source_id and thread_key(m) == key]
         if not found:
+            refused_item(info, subject, data.thread_id)
             return [user_error(info, "threadId", "INVALID")]
         return [m for m in found if not m.from_patient]
     chosen: list[models.Message] = []
@@ -88,7 +89,9 @@ def _targets(
     for n, global_id in enumerate(data.message_ids or []):
         try:
             record = by_id.get(_own(info, subject, global_id, "Message"))
-        except BadUserInput:
+            if record is None:
+                refused_item(info, subject, global_id)
+        except BadUserInput:  # not an id of this person's (recorded by `own_entity`)
             record = None
         if record is None:  # absent, someone else's, or hidden: all the same
             errors.append(user_error(info, ["messageIds", str(n)], "INVALID"))

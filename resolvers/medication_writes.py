@@ -13,7 +13,7 @@ from gateway.errors import Forbidden
 from gateway.i18n import add_texts
 from resolvers.guard import served
 from resolvers.medications import CATEGORY, Medication, find_medication, merge_medications
-from resolvers.node import own_entity
+from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
 from sources import ehr_medications
 from sources.ehr_medications import EhrMedicationEntry
@@ -175,6 +175,7 @@ async def comment_on_medication(
         )
     found = await find_medication(info, subject, *owned)
     if found is None:
+        refused_item(info, subject, data.medication_id)
         return CommentOnMedicationPayload(
             medication=None, user_errors=[user_error(info, "medicationId", "INVALID")]
         )

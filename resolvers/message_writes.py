@@ -14,7 +14,7 @@ from gateway.errors import BadUserInput, Forbidden
 from resolvers.guard import served
 from resolvers.mark_read import MarkMessagesReadInput, MarkMessagesReadPayload, mark_messages_read
 from resolvers.messages import CATEGORY, EHR_SOURCE, Message, references
-from resolvers.node import own_entity
+from resolvers.node import own_entity, refused_item
 from resolvers.recipients import may_write_to, recipient_key, recipients
 from resolvers.threads import conversation
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
@@ -98,6 +98,7 @@ async def _target(
             return user_error(info, "threadId", "INVALID")
         found = await conversation(info, subject, source_id, key)
         if found is None:
+            refused_item(info, subject, data.thread_id)
             return user_error(info, "threadId", "INVALID")
         party = found.care_side
         if not may_write_to(info, subject, party.counterpart_kind):

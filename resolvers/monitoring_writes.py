@@ -19,7 +19,7 @@ from resolvers.monitoring import (
     kind_of,
     visible_programmes,
 )
-from resolvers.node import entity_of
+from resolvers.node import entity_of, own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources import ehr_care as source
 
@@ -113,10 +113,13 @@ def _values(
     return tuple(values), errors
 
 
+TYPE = ("FollowUpProgramme", "ehr")
+
+
 def _programme(programme_id: strawberry.ID | None) -> str | None:
     if programme_id is None:
         return None
-    upstream = entity_of(programme_id, "FollowUpProgramme", "ehr")
+    upstream = entity_of(programme_id, *TYPE)
     if upstream is None:
         raise BadUserInput("not a programme id", argument="programmeId")
     return upstream
@@ -144,10 +147,14 @@ async def submit_measurement(
     subject, denied = await acting(info, data.person_id, CATEGORY)
     if subject is None or denied:
         return _reply([*errors, *denied])
-    if programme is not None and programme not in {
-        p.id for p in await visible_programmes(info, subject)
-    }:
-        errors.append(user_error(info, "programmeId", "INVALID"))
+    if data.programme_id is not None and programme is not None:
+        if own_entity(info, subject, data.programme_id, *TYPE) is None:
+            errors.append(user_error(info, "programmeId", "INVALID"))
+        elif programme not in {p.id for p in await visible_programmes(info, subject)}:
+            refused_item(info, subject, data.programme_id)
+            errors.append(user_error(info, "programmeId", "INVALID"))
+    elif data.programme_id is not None:  # malformed: already an error, now on the record
+        own_entity(info, subject, data.programme_id, *TYPE)
     if errors:
         return _reply(errors)
 

@@ -12,6 +12,13 @@ someone else, or of an item the viewer's basis hides all answer null with the sa
 FORBIDDEN error.
 
 Each module that defines a Node type registers its fetcher with `@fetches("Type")`.
+
+Every refused id goes on the audit record (`authz.refusals` names the reasons): a
+person out of reach by `Access` (`person(id:)`, `node(id:)`, every mutation's
+`personId`), an item id that is malformed, of another type or of another person by
+`own_entity`, and an item its fetcher does not find (absent or hidden alike) by
+`resolve_node`, or `refused_item` where a mutation looks an item up itself. The answer
+to the caller is the same whatever the reason.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from authz import refusals
+from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
+from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
@@ -73,11 +83,38 @@ def entity_parts(global_id: str) -> tuple[str, str, str, str] | None:
 
 def entity_of(global_id: str, type_name: str, source: str | None = None) -> str | None:
     """The upstream id of a `type_name` id (from `source`, when named); None otherwise.
-    Whose it is is not checked: the caller looks it up among the subject's own records."""
+    Whose it is is not checked, and nothing is recorded: for filters, which only narrow
+    the subject's own list, and to check an argument's form before the person is known
+    (a mutation then takes the item through `own_entity`)."""
     parts = entity_parts(global_id)
     if parts is None or parts[0] != type_name or source not in (None, parts[1]):
         return None
     return parts[3]
+
+
+def asked_for(parts: tuple[str, str, str, str]) -> str:
+    """How a refused record names the item an id asked for: `source/Type/upstream id`."""
+    type_name, source, _, upstream_id = parts
+    return f"{source}/{type_name}/{upstream_id}"
+
+
+def refused_item(
+    info: Info[Context, None],
+    subject: Subject,
+    global_id: str,
+    reason: str = refusals.ITEM_UNAVAILABLE,
+    action: Action = Action.WRITE,
+) -> None:
+    """Record that `global_id`, sent for `subject`, reached no item it may have (by
+    default: a well-formed id of theirs whose item is absent or hidden)."""
+    parts = entity_parts(global_id)
+    info.context.recorder.refused(
+        subject.nin,
+        subject.basis.value,
+        reason,
+        action,
+        None if parts is None else asked_for(parts),
+    )
 
 
 def own_entity(
@@ -86,34 +123,50 @@ def own_entity(
     global_id: str,
     type_name: str,
     source: str | None = None,
+    *,
+    action: Action = Action.WRITE,
 ) -> tuple[str, str] | None:
     """(source, upstream id) of a `type_name` id (from `source`, when named) that was read
-    through `subject`; None for any other id."""
+    through `subject`; None for any other id, and that refusal recorded (as `action`:
+    mutations take their item ids through here)."""
     parts = entity_parts(global_id)
-    if (
-        parts is None
-        or parts[0] != type_name
-        or source not in (None, parts[1])
-        or parts[2] != info.context.ids.person_key(subject.nin)
-    ):
-        return None
-    return parts[1], parts[3]
+    if parts is None:
+        reason = refusals.MALFORMED_ID
+    elif parts[0] != type_name or source not in (None, parts[1]):
+        reason = refusals.WRONG_ID_TYPE
+    elif parts[2] != info.context.ids.person_key(subject.nin):
+        reason = refusals.ID_OF_ANOTHER_PERSON
+    else:
+        return parts[1], parts[3]
+    refused_item(info, subject, global_id, reason, action)
+    return None
 
 
-async def resolve_node(info: Info[Context, None], global_id: str) -> Any:
-    """The node behind `global_id`; Forbidden for anything absent or out of reach."""
+async def resolve_node(info: Info[Context, None], global_id: str, *, asked: bool = True) -> Any:
+    """The node behind `global_id`; Forbidden for anything absent or out of reach, and the
+    refusal recorded. `asked=False` for an id the gateway kept (a note's link), not one
+    the caller sent: an item gone since is then no refused attempt."""
     from resolvers.person import Person  # the Person type imports every field module
 
-    type_name, _, _ = decode(global_id)
+    ctx = info.context
+    try:
+        type_name, _, _ = decode(global_id)
+    except BadUserInput:
+        ctx.recorder.refused(NO_SUBJECT, NO_BASIS, refusals.MALFORMED_ID)
+        raise
     if type_name == PERSON:
-        return Person(subject=await info.context.access.subject(global_id))
+        return Person(subject=await ctx.access.subject(global_id))
     parts = entity_parts(global_id)
     fetch = FETCHERS.get(type_name)
     if fetch is None or parts is None:
+        whose = NO_SUBJECT if parts is None else key_subject(parts[2])
+        ctx.recorder.refused(whose, NO_BASIS, refusals.MALFORMED_ID)
         raise BadUserInput("The id is not a valid helsegraf id.", argument="id")
     _, source, person_key, upstream_id = parts
-    subject = await info.context.access.subject_by_key(person_key)
+    subject = await ctx.access.subject_by_key(person_key)
     found = await fetch(info, subject, source, upstream_id)
     if found is None:
+        if asked:
+            refused_item(info, subject, global_id, action=Action.READ)
         raise Forbidden()
     return found

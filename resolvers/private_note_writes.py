@@ -6,13 +6,14 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from authz import refusals
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.i18n import TEXTS, Language, add_texts
 from gateway.userdata import Note, NoteContent, NoteNotFound, StaleNote
 from resolvers.guard import served, watch
-from resolvers.node import FETCHERS, entity_parts
+from resolvers.node import FETCHERS, entity_parts, own_entity, refused_item
 from resolvers.private_notes import (
     CATEGORY,
     SOURCE,
@@ -118,16 +119,15 @@ def _same_person(
     info: Info[Context, None], subject: Subject, content: NoteContent
 ) -> list[UserError]:
     parts = None if content.link is None else entity_parts(content.link)
-    if parts is not None and parts[2] != subject_key(info, subject):
+    if content.link is not None and parts is not None and parts[2] != subject_key(info, subject):
+        refused_item(info, subject, content.link, refusals.ID_OF_ANOTHER_PERSON)
         return [user_error(info, "linkedId", "INVALID")]
     return []
 
 
 def _note_id(info: Info[Context, None], subject: Subject, global_id: str) -> str | None:
-    parts = entity_parts(global_id)
-    if parts is None or parts[:2] != (TYPE, SOURCE) or parts[2] != subject_key(info, subject):
-        return None
-    return parts[3]
+    owned = own_entity(info, subject, global_id, TYPE, SOURCE)
+    return None if owned is None else owned[1]
 
 
 async def create_private_note(

@@ -110,7 +110,7 @@ class PrivateNote(Node):
         if link is None:
             return None
         try:
-            found: Node | None = await resolve_node(info, link)
+            found: Node | None = await resolve_node(info, link, asked=False)
         except (Forbidden, BadUserInput, CategoryUnavailable):
             return None
         return found

@@ -13,7 +13,7 @@ from gateway import i18n
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
 from resolvers.guard import served
-from resolvers.node import entity_of
+from resolvers.node import entity_of, own_entity, refused_item
 from resolvers.questionnaires import (
     Questionnaire,
     QuestionnaireState,
@@ -146,8 +146,11 @@ def check_answers(
     return items, errors
 
 
+TYPE = ("Questionnaire", "ehr")
+
+
 def _task(questionnaire_id: str) -> str:
-    upstream = entity_of(questionnaire_id, "Questionnaire", "ehr")
+    upstream = entity_of(questionnaire_id, *TYPE)
     if upstream is None:
         raise BadUserInput("not a questionnaire id", argument="questionnaireId")
     return upstream
@@ -169,10 +172,17 @@ async def answer_questionnaire(
         errors.append(user_error(info, "questionnaireId", "INVALID"))
         task_id = None
     subject, denied = await acting(info, data.person_id, CATEGORY)
+    owned = None if subject is None else own_entity(info, subject, data.questionnaire_id, *TYPE)
     if subject is None or denied or task_id is None:
         return _reply([*errors, *denied])
-    found = next((r for r in await visible_questionnaires(info, subject) if r.id == task_id), None)
+    found = (
+        None
+        if owned is None
+        else next((r for r in await visible_questionnaires(info, subject) if r.id == task_id), None)
+    )
     if found is None:
+        if owned is not None:
+            refused_item(info, subject, data.questionnaire_id)
         return _reply([*errors, user_error(info, "questionnaireId", "INVALID")])
     items, invalid = check_answers(info, found.form, data.answers)
     if errors or invalid:

@@ -82,10 +82,11 @@ async def acting(
     """The person the viewer acts for, when their basis allows `action` on `category`.
 
     An unknown id, someone out of reach and a basis without the permission are user
-    errors on `field` (INVALID, FORBIDDEN, CATEGORY_UNAVAILABLE); a denial is recorded.
+    errors on `field` (INVALID, FORBIDDEN, CATEGORY_UNAVAILABLE); each refusal is recorded
+    (the first two by `Access`, for `action`).
     """
     try:
-        subject = await info.context.access.subject(person_id)
+        subject = await info.context.access.subject(person_id, action=action)
     except BadUserInput:
         return None, [user_error(info, field, "INVALID")]
     except Forbidden:

@@ -11,12 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authz.audit import (
+    CANONICAL_VERSION,
     GENESIS,
+    NO_SUBJECT,
     AuditEntry,
     AuditRecord,
     canonical,
     chain_hash,
     format_time,
+    key_subject,
     seal,
     verify,
 )
@@ -270,3 +273,107 @@ def test_any_entries_seal_into_a_verifiable_chain(entries: list[AuditEntry], spl
     assert result.ok
     assert result.checked == len(entries)
     assert len({r.hash for r in records}) == len(records)
+
+
+# -- versions of the canonical form -------------------------------------------------------
+
+V1_FIRST_HASH = "9b66dddb3e56594626799d1d7a9686e7741f918bcffeadc99ce6ef17d634793f"
+
+
+def v1_entry() -> AuditEntry:
+    return entry(1, request_id="req-1", resources=("EHR/Observation/1",), at=AT)
+
+
+def test_version_1_records_hash_exactly_as_they_were_written() -> None:
+    """The hash of a record written by the version 1 gateway (computed then, kept here)."""
+    [record] = seal([v1_entry()], 0, GENESIS, version=1)
+    assert record.version == 1
+    assert record.hash == V1_FIRST_HASH
+    assert json.loads(canonical(v1_entry(), 1, GENESIS, 1))["v"] == 1
+    assert "reason" not in json.loads(canonical(v1_entry(), 1, GENESIS, 1))
+
+
+def test_new_records_are_version_2_and_cover_reason_login_level_and_operation() -> None:
+    denied = entry(
+        1, outcome="denied", reason="NO_RELATION", acr="idporten-loa-high", operation="sha256:ab"
+    )
+    [record] = seal([denied], 0, GENESIS)
+    assert record.version == CANONICAL_VERSION == 2
+    document = json.loads(canonical(denied, 1, GENESIS))
+    assert document["v"] == 2
+    assert (document["reason"], document["acr"], document["operation"]) == (
+        "NO_RELATION",
+        "idporten-loa-high",
+        "sha256:ab",
+    )
+    for change in ({"reason": "MANDATE_EXPIRED"}, {"acr": "low"}, {"operation": "sha256:cd"}):
+        altered = dataclasses.replace(record, entry=dataclasses.replace(denied, **change))  # type: ignore[arg-type]
+        result = verify([altered])
+        assert not result.ok
+        assert result.reason is not None
+        assert "altered" in result.reason
+
+
+def test_a_version_1_trail_continued_in_version_2_verifies_as_one_chain() -> None:
+    old = seal([entry(n) for n in range(3)], 0, GENESIS, version=1)
+    new = seal(
+        [entry(n, acr="idporten-loa-high", operation="sha256:ab") for n in range(3, 6)],
+        old[-1].seq,
+        old[-1].hash,
+    )
+    assert [r.version for r in old + new] == [1, 1, 1, 2, 2, 2]
+    result = verify(old + new, expected_head=(6, new[-1].hash))
+    assert result.ok
+    assert result.checked == 6
+
+
+def test_a_version_2_record_relabelled_version_1_is_caught() -> None:
+    """Lowering a record's version cannot hide a field the old form does not cover."""
+    [record] = seal([entry(1, acr="idporten-loa-high")], 0, GENESIS)
+    downgraded = dataclasses.replace(record, version=1)
+    result = verify([downgraded])
+    assert not result.ok
+    assert result.first_broken_seq == 1
+    assert result.reason is not None
+    assert "altered" in result.reason
+    unknown = verify([dataclasses.replace(record, version=9)])
+    assert not unknown.ok
+    assert unknown.reason is not None
+    assert "version 9" in unknown.reason
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"outcome": "success", "reason": "NO_RELATION"}, id="reason-on-success"),
+        pytest.param({"outcome": "denied", "reason": "no relation"}, id="reason-not-a-code"),
+        pytest.param({"acr": ""}, id="empty-acr"),
+        pytest.param({"operation": "x" * 300}, id="long-operation"),
+        pytest.param({"operation": "line\nbreak"}, id="unprintable-operation"),
+    ],
+)
+def test_reasons_login_levels_and_operations_are_checked(changes: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="audit entry") as raised:
+        entry(**changes)
+    assert SUBJECT not in str(raised.value)
+
+
+def test_a_person_known_only_by_an_id_key_is_recorded_by_that_key() -> None:
+    assert key_subject("AbC-123_x") == "key:AbC-123_x"
+    assert entry(subject=key_subject("AbC"), basis="NONE", outcome="denied", reason="X").subject
+    assert NO_SUBJECT == "none"
+
+
+@given(
+    st.lists(_entries, max_size=12),
+    st.integers(min_value=0, max_value=12),
+    st.none() | st.text(min_size=1, max_size=30).filter(str.isprintable),
+)
+def test_any_mix_of_versions_seals_into_a_verifiable_chain(
+    entries: list[AuditEntry], split: int, acr: str | None
+) -> None:
+    old = seal(entries[:split], 0, GENESIS, version=1)
+    last_seq, last_hash = (old[-1].seq, old[-1].hash) if old else (0, GENESIS)
+    newer = [dataclasses.replace(e, acr=acr) for e in entries[split:]]
+    records = old + seal(newer, last_seq, last_hash)
+    assert verify(records).ok

@@ -179,6 +179,22 @@ async def test_appended_entries_come_back_unchanged_in_a_valid_chain(backend: Ba
     assert verify(stored, expected_head=await backend.store.head()).ok
 
 
+async def test_reasons_login_levels_and_operations_come_back_unchanged(
+    backend: Backend,
+) -> None:
+    entries = [
+        entry(1, acr="idporten-loa-high", operation="sha256:" + "0f" * 32),
+        entry(2, outcome="denied", reason="MANDATE_EXPIRED", basis="NONE", subject="key:AbC_-1"),
+        entry(3, outcome="denied", reason="FORGED_ID", acr="idporten-loa-substantial"),
+    ]
+    sealed = await backend.store.append(entries)
+    stored = await backend.all_records()
+    assert stored == sealed
+    assert [r.entry for r in stored] == entries
+    assert [r.version for r in stored] == [2, 2, 2]
+    assert verify(stored).ok
+
+
 async def test_appending_nothing_writes_nothing(backend: Backend) -> None:
     assert await backend.store.append([]) == []
     assert await backend.store.head() == (0, GENESIS)
@@ -334,9 +350,9 @@ async def test_concurrent_appends_are_committed_together(
     transactions: list[int] = []
     original = store._write_batch
 
-    async def counting(entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+    async def counting(entries: Sequence[AuditEntry], deadline: float) -> list[AuditRecord]:
         transactions.append(len(entries))
-        return await original(entries)
+        return await original(entries, deadline)
 
     monkeypatch.setattr(store, "_write_batch", counting)
     batches = await asyncio.gather(*(store.append([entry(n), entry(n + 100)]) for n in range(40)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from pathlib import Path
@@ -123,3 +124,66 @@ async def test_closing_twice_is_harmless_and_a_closed_file_refuses_work(tmp_path
     await file.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await file.run(file.connection)
+
+
+def test_a_deadline_ends_the_retries() -> None:
+    calls = []
+
+    def locked() -> None:
+        calls.append(1)
+        raise sqlite3.OperationalError("database is locked")
+
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        patiently(locked, deadline=0.0)  # long past: no second try
+    assert len(calls) == 1
+
+
+async def test_a_file_another_process_keeps_write_locked_fails_by_the_deadline_then_recovers(
+    tmp_path: Path,
+) -> None:
+    """What both stores rely on: a locked file costs a call its deadline, never more, and
+    the worker thread is free again afterwards."""
+    path = tmp_path / "x.sqlite3"
+    file = SqliteFile(path, SCHEMA, thread_name="t", timeout_s=0.3)
+
+    def insert(name: str) -> None:
+        file.transaction(lambda conn: conn.execute("INSERT INTO item (name) VALUES (?)", (name,)))
+
+    try:
+        await file.run(insert, "before")
+        other = sqlite3.connect(path, isolation_level=None, timeout=0)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            async with asyncio.timeout(5):  # a guard against a hang, not a measurement
+                for name in ("during-1", "during-2"):
+                    with pytest.raises((sqlite3.OperationalError, TimeoutError)):
+                        await file.run(insert, name)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await file.run(insert, "after")
+        names = await file.run(
+            lambda: file.connection().execute("SELECT name FROM item ORDER BY id").fetchall()
+        )
+    finally:
+        await file.aclose()
+    assert names == [("before",), ("after",)]
+
+
+async def test_a_read_only_file_runs_no_schema_and_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite3"
+    writer = SqliteFile(path, SCHEMA, thread_name="t")
+    await writer.run(writer.connection)
+    await writer.aclose()
+    reader = SqliteFile(path, SCHEMA + "CREATE TABLE extra (x);", thread_name="t", read_only=True)
+    try:
+        tables = await reader.run(
+            lambda: reader.connection().execute("SELECT name FROM sqlite_master").fetchall()
+        )
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only"):
+            await reader.run(
+                lambda: reader.connection().execute("INSERT INTO item (name) VALUES ('x')")
+            )
+    finally:
+        await reader.aclose()
+    assert tables == [("item",)]
