@@ -93,13 +93,17 @@ class Access:
 
     # -- the viewer --------------------------------------------------------------------
 
-    async def me(self) -> Subject:
+    async def me(self, *, action: Action = Action.READ) -> Subject:
         """The viewer as a subject: SELF from 16, YOUTH 13-15 with consent, PARTNER for a
         partner client acting for the citizen (never more than the citizen's own view).
         Forbidden for analysts and for people without a basis of their own, whoever asks."""
         if self._me is None:
             self._me = asyncio.ensure_future(self._compute_me())
-        return await self._me
+        try:
+            return await self._me
+        except Forbidden:  # on the record, however the viewer asked for themself
+            self._refused(self.principal.nin, refusals.NO_ACCESS_BASIS, action)
+            raise
 
     async def _compute_me(self) -> Subject:
         nin = self.principal.nin
@@ -194,16 +198,12 @@ class Access:
     async def subject_by_key(self, key: str, *, action: Action = Action.READ) -> Subject:
         """The person whose id key (`IdCodec.person_key`) is `key`, as in `subject`.
 
-        The one place a refusal to reach a person goes on the record: a denied entry with
-        the reason the registry facts support (`authz.refusals`), about the person by
-        national id when the registry names them, else by the key the id carried.
+        With `me`, the place a refusal to reach a person goes on the record: a denied
+        entry with the reason the registry facts support (`authz.refusals`), about the
+        person by national id when the registry names them, else by the key the id carried.
         """
         if key == self._ids.person_key(self.principal.nin):
-            try:
-                return await self.me()
-            except Forbidden:
-                self._refused(self.principal.nin, refusals.NO_ACCESS_BASIS, action)
-                raise
+            return await self.me(action=action)
         for relation in await self.relations():
             if key == self._ids.person_key(relation.subject):
                 return self.subject_for(relation)

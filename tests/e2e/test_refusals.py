@@ -255,3 +255,20 @@ async def test_refused_downloads_answer_404_and_are_recorded(harness: Harness) -
     assert [e.reason for e in denied] == [reason for _, reason in attempts]
     assert {e.operation for e in denied} == {"GET /documents/{id}"}
     assert {e.acr for e in denied} == {"idporten-loa-high"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "claims"),
+    [
+        pytest.param("anna", {"scope": "openid helsegraf:analytics"}, id="an-analyst"),
+        pytest.param("thea", {}, id="a-13-year-old-without-youth-consent"),
+    ],
+)
+async def test_a_viewer_without_a_basis_of_their_own_is_recorded(
+    harness: Harness, persona: str, claims: dict[str, Any]
+) -> None:
+    seq = await head(harness)
+    response = await harness.query(persona, "{ viewer { person { name } } }", **claims)
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    [entry] = await denied_since(harness, seq)
+    assert (entry.subject, entry.reason) == (nin(harness, persona), "NO_ACCESS_BASIS")
