@@ -4,41 +4,15 @@ replica, cached answers included, with no change notification at all."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
-
 import httpx
 
-from gateway.app import create_app
 from gateway.persisted import OPERATIONS_DIR
-from mocks.app import MockUpstreams
-from tests.conftest import REDIS_URL, REFERENCE_DAY
-from tests.e2e.conftest import NOON, Harness, gateway_settings
+from tests.conftest import REDIS_URL
+from tests.e2e.conftest import Harness
+from tests.e2e.test_subject_cache import replicas
 
 HOME = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
 NAME = "query($id: ID!) { person(id: $id) { name basis } }"
-
-
-@asynccontextmanager
-async def replicas(count: int, **settings: Any) -> AsyncIterator[list[Harness]]:
-    """`count` gateways over one set of mocks."""
-    mocks = MockUpstreams(size=200, today=REFERENCE_DAY, clock=lambda: NOON)
-    upstreams = mocks.asgi()
-    async with AsyncExitStack() as stack:
-        out = []
-        for _ in range(count):
-            app = create_app(
-                gateway_settings(mocks, **settings),
-                transport=httpx.ASGITransport(app=upstreams),
-                clock=lambda: NOON,
-            )
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test")
-            )
-            stack.push_async_callback(app.state.services.aclose)
-            out.append(Harness(mocks, client, app.state.services))
-        yield out
 
 
 async def represented(harness: Harness) -> set[str]:
