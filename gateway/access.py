@@ -112,6 +112,7 @@ class Access:
         age = age_on(parse_national_id(nin).birth_date, self._today)
         consent = False
         if age < self.policy.self_min_age:
+            self._national.rests_on([nin])  # a youth's consent
             facts = await self._national.persons.load(nin)
             consent = facts is not None and facts.youth_consent
         basis = self.policy.own_basis(age, consent)
@@ -136,6 +137,7 @@ class Access:
 
     async def _compute_relations(self) -> list[Relation]:
         viewer_nin = self.principal.nin
+        self._national.rests_on([viewer_nin])
         viewer, powers = await asyncio.gather(
             self._national.persons.load(viewer_nin),
             self._national.powers_held_by(viewer_nin),
@@ -143,6 +145,7 @@ class Access:
         if viewer is None:
             return []
         first = [*viewer.children, *(p.grantor for p in powers)]
+        self._national.rests_on(first)
         facts: dict[str, PersonFacts] = {
             f.nin: f for f in await self._national.persons.load_many(first) if f is not None
         }
@@ -155,6 +158,7 @@ class Access:
             if parent != viewer_nin and parent not in facts
         }
         if others:
+            self._national.rests_on(others)
             more = await self._national.persons.load_many(sorted(others))
             facts.update({f.nin: f for f in more if f is not None})
         self._ages = {nin: age_on(f.birth_date, self._today) for nin, f in facts.items()}

@@ -4,7 +4,7 @@ e-prescriptions, vaccinations, regular GPs and critical information."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -26,7 +26,14 @@ from sources.models import (
     VaccinationEntry,
 )
 from sources.ownership import own_items
-from sources.registry_reads import PERSONS, POWERS, REGISTRY_PATHS, RegistryReads, reads_of
+from sources.registry_reads import (
+    PERSONS,
+    POWERS,
+    REGISTRY_PATHS,
+    RegistryReads,
+    about,
+    reads_of,
+)
 from sources.rest import RestBatcher
 from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream
@@ -151,6 +158,7 @@ class NationalClient:
         """`cache` keeps registry entries and searches per person across requests
         (`sources.subject_cache`)."""
         self._rest = RestBatcher(upstream, cache, fresh=REGISTRY_PATHS)
+        self._basis: set[str] = set()
         # registry entries are read fresh by every request (sources/registry_reads.py)
         self._person_entries = self._per_person(None, PERSONS, "persons", "person")
         self._gp_entries = self._per_person(cache, "/gp/_search", "gps", "gp listing")
@@ -208,10 +216,15 @@ class NationalClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "critical-information", "malformed entry") from exc
 
+    def rests_on(self, nins: Iterable[str]) -> None:
+        """This request's access decisions rest on these people's registry facts (their
+        entries, and the powers of attorney they hold): `registry_reads` names the reads."""
+        self._basis.update(nins)
+
     def registry_reads(self) -> RegistryReads | None:
-        """The registry reads this request made so far (what its access decisions rested
-        on); None when it made none."""
-        return reads_of(self._rest.fresh_reads)
+        """The registry reads this request's access decisions rested on (see `rests_on`);
+        None when they rested on none (the viewer's own view, 16 or older)."""
+        return reads_of(about(self._rest.fresh_reads, self._basis))
 
     async def powers_held_by(self, nin: str) -> list[PowerOfAttorney]:
         """Powers of attorney where `nin` is the holder (read fresh, never cached)."""

@@ -12,7 +12,7 @@ responsibility ended shows on the next request in every replica, notified or not
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,19 @@ def digest(answers: Mapping[PageKey, Any]) -> str:
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(canonical).hexdigest()
+
+
+def about(answers: Mapping[PageKey, Any], nins: Collection[str]) -> dict[PageKey, Any]:
+    """The reads among `answers` that name any of `nins`: an entry search asking for one
+    of them, or a search of the powers one of them holds."""
+    wanted = set(nins)
+    out = {}
+    for (path, body), answer in answers.items():
+        asked = orjson.loads(body)
+        named = asked.get("nins", []) if path == PERSONS else [asked.get("holderNin")]
+        if wanted.intersection(named):
+            out[(path, body)] = answer
+    return out
 
 
 def reads_of(answers: Mapping[PageKey, Any]) -> RegistryReads | None:

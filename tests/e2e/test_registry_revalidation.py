@@ -67,3 +67,19 @@ async def test_a_kept_answer_costs_one_registry_round_trip_and_nothing_else() ->
         assert again.content == first.content
         counts = {name: n for name, n in harness.mocks.counts().items() if n}
         assert counts == {"NATIONAL": 1}
+
+
+async def test_ones_own_view_from_sixteen_rests_on_no_registry_fact() -> None:
+    """Whom a self view is for follows from the token alone (the identity number tells the
+    age): a kept answer about oneself is served with no upstream call at all."""
+    inbox = """
+    query($id: ID!) { person(id: $id) { unreadMessageCount threads(first: 5) { totalCount } } }
+    """
+    async with replicas(1) as (harness,):
+        kari = harness.app_services.ids.person_id(harness.mocks.population.persona("kari").nin)
+        first = await harness.query("kari", inbox, {"id": kari})
+        harness.mocks.reset_counters()
+        again = await harness.query("kari", inbox, {"id": kari})
+        assert again.content == first.content
+        assert "errors" not in again.json()
+        assert {name: n for name, n in harness.mocks.counts().items() if n} == {}

@@ -296,6 +296,8 @@ async def test_registry_entries_and_powers_are_read_fresh_by_every_request() -> 
         client = national(request)
         assert (await client.persons.load(KARI)) is not None
         assert await client.powers_held_by(KARI) == []
+        assert client.registry_reads() is None  # nothing rested on them
+        client.rests_on([KARI])
         reads = client.registry_reads()
         assert reads is not None
         assert len(reads.keys) == 2
