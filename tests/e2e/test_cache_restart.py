@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from gateway.app import create_app
-from gateway.cache.tiers import RETRY_S
+from gateway.cache.shared import RETRY_S
 from gateway.ratelimit import redis_client
 from mocks.app import MockUpstreams
 from tests.conftest import REFERENCE_DAY

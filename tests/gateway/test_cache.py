@@ -209,7 +209,7 @@ async def test_a_bump_that_failed_is_applied_before_the_cache_is_used(
 
 
 def test_local_tokens_follow_the_people_seen_lately_and_never_revive() -> None:
-    from gateway.cache.tiers import LocalTokens
+    from gateway.cache.local import LocalTokens
 
     now = [0.0]
     tokens = LocalTokens(period_s=30, clock=lambda: now[0])
