@@ -11,7 +11,6 @@ sent (503).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import re
 import unicodedata
@@ -25,7 +24,7 @@ from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.admission import admitted
-from gateway.audit import AuditUnavailable
+from gateway.auditor import Auditor
 from gateway.context import Context
 from gateway.errors import ErrorCode, GatewayError
 from gateway.exchange import Exchange, guarded, request_id_of
@@ -135,8 +134,9 @@ def _refused(context: Context, subject: Subject | None, global_id: str, reason: 
 async def _not_found(services: Services, context: Context, exchange: Exchange) -> Response:
     """404 for a document the caller may not have, the same whatever the reason: its
     refusal is written to the trail first (503 when it cannot be)."""
-    if not await _write(services, context, exchange):
-        return _audit_unavailable(exchange)
+    auditor = _auditor(context, exchange, services)
+    if not await _recorded(auditor, context):
+        return auditor.refused()
     return exchange.refuse("No such document.", ErrorCode.NOT_FOUND, 404)
 
 
@@ -184,35 +184,17 @@ async def _find(context: Context, global_id: str) -> tuple[Subject, Document] | 
     return subject, document
 
 
-async def _write(services: Services, context: Context, exchange: Exchange) -> bool:
-    """This request's audit entries written; False when the trail cannot take them."""
-    principal = context.principal
-    try:
-        await services.audit.append(
-            context.recorder.entries(
-                at=context.now.astimezone(dt.UTC),
-                request_id=exchange.request_id,
-                actor=principal.actor_client_id or principal.nin,
-                actor_kind=context.access.kind.value,
-                client_id=principal.actor_client_id or principal.client_id,
-                acr=principal.acr,
-                operation=OPERATION,
-            )
-        )
-    except AuditUnavailable:
-        log.error("audit trail unavailable; withholding a document")
-        return False
-    return True
-
-
-def _audit_unavailable(exchange: Exchange) -> Response:
-    return exchange.refuse(
-        "The request could not be completed safely. Try again shortly.",
-        ErrorCode.AUDIT_UNAVAILABLE,
-        503,
-        {"retry-after": "5"},
-        requestId=exchange.request_id,
+def _auditor(context: Context, exchange: Exchange, services: Services) -> Auditor:
+    """This request's audit envelope (`gateway.auditor`)."""
+    access = context.access
+    return Auditor(
+        services.audit, context.principal, access.kind, context.now, exchange, operation=OPERATION
     )
+
+
+async def _recorded(auditor: Auditor, context: Context) -> bool:
+    """True once this request's audit entries are written; False when they cannot be."""
+    return await auditor.write(context.recorder.entries(**auditor.stamp()))
 
 
 async def _audited(
@@ -227,14 +209,15 @@ async def _audited(
     context.recorder.served(
         subject.nin, subject.basis.value, CATEGORY, [f"EHR/DocumentReference/{document.id}"]
     )
+    auditor = _auditor(context, exchange, services)
     try:
-        written = await _write(services, context, exchange)
+        written = await _recorded(auditor, context)
     except BaseException:
         await opened.close()
         raise
     if not written:
         await opened.close()
-        return _audit_unavailable(exchange)
+        return auditor.refused()
     media = opened.content_type
     return StreamingResponse(
         opened.body,

@@ -25,12 +25,11 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from authz.audit import AuditEntry
 from authz.policy import Action
 from authz.relations import oslo_date
 from gateway.access import PrincipalKind, principal_kind
 from gateway.admission import admitted, check_limits
-from gateway.audit import AuditUnavailable
+from gateway.auditor import Auditor
 from gateway.auth import Principal
 from gateway.clients import Client
 from gateway.errors import ErrorCode
@@ -176,7 +175,7 @@ async def _serve(
         return exchange.refuse(str(exc), ErrorCode.LIMIT_EXCEEDED, 400, limit=exc.limit)
     digest = services.operations.requested_hash(params) or document_hash(query)
     exchange.name(operation_name, services.operations.names.get(digest))
-    audit = _Auditor(services, principal, kind, now, exchange, operation=f"sha256:{digest}")
+    audit = Auditor(services.audit, principal, kind, now, exchange, operation=f"sha256:{digest}")
     reads_only = _is_query(services, query, operation_name)
     asked = _Asked(principal, language, now, query, variables, operation_name)
     if services.responses is None or not reads_only:
@@ -217,7 +216,7 @@ async def _execute(
     request: Request,
     services: Services,
     exchange: Exchange,
-    audit: _Auditor,
+    audit: Auditor,
     asked: _Asked,
     flight: Flight | None,
 ) -> Response:
@@ -298,57 +297,3 @@ def _is_query(services: Services, query: str, operation_name: str | None) -> boo
     except GraphQLError:
         return False
     return operation is not None and operation.operation is AstOperationType.QUERY
-
-
-class _Auditor:
-    """Writes a request's audit entries, failing closed."""
-
-    def __init__(
-        self,
-        services: Services,
-        principal: Principal,
-        kind: PrincipalKind,
-        now: dt.datetime,
-        exchange: Exchange,
-        *,
-        operation: str,
-    ) -> None:
-        self._services = services
-        self._principal = principal
-        self._kind = kind
-        self._now = now
-        self._exchange = exchange
-        self._operation = operation
-
-    def stamp(self) -> dict[str, Any]:
-        """Who, when, at which login level and asking what (`sha256:<hex>` of the
-        operation document), as every entry of this request records it."""
-        principal = self._principal
-        return {
-            "at": self._now.astimezone(dt.UTC),
-            "request_id": self._exchange.request_id,
-            "actor": principal.actor_client_id or principal.nin,
-            "actor_kind": self._kind.value,
-            "client_id": principal.actor_client_id or principal.client_id,
-            "acr": principal.acr,
-            "operation": self._operation,
-        }
-
-    async def write(self, entries: list[AuditEntry]) -> bool:
-        """True once written; False when the trail is unavailable."""
-        try:
-            await self._services.audit.append(entries)
-        except AuditUnavailable:
-            log.error("audit trail unavailable; withholding the response")
-            return False
-        return True
-
-    def refused(self) -> Response:
-        """Fail closed: what cannot be audited is not served."""
-        return self._exchange.refuse(
-            "The request could not be completed safely. Try again shortly.",
-            ErrorCode.AUDIT_UNAVAILABLE,
-            503,
-            {"retry-after": "5"},
-            requestId=self._exchange.request_id,
-        )
