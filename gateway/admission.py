@@ -112,7 +112,8 @@ def check_limits(
         exact = _measure(services, budget, query, variables, operation_name)
     except LimitExceeded as exc:
         if key is not None:
-            documents.remember(key, exc)
+            # a fresh copy: the raised one keeps its frames (the request, the caller) alive
+            documents.remember(key, LimitExceeded(exc.limit, exc.actual, exc.maximum))
         raise
     if key is not None and exact:
         documents.remember(key, None)
