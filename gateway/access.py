@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from authz import refusals
-from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
+from authz.audit import NO_BASIS, NO_SUBJECT
 from authz.identity import parse_national_id
 from authz.policy import Action, Basis, Decision, Policy, View, partner_view
 from authz.relations import Relation, age_on, relations
 from gateway.auth import Principal
 from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import PERSON, IdCodec, decode
+from gateway.ids import PERSON, IdCodec, decode, entity_parts, key_subject_of
 from gateway.recorder import AccessRecorder
 from sources.errors import UpstreamError
 from sources.models import PersonFacts
@@ -191,11 +191,9 @@ class Access:
             self._refused(NO_SUBJECT, refusals.MALFORMED_ID, action)
             raise
         if type_name != PERSON:
-            person_key, dot, upstream_id = key.partition(".")  # an item id names its person
-            named = dot and person_key and upstream_id
-            self._refused(
-                key_subject(person_key) if named else NO_SUBJECT, refusals.WRONG_ID_TYPE, action
-            )
+            parts = entity_parts(global_id)  # an item id names its person
+            whose = NO_SUBJECT if parts is None else key_subject_of(parts[2])
+            self._refused(whose, refusals.WRONG_ID_TYPE, action)
             raise Forbidden()
         return await self.subject_by_key(key, action=action)
 
@@ -212,7 +210,9 @@ class Access:
             if key == self._ids.person_key(relation.subject):
                 return self.subject_for(relation)
         reason, nin = await self._why_not(key)
-        self._refused(key_subject(key) if nin is None else nin, reason, action)
+        if nin is None and (whose := key_subject_of(key)) == NO_SUBJECT:
+            reason = refusals.MALFORMED_ID  # no key the gateway writes: made up
+        self._refused(whose if nin is None else nin, reason, action)
         raise Forbidden()
 
     def _refused(self, subject: str, reason: str, action: Action) -> None:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from authz import filters, refusals
-from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
+from authz.audit import NO_BASIS, NO_SUBJECT
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.admission import admitted
@@ -30,7 +30,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import JSON
 from gateway.i18n import negotiate
-from gateway.ids import decode
+from gateway.ids import asked_for, entity_parts, key_subject_of
 from gateway.responses import SOURCE_NAMES
 from gateway.services import Services
 from sources.documents import Download, open_binary
@@ -116,18 +116,12 @@ async def _serve(request: Request, services: Services, exchange: Exchange) -> Re
 def _refused(context: Context, subject: Subject | None, global_id: str, reason: str) -> None:
     """Put a refused download on the record: about the person the id named (when the
     viewer may act for them), else about the key the id carried, or about no one."""
-    try:
-        type_name, source, key = decode(global_id)
-    except GatewayError:
-        context.recorder.refused(NO_SUBJECT, NO_BASIS, reason)
-        return
-    person_key, dot, upstream_id = key.partition(".")
-    named = bool(dot and person_key and upstream_id)  # an item id as `resolvers.node` writes
-    asked = f"{source}/{type_name}/{upstream_id}" if named else None
+    parts = entity_parts(global_id)
+    asked = None if parts is None else asked_for(parts)
     if subject is not None:
         context.recorder.refused(subject.nin, subject.basis.value, reason, resource=asked)
     else:
-        whose = key_subject(person_key) if named else NO_SUBJECT
+        whose = NO_SUBJECT if parts is None else key_subject_of(parts[2])
         context.recorder.refused(whose, NO_BASIS, reason, resource=asked)
 
 
@@ -147,15 +141,11 @@ async def _find(context: Context, global_id: str) -> tuple[Subject, Document] | 
     The id names the person the document was listed for (see `resolvers.node`): only
     that person is considered, and the document must be in their record.
     """
-    try:
-        type_name, source, key = decode(global_id)
-    except GatewayError:
+    parts = entity_parts(global_id)
+    if parts is None:
         _refused(context, None, global_id, refusals.MALFORMED_ID)
         return None
-    person_key, dot, record_id = key.partition(".")
-    if not (dot and person_key and record_id):
-        _refused(context, None, global_id, refusals.MALFORMED_ID)
-        return None
+    type_name, source, person_key, record_id = parts
     if (type_name, source) != ("Document", "ehr"):
         _refused(context, None, global_id, refusals.WRONG_ID_TYPE)
         return None

@@ -10,10 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 
+from authz.audit import NO_SUBJECT, key_subject
 from gateway.errors import BadUserInput
 
 PERSON = "Person"
+# What `IdCodec.person_key` writes: 15 bytes in URL-safe base64.
+_PERSON_KEY = re.compile(r"[A-Za-z0-9_-]{20}")
+MAX_NAMED = 200  # characters of an item named in a record
+_ELEVEN_DIGITS = re.compile(r"\d{11}")  # never record what may be a national id
 
 
 class IdCodec:
@@ -50,3 +56,37 @@ def decode(global_id: str) -> tuple[str, str, str]:
     if len(parts) != 3 or not all(parts):
         raise BadUserInput("The id is not a valid helsegraf id.", argument="id")
     return parts[0], parts[1], parts[2]
+
+
+def entity_parts(global_id: str) -> tuple[str, str, str, str] | None:
+    """(type, source, person key, upstream id) of an entity id as the graph writes them
+    (`{Type}:{source}:{person key}.{upstream id}`); None for anything else (a person's id,
+    a malformed or foreign one)."""
+    try:
+        type_name, source, key = decode(global_id)
+    except BadUserInput:
+        return None
+    person_key, dot, upstream_id = key.partition(".")
+    if type_name == PERSON or not dot or not person_key or not upstream_id:
+        return None
+    return type_name, source, person_key, upstream_id
+
+
+def key_subject_of(person_key: str) -> str:
+    """The audit subject for a person known only by the key an id carried: `key:<key>`
+    when it has the form `IdCodec.person_key` writes, else `NO_SUBJECT` (the text of a
+    forged id is the caller's own and is never put on the record)."""
+    if _PERSON_KEY.fullmatch(person_key) and not _ELEVEN_DIGITS.search(person_key):
+        return key_subject(person_key)
+    return NO_SUBJECT
+
+
+def asked_for(parts: tuple[str, str, str, str]) -> str | None:
+    """How a refused record names the item an id asked for, `source/Type/upstream id`;
+    None when that text could hold anything but an id (too long, unprintable, an
+    11-digit run): a forged id's text is the caller's own, never put on the record as is."""
+    type_name, source, _, upstream_id = parts
+    named = f"{source}/{type_name}/{upstream_id}"
+    if len(named) > MAX_NAMED or not named.isprintable() or _ELEVEN_DIGITS.search(named):
+        return None
+    return named

@@ -30,12 +30,12 @@ import strawberry
 from strawberry.types import Info
 
 from authz import refusals
-from authz.audit import NO_BASIS, NO_SUBJECT, key_subject
+from authz.audit import NO_BASIS, NO_SUBJECT
 from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import PERSON, decode, encode
+from gateway.ids import PERSON, asked_for, decode, encode, entity_parts, key_subject_of
 
 Fetcher = Callable[[Info[Context, None], Subject, str, str], Awaitable[Any]]
 """(info, subject, source, upstream id) -> the Node, or None when it is not there."""
@@ -68,19 +68,6 @@ def node_id(
     return strawberry.ID(encode(type_name, source, f"{key}.{upstream_id}"))
 
 
-def entity_parts(global_id: str) -> tuple[str, str, str, str] | None:
-    """(type, source, person key, upstream id) of an entity id as `node_id` writes them;
-    None for anything else (a person's id, a malformed or foreign one)."""
-    try:
-        type_name, source, key = decode(global_id)
-    except BadUserInput:
-        return None
-    person_key, dot, upstream_id = key.partition(".")
-    if type_name == PERSON or not dot or not person_key or not upstream_id:
-        return None
-    return type_name, source, person_key, upstream_id
-
-
 def entity_of(global_id: str, type_name: str, source: str | None = None) -> str | None:
     """The upstream id of a `type_name` id (from `source`, when named); None otherwise.
     Whose it is is not checked, and nothing is recorded: for filters, which only narrow
@@ -90,12 +77,6 @@ def entity_of(global_id: str, type_name: str, source: str | None = None) -> str 
     if parts is None or parts[0] != type_name or source not in (None, parts[1]):
         return None
     return parts[3]
-
-
-def asked_for(parts: tuple[str, str, str, str]) -> str:
-    """How a refused record names the item an id asked for: `source/Type/upstream id`."""
-    type_name, source, _, upstream_id = parts
-    return f"{source}/{type_name}/{upstream_id}"
 
 
 def refused_item(
@@ -159,7 +140,7 @@ async def resolve_node(info: Info[Context, None], global_id: str, *, asked: bool
     parts = entity_parts(global_id)
     fetch = FETCHERS.get(type_name)
     if fetch is None or parts is None:
-        whose = NO_SUBJECT if parts is None else key_subject(parts[2])
+        whose = NO_SUBJECT if parts is None else key_subject_of(parts[2])
         ctx.recorder.refused(whose, NO_BASIS, refusals.MALFORMED_ID)
         raise BadUserInput("The id is not a valid helsegraf id.", argument="id")
     _, source, person_key, upstream_id = parts

@@ -11,9 +11,10 @@ from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.i18n import TEXTS, Language, add_texts
+from gateway.ids import entity_parts
 from gateway.userdata import Note, NoteContent, NoteNotFound, StaleNote
 from resolvers.guard import served, watch
-from resolvers.node import FETCHERS, entity_parts, own_entity, refused_item
+from resolvers.node import FETCHERS, own_entity, refused_item
 from resolvers.private_notes import (
     CATEGORY,
     SOURCE,

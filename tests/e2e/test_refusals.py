@@ -272,3 +272,30 @@ async def test_a_viewer_without_a_basis_of_their_own_is_recorded(
     assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     [entry] = await denied_since(harness, seq)
     assert (entry.subject, entry.reason) == (nin(harness, persona), "NO_ACCESS_BASIS")
+
+
+async def test_the_text_of_a_forged_id_never_reaches_the_record(harness: Harness) -> None:
+    """An id is base64 of text the caller may choose: a made-up "person key" or item id
+    holding someone's national id is refused like any other, and recorded as what it is
+    (an id the gateway never wrote), without the caller's text."""
+    nin_ = nin(harness, "ola")
+    forged = [
+        (PERSON, encode("Person", "gw", nin_)),
+        (PERSON, encode("Person", "gw", f"{nin_}-padded-to-twenty"[:20])),
+        (NODE, encode("Slot", "ehr", f"{nin_}.slot-1")),
+        (NODE, encode("LabResult", "ehr", f"{random_key()}.{nin_}")),
+    ]
+    before = await head(harness)
+    for document, global_id in forged:
+        body = (await harness.query("kari", document, {"id": global_id})).json()
+        assert body["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "BAD_USER_INPUT")
+    response = await harness.client.get(
+        f"/documents/{encode('Document', 'ehr', f'{nin_}.doc-1')}",
+        headers={"authorization": f"Bearer {harness.token('kari')}"},
+    )
+    assert response.status_code == 404
+    denied = await denied_since(harness, before)
+    assert len(denied) == len(forged) + 1
+    for entry in denied:
+        assert nin_ not in entry.subject
+        assert all(nin_ not in resource for resource in entry.resources)

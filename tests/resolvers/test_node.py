@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gateway.ids import IdCodec, encode
+from gateway.ids import IdCodec, encode, entity_parts
 from gateway.recorder import AccessRecorder
-from resolvers.node import entity_of, entity_parts, own_entity
+from resolvers.node import entity_of, own_entity
 
 CODEC = IdCodec(b"test-secret")
 KARI, OLA = "nin-of-kari", "nin-of-ola"  # any text: the key is a keyed hash of it
