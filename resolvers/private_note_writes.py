@@ -199,7 +199,8 @@ async def update_private_note(
                 )
         except StaleNote:
             return user_error(info, "expectedVersion", "STALE")
-        except NoteNotFound:
+        except NoteNotFound:  # a well-formed id of theirs, no such note: on the record
+            refused_item(info, subject, data.id)
             return user_error(info, "id", "NOT_FOUND")
 
     parts = (found_id, data.expected_version, content.title, content.text, content.link)
@@ -236,7 +237,8 @@ async def delete_private_note(
                 )
         except StaleNote:
             return user_error(info, "expectedVersion", "STALE")
-        except NoteNotFound:
+        except NoteNotFound:  # a well-formed id of theirs, no such note: on the record
+            refused_item(info, subject, data.id)
             return user_error(info, "id", "NOT_FOUND")
         return None
 

@@ -299,3 +299,34 @@ async def test_the_text_of_a_forged_id_never_reaches_the_record(harness: Harness
     for entry in denied:
         assert nin_ not in entry.subject
         assert all(nin_ not in resource for resource in entry.resources)
+
+
+async def test_changing_a_note_that_is_gone_is_recorded(harness: Harness) -> None:
+    """A well-formed id of one's own note that no longer exists is a refused attempt on an
+    item like any other: on the record, whether the change was an update or a delete."""
+    kari = await person_id(harness, "kari")
+    created = await harness.query(
+        "kari",
+        "mutation($input: CreatePrivateNoteInput!) "
+        "{ createPrivateNote(input: $input) { note { id } userErrors { code } } }",
+        {"input": {"personId": kari, "idempotencyKey": "gone-note-01", "text": "Husk"}},
+    )
+    note = created.json()["data"]["createPrivateNote"]["note"]["id"]
+    fields = {"personId": kari, "id": note, "expectedVersion": 1}
+    delete = (
+        "mutation($input: DeletePrivateNoteInput!) "
+        "{ deletePrivateNote(input: $input) { deletedId userErrors { code } } }"
+    )
+    update = (
+        "mutation($input: UpdatePrivateNoteInput!) "
+        "{ updatePrivateNote(input: $input) { note { id } userErrors { code } } }"
+    )
+    await harness.query("kari", delete, {"input": fields | {"idempotencyKey": "gone-note-02"}})
+    before = await head(harness)
+    for document, extra in ((update, {"text": "Ny"}), (delete, {})):
+        key = {"idempotencyKey": f"gone-note-0{len(extra) + 3}"}
+        answer = await harness.query("kari", document, {"input": fields | key | extra})
+        (payload,) = answer.json()["data"].values()
+        assert [e["code"] for e in payload["userErrors"]] == ["NOT_FOUND"]
+    denied = await denied_since(harness, before)
+    assert [(e.reason, e.action) for e in denied] == [("ITEM_UNAVAILABLE", "write")] * 2
