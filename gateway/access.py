@@ -68,14 +68,14 @@ class Access:
         ids: IdCodec,
         principal: Principal,
         today: dt.date,
+        recorder: AccessRecorder,
         registered: frozenset[str] = frozenset(),
-        recorder: AccessRecorder | None = None,
     ) -> None:
         """`registered`: the categories a partner caller is registered for (none else).
         `recorder` is the request's: every refusal to reach a person goes on the record
         there (see `subject_by_key`)."""
         self.policy = policy
-        self._recorder = AccessRecorder() if recorder is None else recorder
+        self._recorder = recorder
         self.kind = principal_kind(principal, policy)
         self.principal = principal
         self._national = national
