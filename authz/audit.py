@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
+
+from authz.codes import is_reason_code
 
 GENESIS = "0" * 64
 
@@ -52,8 +53,6 @@ VERSIONS = frozenset({1, 2})
 NO_SUBJECT = "none"  # the refused id named no person
 NO_BASIS = "NONE"  # the basis of a refused attempt on someone the viewer has no basis for
 _KEY_PREFIX = "key:"
-# A code, not prose: the gateway's are upper-case; a policy file may name its own.
-_REASON = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 _SHORT = 256  # acr and operation labels: short, printable
 
 
@@ -108,7 +107,7 @@ class AuditEntry:
         setattr_(self, "action", _one_of("action", self.action, ACTIONS))
         setattr_(self, "outcome", _one_of("outcome", self.outcome, OUTCOMES))
         if self.reason is not None and (
-            self.outcome != "denied" or not _REASON.fullmatch(self.reason)
+            self.outcome != "denied" or not is_reason_code(self.reason)
         ):
             raise ValueError(
                 "audit entry: reason must be a code of up to 64 letters, digits and _.:-, "

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from authz.codes import is_reason_code
+
 
 class Action(StrEnum):
     """What the viewer does with a category."""
@@ -82,6 +84,14 @@ def string(table: Mapping[str, Any], key: str, path: str) -> str:
     return value
 
 
+def reason(spec: Mapping[str, Any], path: str) -> str:
+    """The reason code at `path.reason` (`authz.codes`): a denial records it."""
+    value = spec.get("reason")
+    if not is_reason_code(value):
+        raise PolicyError(f"{path}.reason must be a reason code such as CHILD_12_15")
+    return str(value)
+
+
 def table(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
     """The TOML table at `path + key`."""
     value = parent.get(key)
@@ -101,7 +111,7 @@ def grant(name: str, spec: Any, path: str, known: frozenset[str]) -> Grant:
         name=name,
         read=strs(spec.get("read"), f"{path}.read", known),
         write=strs(spec.get("write"), f"{path}.write", known),
-        reason=string(spec, "reason", path),
+        reason=reason(spec, path),
         past_appointments=past,
         from_age=integer(spec, "from_age", path) if "from_age" in spec else 0,
         to_age=integer(spec, "to_age", path) if "to_age" in spec else 200,

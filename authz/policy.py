@@ -17,7 +17,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from authz.grants import Action, Grant, PolicyError, grant, integer, string, strs, table, union
+from authz.grants import (
+    Action,
+    Grant,
+    PolicyError,
+    grant,
+    integer,
+    reason,
+    string,
+    strs,
+    table,
+    union,
+)
 
 __all__ = [
     "ALLOW",
@@ -163,7 +174,7 @@ class Policy:
         }
         partner = table(raw, "partner", "")
         self.partner_prefix = string(partner, "scope_prefix", "partner")
-        self.partner_reason = string(partner, "reason", "partner")
+        self.partner_reason = reason(partner, "partner")
         analyst = table(raw, "analyst", "")
         self.analyst_scope = string(analyst, "scope", "analyst")
         self.analyst_min_cell = integer(analyst, "min_cell", "analyst")

@@ -56,6 +56,8 @@ def variant(**changes: Any) -> dict[str, Any]:
             id="health-not-boolean",
         ),
         pytest.param({"release.delay_days": -1}, "release.delay_days", id="negative-delay"),
+        pytest.param({"youth.reason": "youth services only"}, "youth.reason", id="reason-in-prose"),
+        pytest.param({"partner.reason": "not in scope!"}, "partner.reason", id="partner-reason"),
     ],
 )
 def test_invalid_policies_are_refused_naming_the_key(changes: dict[str, Any], message: str) -> None:
