@@ -101,6 +101,13 @@ def message_shown(policy: Policy, view: View, counterpart_kind: str) -> bool:
     return grant.messages_with is None or counterpart_kind in grant.messages_with
 
 
+def prescription_sources(policy: Policy, view: View) -> frozenset[str] | None:
+    """The kinds of source (EHR, NATIONAL) whose prescriptions the view lists; None: all
+    of them (a view without a grant lists none)."""
+    grant = policy.grant(view)
+    return frozenset() if grant is None else grant.prescription_sources
+
+
 def prescription_shown(
     policy: Policy,
     view: View,

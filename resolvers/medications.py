@@ -175,9 +175,15 @@ async def visible_medications(info: Info[Context, None], subject: Subject) -> li
     """The merged medication list this view may see (nothing recorded as served yet): the
     sources its grant reads, active prescriptions and those ended within its window."""
     require(info, subject, CATEGORY)
-    lists = await gather_sources(info, [_ehr(info, subject), _national(info, subject)])
-    entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
     policy, today = info.context.access.policy, oslo_date(info.context.now)
+    kinds = filters.prescription_sources(policy, subject.view)
+    reads = [
+        read(info, subject)
+        for kind, read in ((models.SourceKind.EHR, _ehr), (models.SourceKind.NATIONAL, _national))
+        if kinds is None or kind.value in kinds  # a source the view never lists is not asked
+    ]
+    lists = await gather_sources(info, reads)
+    entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
     listed = [
         e
         for e in entries
