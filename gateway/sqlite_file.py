@@ -104,6 +104,10 @@ class SqliteFile:
                 conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_s)
             else:
                 mode = "ro" if self._read_only else "rw"
+                if self._read_only and not self._in_use():
+                    # nobody writes it: read it as it lies, creating no WAL side files
+                    # (they would belong to the reader and could lock the gateway out)
+                    mode += "&immutable=1"
                 uri = f"{self.path.resolve().as_uri()}?mode={mode}"
                 conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_s)
             try:
@@ -122,6 +126,10 @@ class SqliteFile:
                 raise
             self._conn = conn
         return self._conn
+
+    def _in_use(self) -> bool:
+        """True when a writer may have the file open: its WAL side files exist."""
+        return any(Path(f"{self.path}{suffix}").exists() for suffix in ("-wal", "-shm"))
 
     def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(connection)` inside one write-locked transaction, rolled back if it raises.

@@ -71,6 +71,19 @@ def test_verify_keeps_a_dropped_trigger_dropped_and_the_file_unchanged(
     assert "audit_record_no_update" not in str(before[0])
 
 
+def test_verify_leaves_no_file_behind_beside_a_trail_nobody_writes(
+    trail_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A check run while the gateway is stopped must not create the trail's WAL side
+    files: created by the checker's user, they would leave the gateway unable to write."""
+    old_sqlite_trail(trail_path)
+    _continue_trail(trail_path)
+    files = sorted(p.name for p in trail_path.parent.iterdir())
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out == "audit trail intact: 5 records\n"
+    assert sorted(p.name for p in trail_path.parent.iterdir()) == files
+
+
 def test_verify_reads_a_version_1_trail_without_upgrading_it(
     trail_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
