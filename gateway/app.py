@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 
 import httpx
 from starlette.applications import Starlette
@@ -14,15 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.audit import AuditStore, AuditUnavailable
 from gateway.download import download
 from gateway.endpoint import graphql
 from gateway.notifications import notifications
-from gateway.ratelimit import redis_client
+from gateway.readiness import Readiness
 from gateway.services import Clock, Services, oslo_now
 from gateway.settings import Settings
-
-READY_REDIS_TIMEOUT_S = 1.0  # connect and PING; the client's own timeouts are shorter
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -31,25 +27,9 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the token keys, every upstream, the audit trail (it could take a record
-    now) and Redis when configured can be reached. The checks run together, each within
-    its own deadline (the audit trail's: `HELSEGRAF_AUDIT_TIMEOUT_S`), so a store that
-    hangs makes the answer "not ready", never a hung probe."""
-    services: Services = request.app.state.services
-    settings = services.settings
-    checks: dict[str, Awaitable[bool]] = {
-        "oidc": services.jwks_reachable(),
-        "ehr": services.ehr.ping("metadata"),
-        "national": services.national.ping(""),
-        **{
-            f"municipality {code}": upstream.ping("info")
-            for code, upstream in services.municipalities.items()
-        },
-        "audit": _audit_ready(services.audit, settings.audit_timeout_s),
-    }
-    if settings.redis_url is not None:
-        checks["redis"] = _redis_ready(settings.redis_url.get_secret_value())
-    results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
+    """Readiness (`gateway/readiness.py`): 200 when every check passes, else 503 naming
+    the failing ones."""
+    results = await request.app.state.readiness.check()
     ready = all(results.values())
     return JSONResponse(
         {
@@ -58,32 +38,6 @@ async def readyz(request: Request) -> JSONResponse:
         },
         status_code=200 if ready else 503,
     )
-
-
-async def _audit_ready(audit: AuditStore, timeout_s: float) -> bool:
-    """True when the audit trail could take a record now (the store keeps its deadline;
-    the guard is for a store that would not)."""
-    try:
-        async with asyncio.timeout(timeout_s + 1):
-            await audit.ping()
-    except (AuditUnavailable, TimeoutError):
-        return False
-    return True
-
-
-async def _redis_ready(url: str) -> bool:
-    """True when Redis answers a PING on a connection of its own, within its short
-    timeouts (the shared clients fall back to local state while it is down)."""
-    from redis.exceptions import RedisError
-
-    client = redis_client(url)
-    try:
-        async with asyncio.timeout(READY_REDIS_TIMEOUT_S):
-            return bool(await client.ping())
-    except (RedisError, OSError, TimeoutError):
-        return False
-    finally:
-        await client.aclose()
 
 
 def _cors(settings: Settings) -> list[Middleware]:
@@ -132,4 +86,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.readiness = Readiness(services)
     return app

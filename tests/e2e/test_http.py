@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -436,3 +438,24 @@ async def test_notification_answers_are_not_stored() -> None:
     assert (unsigned.status_code, signed.status_code) == (401, 202)
     assert unsigned.headers["cache-control"] == signed.headers["cache-control"] == "no-store"
     assert unsigned.headers["content-language"] == "en"
+
+
+async def test_a_flood_of_readiness_probes_runs_one_round_of_checks(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/readyz` needs no token: probes arriving together share one round of checks, so
+    they take the audit store's lock (and Redis, and the upstreams) once, not per probe."""
+    audit = harness.app_services.audit
+    ping = audit.ping
+    pings = 0
+
+    async def counted() -> None:
+        nonlocal pings
+        pings += 1
+        await asyncio.sleep(0.05)  # a round that takes a moment, as a real store's does
+        await ping()
+
+    monkeypatch.setattr(audit, "ping", counted)
+    probes = await asyncio.gather(*(harness.client.get("/readyz") for _ in range(20)))
+    assert {p.status_code for p in probes} == {200}
+    assert pings == 1
