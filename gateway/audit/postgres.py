@@ -37,11 +37,18 @@ CREATE TABLE IF NOT EXISTS {s}.audit_record (
     prev_hash char(64) NOT NULL, hash char(64) NOT NULL,
     version smallint NOT NULL DEFAULT 1, reason text, acr text, operation text
 );
-ALTER TABLE {s}.audit_record
-    ADD COLUMN IF NOT EXISTS version smallint NOT NULL DEFAULT 1,
-    ADD COLUMN IF NOT EXISTS reason text,
-    ADD COLUMN IF NOT EXISTS acr text,
-    ADD COLUMN IF NOT EXISTS operation text;
+DO $$ BEGIN
+    -- only when a column is missing: ALTER TABLE locks out every reader while it waits
+    IF (SELECT count(*) FROM information_schema.columns
+        WHERE table_schema = '{s}' AND table_name = 'audit_record'
+          AND column_name IN ('version', 'reason', 'acr', 'operation')) < 4 THEN
+        ALTER TABLE {s}.audit_record
+            ADD COLUMN IF NOT EXISTS version smallint NOT NULL DEFAULT 1,
+            ADD COLUMN IF NOT EXISTS reason text,
+            ADD COLUMN IF NOT EXISTS acr text,
+            ADD COLUMN IF NOT EXISTS operation text;
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS audit_record_subject_seq ON {s}.audit_record (subject, seq);
 CREATE OR REPLACE FUNCTION {s}.audit_record_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN

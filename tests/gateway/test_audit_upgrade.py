@@ -265,3 +265,28 @@ async def test_reading_a_postgres_trail_never_recreates_a_dropped_trigger(
         await reader.aclose()
     assert await pg_schema(dsn, schema) == before
     assert not any("audit_record_no_truncate" in str(row) for row in before)
+
+
+async def test_a_replica_starting_on_an_upgraded_trail_waits_for_no_reader() -> None:
+    """Every replica brings the schema up to date as it starts; once it is, starting must
+    take no lock that waits for (and then blocks) the readers of the trail."""
+    dsn = await postgres_dsn()
+    schema = f"audit_start_{secrets.token_hex(6)}"
+    first = PostgresAuditStore(dsn, schema=schema)
+    reader = await asyncpg.connect(dsn)
+    try:
+        await first.append(NEW[:1])  # created, at the current version
+        reading = reader.transaction()
+        await reading.start()
+        await reader.fetch(f"SELECT count(*) FROM {schema}.audit_record")  # noqa: S608
+        starting = PostgresAuditStore(dsn, schema=schema, timeout_s=2)
+        try:
+            written = await starting.append(NEW[1:2])  # a replica's first request
+        finally:
+            await reading.rollback()
+            await starting.aclose()
+        assert [r.seq for r in written] == [2]
+    finally:
+        await first.aclose()
+        await reader.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await reader.close()
