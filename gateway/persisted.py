@@ -1,23 +1,22 @@
 """Persisted operations: the safelist of operation documents, addressable by SHA-256 hash.
 
-By default the operations shipped inside the installed package `operations` (package
-data, so a wheel has them as well as a checkout); `HELSEGRAF_OPERATIONS_PATH` names a
-directory of `*.graphql` files instead.
+By default the operations shipped beside the gateway, in the folder `operations/` (a
+package only so that a wheel carries its files as package data, as a checkout does);
+`HELSEGRAF_OPERATIONS_PATH` names a directory of `*.graphql` files instead. The folder is
+found beside the `gateway` package, never imported by name: a directory named
+`operations` earlier on `sys.path` must not become the safelist.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import operations
-
-# The shipped operations on disk, for tests and benchmarks that read one by name.
-OPERATIONS_DIR = Path(operations.__file__).parent
+# The shipped operations on disk (beside the `gateway` package, in a checkout and in a
+# wheel alike); tests and benchmarks read one by name.
+OPERATIONS_DIR = Path(__file__).resolve().parents[1] / "operations"
 
 
 class SafelistError(ValueError):
@@ -43,7 +42,7 @@ class PersistedOperations:
         or any file in it cannot be read, or a file is not UTF-8: a safelist missing some
         operations would refuse them at some later request instead of at start."""
         where = "the shipped operations" if path is None else f"HELSEGRAF_OPERATIONS_PATH {path!r}"
-        directory: Traversable = files(operations) if path is None else Path(path)
+        directory = OPERATIONS_DIR if path is None else Path(path)
         try:
             entries = sorted(
                 (entry for entry in directory.iterdir() if entry.name.endswith(".graphql")),

@@ -108,3 +108,31 @@ def _empty_safelist(tmp_path: Path, require_persisted: bool, clients: dict[str, 
         require_persisted=require_persisted,
         clients=clients,
     )
+
+
+def test_an_operations_package_elsewhere_on_the_path_is_not_the_safelist(tmp_path: Path) -> None:
+    """The safelist is the one shipped beside the gateway: a directory named `operations`
+    that happens to come first on `sys.path` (the working directory of `python -m`, say)
+    cannot put its own operations in."""
+    import subprocess
+    import sys
+
+    (tmp_path / "operations").mkdir()
+    (tmp_path / "operations" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "operations" / "evil.graphql").write_text(
+        "{ viewer { person { name } } }", encoding="utf-8"
+    )
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from gateway.persisted import PersistedOperations; "
+            "print(sorted(PersistedOperations.load().names.values()))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "evil" not in shown.stdout
+    assert "home" in shown.stdout
