@@ -50,9 +50,7 @@ def _schema_free(message: str, code: ErrorCode) -> str:
     return SCHEMA_FREE_MESSAGES[code]
 
 
-def format_error(
-    error: GraphQLError, request_id: str, *, reveal_schema: bool = True
-) -> dict[str, Any]:
+def format_error(error: GraphQLError, request_id: str, *, reveal_schema: bool) -> dict[str, Any]:
     """A client-safe error: catalogue code, no internals, no personal data. Unless
     `reveal_schema` (development and test), graphql-core's own errors (validation,
     variable coercion) say what went wrong in one generic sentence, naming nothing of the

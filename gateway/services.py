@@ -109,12 +109,11 @@ def load_safelist(settings: Settings) -> PersistedOperations:
     operations = PersistedOperations.load(settings.operations_path)
     partners = any(client.kind == "partner" for client in settings.clients.values())
     if not operations.by_hash and (partners or settings.require_persisted):
-        needs = (
-            "partners and HELSEGRAF_REQUIRE_PERSISTED need"
-            if partners
-            else ("HELSEGRAF_REQUIRE_PERSISTED needs")
-        )
-        empty = f"the persisted-operation safelist {needs}"
+        who = [
+            *(["the registered partners"] if partners else []),
+            *(["HELSEGRAF_REQUIRE_PERSISTED"] if settings.require_persisted else []),
+        ]
+        empty = f"the persisted-operation safelist {' and '.join(who)} need"
         if settings.operations_path is None:
             raise SafelistError(
                 f"the shipped operations hold no *.graphql file, so {empty} would be empty "
