@@ -193,6 +193,7 @@ _REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.MissingRequiredClaimError, "missing-claim"),
     (jwt.InvalidAlgorithmError, "bad-algorithm"),
     (jwt.InvalidIssuedAtError, "bad-claim"),
+    (jwt.exceptions.InvalidSubjectError, "bad-claim"),
     (jwt.DecodeError, "malformed"),
 )
 
@@ -299,6 +300,9 @@ class TokenValidator:
         pid = claims["pid"]
         if not isinstance(pid, str) or not is_valid_national_id(pid):
             raise AuthenticationError("bad-pid")
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not sub.strip():  # present but saying nothing
+            raise AuthenticationError("bad-claim")
         scope = claims.get("scope", "")
         client_id = claims.get("client_id", claims.get("azp"))
         token_id = claims.get("jti")

@@ -317,6 +317,8 @@ REFUSALS = [
     _refusal(
         lambda i, p: i.token_for(p, overrides={"scope": ["openid"]}), "bad-claim", "scope-as-list"
     ),
+    _refusal(lambda i, p: i.token_for(p, overrides={"sub": ""}), "bad-claim", "empty-sub"),
+    _refusal(lambda i, p: i.token_for(p, overrides={"sub": 42}), "bad-claim", "sub-not-a-string"),
     _refusal(
         lambda i, p: forge({"alg": "none", "kid": i.kid}, claims_for(p), lambda _: b""),
         "bad-algorithm",
