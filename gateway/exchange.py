@@ -20,6 +20,7 @@ from gateway.i18n import Language
 from gateway.logs import NATIONAL_ID_RUN, REQUEST_ID
 from gateway.overload import InFlightLimit
 from gateway.responses import error_body
+from sources.waiting import WAITS
 
 access_log = logging.getLogger("helsegraf.access")
 _log = logging.getLogger("helsegraf.http")
@@ -143,13 +144,15 @@ async def guarded(
     in_flight: InFlightLimit,
     serve: Callable[[], Awaitable[Response]],
 ) -> Response:
-    """Run `serve` for one request: shed it when the process is full, turn an unexpected
-    failure into a masked INTERNAL error, and write the access-log line either way."""
+    """Run `serve` for one request: shed it when the process is full (`in_flight`), turn
+    an unexpected failure into a masked INTERNAL error, and write the access-log line
+    either way."""
     reset = REQUEST_ID.set(exchange.request_id)
     started = time.perf_counter()
     status = 500
     try:
-        if not in_flight.enter():
+        seat = in_flight.enter()
+        if seat is None:
             response = exchange.refuse(
                 "The service is busy. Try again shortly.",
                 ErrorCode.OVERLOADED,
@@ -157,6 +160,7 @@ async def guarded(
                 {"retry-after": "1"},
             )
         else:
+            waits = WAITS.set(seat)  # its waits on upstreams do not count as using the CPU
             try:
                 response = await serve()
             except Exception:
@@ -168,7 +172,8 @@ async def guarded(
                     requestId=exchange.request_id,
                 )
             finally:
-                in_flight.leave()
+                WAITS.reset(waits)
+                in_flight.leave(seat)
         status = response.status_code
         return response
     finally:

@@ -27,6 +27,7 @@ from gateway.auth import Principal
 from gateway.cache import Cache
 from gateway.cache.tiers import EPOCH
 from sources.registry_reads import RegistryReads
+from sources.waiting import waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,8 @@ class ResponseCache:
             return hit
         running = self._running.get(key)
         if running is not None:
-            shared = await asyncio.shield(running)
+            with waiting():  # on the upstreams of the request computing it
+                shared = await asyncio.shield(running)
             if shared is not None:
                 return shared
         flight = Flight(self._running, key)

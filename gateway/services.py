@@ -62,6 +62,7 @@ def _upstream(
         timeout_s=config.timeout_s,
         max_connections=config.max_connections,
         max_concurrency=config.max_concurrency,
+        max_queue=config.max_queue,
         max_response_bytes=config.max_response_bytes,
         retry=RetryPolicy(attempts=config.retries + 1),
         breaker=CircuitBreaker(
@@ -223,7 +224,7 @@ class Services:
                 kind: replace(budget, **settings.operation_limits.get(kind, {}))
                 for kind, budget in BUDGETS.items()
             },
-            in_flight=InFlightLimit(settings.max_in_flight),
+            in_flight=InFlightLimit(settings.max_in_flight, settings.max_open_requests),
             clients=clients,
             responses=None if cache is None else ResponseCache(cache, settings.cache_ttl_s),
             subjects=None if cache is None else SubjectCache(cache, settings.cache_ttl_s),

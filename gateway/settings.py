@@ -25,6 +25,7 @@ class UpstreamSettings(BaseModel):
     timeout_s: float = Field(default=2.0, gt=0, le=60)
     max_connections: int = Field(default=50, ge=1, le=1000)
     max_concurrency: int = Field(default=32, ge=1, le=1000)  # calls in flight; others queue
+    max_queue: int = Field(default=32, ge=0, le=10_000)  # calls waiting; more fail at once
     max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=1024**3)
     retries: int = Field(default=2, ge=0, le=5)  # extra attempts, idempotent reads only
     retry_budget_ratio: float = Field(default=0.2, ge=0, le=1)  # retries per call, rolling
@@ -146,9 +147,14 @@ class Settings(BaseSettings):
     rate_limit_per_minute_principal: int = Field(default=600, ge=1, le=1_000_000)
     rate_limit_per_minute_client: int = Field(default=30_000, ge=1, le=10_000_000)
     rate_limits_by_client: dict[str, PositiveInt] = Field(default_factory=dict)  # id -> /min
-    # Per process, on /graphql. Measured: at 256 an overload queued for seconds until
-    # upstream deadlines fired; at 16-32 the excess is refused at once (make soak).
+    # Per process, requests using the CPU (waiting on an upstream does not count: see
+    # gateway/overload.py). Measured: at 256 an overload queued for seconds until upstream
+    # deadlines fired; at 16-32 the excess is refused at once (make soak).
     max_in_flight: int = Field(default=32, ge=1, le=100_000)
+    # Per process, every admitted request, those waiting on upstreams included: a bound on
+    # their memory. Each upstream's own bulkhead (`max_concurrency` + `max_queue`) bounds
+    # how many wait on it.
+    max_open_requests: int = Field(default=1024, ge=1, le=1_000_000)
     # Per kind of caller, overrides of gateway.limits.Budget fields, e.g.
     # HELSEGRAF_OPERATION_LIMITS='{"partner": {"max_depth": 8, "max_cost": 2000}}'
     operation_limits: dict[str, dict[str, int]] = Field(default_factory=dict)
@@ -217,6 +223,15 @@ class Settings(BaseSettings):
     def graphiql(self) -> bool:
         """GraphiQL is served in development only."""
         return self.env == "development"
+
+    @model_validator(mode="after")
+    def _open_requests_hold_the_in_flight(self) -> Settings:
+        if self.max_open_requests < self.max_in_flight:
+            raise ValueError(
+                "HELSEGRAF_MAX_OPEN_REQUESTS must be at least HELSEGRAF_MAX_IN_FLIGHT "
+                "(every request using the CPU is an open request)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _known_operation_limits(self) -> Settings:

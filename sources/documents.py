@@ -20,6 +20,7 @@ import httpx
 import orjson
 
 from sources import fhir
+from sources.bulkhead import BulkheadFull
 from sources.errors import (
     UpstreamBadResponse,
     UpstreamError,
@@ -30,6 +31,7 @@ from sources.errors import (
 )
 from sources.models import Document
 from sources.upstream import Upstream
+from sources.waiting import waiting
 
 SOURCE = "EHR"
 CATEGORY_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/document-category"
@@ -110,9 +112,13 @@ async def open_binary(upstream: Upstream, path: str, content_type: str) -> Downl
     queued = True
     try:
         async with asyncio.timeout_at(ends):
-            async with upstream.slots:  # while opening: the body streams without one
-                queued = False
-                response = await upstream.open(request)
+            with waiting():
+                async with upstream.bulkhead:  # while opening: the body streams without one
+                    queued = False
+                    response = await upstream.open(request)
+    except BulkheadFull as exc:
+        upstream.breaker.release(ticket)
+        raise UpstreamSaturated(SOURCE, operation, "every slot busy, queue full") from exc
     except (TimeoutError, httpx.TimeoutException) as exc:
         if queued:  # no slot came free in time: the EHR itself did nothing wrong
             upstream.breaker.release(ticket)

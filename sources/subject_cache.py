@@ -28,6 +28,8 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
+from sources.waiting import waiting as upstream_wait
+
 K = TypeVar("K", bound=Hashable)
 Dispatch = Callable[[Sequence[K]], Awaitable[Sequence[Any]]]
 
@@ -171,7 +173,8 @@ class RequestCache:
             self._kept.append((key, {s: tokens[s] for s in name.subjects}, answer))
         for index, future in waiting:
             try:
-                out[index] = await asyncio.shield(future)
+                with upstream_wait():  # on another request's identical call
+                    out[index] = await asyncio.shield(future)
             except _Abandoned:
                 out[index] = await _alone(dispatch, keys[index])
             except Exception as exc:

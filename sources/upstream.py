@@ -1,9 +1,9 @@
 """One long-lived HTTP connection pool per upstream, with a total deadline per call.
 
 Every upstream call goes through `Upstream.call`, which owns the upstream's resilience:
-a deadline from connect to last byte (retries and queueing included), a concurrency
-limit, a circuit breaker, budgeted retries of idempotent reads, a response size cap, and
-no redirects.
+a deadline from connect to last byte (retries and queueing included), a bulkhead (a
+concurrency limit and a bounded queue), a circuit breaker, budgeted retries of
+idempotent reads, a response size cap, and no redirects.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Literal
 import httpx
 import orjson
 
+from sources.bulkhead import Bulkhead, BulkheadFull
 from sources.errors import (
     UpstreamBadResponse,
     UpstreamConflict,
@@ -27,6 +28,7 @@ from sources.errors import (
     UpstreamUnavailable,
 )
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy, parse_retry_after
+from sources.waiting import waiting
 
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
@@ -47,6 +49,7 @@ class Upstream:
         timeout_s: float,
         max_connections: int = 50,
         max_concurrency: int = 32,
+        max_queue: int | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
@@ -57,16 +60,19 @@ class Upstream:
         """`transport` replaces the network (tests, embedded mocks); otherwise `network`
         picks how httpx reaches it: aiohttp's connection handling (measured 4x the calls
         per second at 1/7 of the CPU per call under concurrency, `benchmarks/transport.py`)
-        or httpx's own."""
+        or httpx's own. `max_queue` calls may wait for one of the `max_concurrency` slots
+        (as many as there are slots unless said); more are refused at once."""
         self.name = name
         self.timeout_s = timeout_s
         self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker(name)
         self.budget = budget or RetryBudget()
-        # the concurrency limit: a slot is held while a request is open (until its answer,
-        # or for a streamed download its status and headers, have arrived)
-        self.slots = asyncio.Semaphore(max_concurrency)
+        # the bulkhead: a slot is held while a request is open (until its answer, or for a
+        # streamed download its status and headers, have arrived)
+        self.bulkhead = Bulkhead(
+            max_concurrency, max_concurrency if max_queue is None else max_queue
+        )
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not a secret)
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
@@ -165,16 +171,22 @@ class Upstream:
             content = orjson.dumps(json_body)
             sent["content-type"] = content_type
         request = self.request(method, path, content=content, headers=sent)
+        self.budget.record_call()
+        with waiting():  # the request waits on this upstream, not on the gateway's CPU
+            return await self._attempts(request, operation, not_found_ok, idempotent)
+
+    async def _attempts(
+        self, request: httpx.Request, operation: str, not_found_ok: bool, idempotent: bool
+    ) -> Any:
         loop = asyncio.get_running_loop()
         ticket: int | None = None  # the breaker's ticket while an attempt is admitted
         queued = False
-        self.budget.record_call()
         try:
             async with asyncio.timeout(self.timeout_s) as deadline:
                 for retry in range(self.retry.attempts):
                     ticket = self.breaker.admit(operation)
                     queued = True
-                    async with self.slots:
+                    async with self.bulkhead:
                         queued = False
                         try:
                             result = await self._exchange(request, operation, not_found_ok)
@@ -206,6 +218,10 @@ class Upstream:
                         raise failure
                     await asyncio.sleep(wait)
                 raise AssertionError("unreachable: the last attempt raises or returns")
+        except BulkheadFull as exc:
+            assert ticket is not None
+            self.breaker.release(ticket)  # never sent: no verdict on the upstream
+            raise UpstreamSaturated(self.name, operation, "every slot busy, queue full") from exc
         except TimeoutError as exc:
             if ticket is not None and queued:
                 self.breaker.release(ticket)

@@ -213,16 +213,24 @@ async def test_rate_limit_per_client_spans_principals() -> None:
 
 
 async def test_overload_is_shed_at_once_with_503() -> None:
-    async with gateway(max_in_flight=2) as harness:
+    # requests waiting on an upstream do not count against `max_in_flight` (the CPU's
+    # cap), but against `max_open_requests` (their memory's)
+    async with gateway(max_in_flight=2, max_open_requests=2) as harness:
         harness.mocks.ehr.faults.latency_ms = 400
         slow = [asyncio.create_task(harness.query("kari", APPOINTMENTS)) for _ in range(2)]
         for _ in range(200):  # until both hold their slot, waiting on the EHR
-            if harness.app_services.in_flight.current == 2:
+            if harness.app_services.in_flight.open == 2:
                 break
             await asyncio.sleep(0.005)
         started = time.perf_counter()
         shed = await harness.query("ola", NAME, headers={"accept": "application/json"})
         shed_after = time.perf_counter() - started
+        # refused before authenticating or parsing: a bad token and a broken body alike
+        unread = await harness.client.post(
+            "/graphql",
+            content=b"{ not json",
+            headers={"authorization": "Bearer not-a-token", "content-type": "application/json"},
+        )
         held = await asyncio.gather(*slow)
         harness.mocks.ehr.faults.latency_ms = 0
         after = await harness.query("ola", NAME)
@@ -230,9 +238,12 @@ async def test_overload_is_shed_at_once_with_503() -> None:
     assert shed.headers["retry-after"] == "1"
     assert _error(shed)["extensions"]["code"] == "OVERLOADED"
     assert shed_after < 0.2  # answered at once, not queued behind the slow requests
+    assert unread.status_code == 503
+    assert _error(unread)["extensions"]["code"] == "OVERLOADED"
     assert [r.status_code for r in held] == [200, 200]
     assert after.status_code == 200
     assert harness.app_services.in_flight.current == 0
+    assert harness.app_services.in_flight.open == 0
 
 
 FILTERED = (

@@ -154,3 +154,17 @@ def test_embedded_mocks_never_in_production() -> None:
     assert not unvalidated.embedded_mocks
     assert "HELSEGRAF_OIDC_JWKS_URL" in unvalidated.unset_in_production()
     assert Settings.model_construct(env="test").embedded_mocks
+
+
+def test_open_requests_must_hold_the_requests_in_flight() -> None:
+    with pytest.raises(ValidationError, match="MAX_OPEN_REQUESTS"):
+        Settings.model_validate({"max_in_flight": 64, "max_open_requests": 32})
+    settings = Settings.model_validate({"max_in_flight": 32, "max_open_requests": 32})
+    assert settings.max_open_requests == 32
+
+
+def test_an_upstream_queue_may_be_empty_but_not_negative() -> None:
+    url = "https://ehr.internal/fhir/R4"
+    assert Settings.model_validate({"ehr": {"url": url, "max_queue": 0}}).ehr is not None
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"ehr": {"url": url, "max_queue": -1}})

@@ -168,13 +168,13 @@ async def test_opening_a_binary_waits_for_a_concurrency_slot_like_any_call() -> 
         breaker=CircuitBreaker("EHR", min_requests=1),  # one failure would open it
         transport=httpx.MockTransport(lambda _: httpx.Response(200, text="hello")),
     )
-    async with ehr.slots:  # every slot busy: the download cannot open in time
+    async with ehr.bulkhead:  # every slot busy: the download cannot open in time
         with pytest.raises(UpstreamSaturated):
             await open_binary(ehr, "Binary/d1", "text/plain")
     assert ehr.breaker.state is BreakerState.CLOSED  # a full pool is not the EHR failing
     opened = await open_binary(ehr, "Binary/d1", "text/plain")
     assert [chunk async for chunk in opened.body] == [b"hello"]
-    assert not ehr.slots.locked()  # the slot is back once the answer is open
+    assert ehr.bulkhead.open == 0  # the slot is back once the answer is open
 
 
 async def test_a_cookie_the_ehr_sets_on_one_download_is_never_sent_on_the_next() -> None:

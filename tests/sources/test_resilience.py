@@ -449,3 +449,77 @@ async def test_a_hung_upstream_holding_every_slot_fails_the_next_call_fast() -> 
     assert await asyncio.gather(*holders) == [BUNDLE, BUNDLE]
     await hung.aclose()
     await other.aclose()
+
+
+async def test_a_call_beyond_the_slots_and_the_queue_is_refused_at_once() -> None:
+    release, holding = asyncio.Event(), asyncio.Event()
+    seen: list[str] = []
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        holding.set()
+        await release.wait()
+        return httpx.Response(200, json=BUNDLE)
+
+    hung = Upstream(
+        "MUNICIPAL 5037",
+        "http://municipal.test/api",
+        timeout_s=30,  # far beyond the test: a refusal must not wait for it
+        max_concurrency=1,
+        max_queue=1,
+        transport=httpx.MockTransport(hang),
+    )
+    holder = asyncio.create_task(hung.call("GET", "a", operation="read"))
+    await holding.wait()
+    queued = asyncio.create_task(hung.call("GET", "b", operation="read"))
+    for _ in range(100):
+        if hung.bulkhead.waiting:
+            break
+        await asyncio.sleep(0)
+    assert hung.bulkhead.waiting == 1
+    with pytest.raises(UpstreamSaturated, match="queue full"):
+        await asyncio.wait_for(hung.call("GET", "c", operation="read"), timeout=5)
+    assert seen == ["/api/a"]
+    assert state(hung.breaker) is BreakerState.CLOSED  # refused here: no verdict on it
+    release.set()
+    assert list(await asyncio.gather(holder, queued)) == [BUNDLE, BUNDLE]
+    assert (hung.bulkhead.open, hung.bulkhead.waiting) == (0, 0)
+    await hung.aclose()
+
+
+async def test_the_request_is_told_while_it_waits_on_an_upstream() -> None:
+    from sources.waiting import WAITS
+
+    class Told:
+        def __init__(self) -> None:
+            self.waits = 0
+            self.seen: list[int] = []
+
+        def park(self) -> None:
+            self.waits += 1
+
+        def unpark(self) -> None:
+            self.waits -= 1
+
+    told = Told()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        told.seen.append(told.waits)
+        return httpx.Response(503) if len(told.seen) == 1 else httpx.Response(200, json=BUNDLE)
+
+    upstream = Upstream(
+        "EHR",
+        "http://ehr.test/fhir",
+        timeout_s=2,
+        retry=RetryPolicy(attempts=2, base_delay_s=0.001),
+        budget=RetryBudget(ratio=1.0),
+        transport=httpx.MockTransport(answer),
+    )
+    token = WAITS.set(told)
+    try:
+        assert await upstream.call("GET", "x", operation="read", idempotent=True) == BUNDLE
+    finally:
+        WAITS.reset(token)
+    assert told.seen == [1, 1]  # waiting through both attempts and the pause between
+    assert told.waits == 0
+    await upstream.aclose()
