@@ -19,6 +19,9 @@ Reaching a person (an id of someone the viewer does not act for):
 - `LOGIN_LEVEL_TOO_LOW`: below the high login level a citizen acts for no one else.
 - `NO_ACCESS_BASIS`: the viewer's own id, but no basis for the viewer themself (an
   analyst, a child without youth access).
+- `REGISTRY_UNAVAILABLE`: the registry facts a basis needs could not be read (the
+  national portal failed): no basis is assumed, so no one is reached (fail closed). The
+  caller gets the upstream's error, the same for whoever the id named.
 
 Reaching an item (an id sent to `node(id:)`, a mutation or a download):
 
@@ -49,6 +52,7 @@ PARENTAL_ACCESS_ENDED = "PARENTAL_ACCESS_ENDED"
 PARENTAL_ACCESS_NOT_GRANTED = "PARENTAL_ACCESS_NOT_GRANTED"
 LOGIN_LEVEL_TOO_LOW = LOW_ASSURANCE
 NO_ACCESS_BASIS = NO_BASIS
+REGISTRY_UNAVAILABLE = "REGISTRY_UNAVAILABLE"
 
 MALFORMED_ID = "MALFORMED_ID"
 WRONG_ID_TYPE = "WRONG_ID_TYPE"

@@ -96,13 +96,21 @@ class Access:
     async def me(self, *, action: Action = Action.READ) -> Subject:
         """The viewer as a subject: SELF from 16, YOUTH 13-15 with consent, PARTNER for a
         partner client acting for the citizen (never more than the citizen's own view).
-        Forbidden for analysts and for people without a basis of their own, whoever asks."""
+        Forbidden for analysts and for people without a basis of their own, whoever asks.
+
+        From 16 the token alone decides (identity, and age from the identity number): no
+        registry read, so a national-portal outage never costs anyone their own view.
+        Under 16 the consent is a registry fact: while it cannot be read the upstream's
+        error is raised (and the refusal recorded), never a basis guessed."""
         if self._me is None:
             self._me = asyncio.ensure_future(self._compute_me())
         try:
             return await self._me
         except Forbidden:  # on the record, however the viewer asked for themself
             self._refused(self.principal.nin, refusals.NO_ACCESS_BASIS, action)
+            raise
+        except UpstreamError:  # a youth's consent unread: no basis is assumed
+            self._refused(self.principal.nin, refusals.REGISTRY_UNAVAILABLE, action)
             raise
 
     async def _compute_me(self) -> Subject:
@@ -203,10 +211,23 @@ class Access:
         With `me`, the place a refusal to reach a person goes on the record: a denied
         entry with the reason the registry facts support (`authz.refusals`), about the
         person by national id when the registry names them, else by the key the id carried.
+        While the registry cannot be read, the upstream's error is raised for anyone but
+        the viewer, and recorded as `REGISTRY_UNAVAILABLE` about the key.
         """
         if key == self._ids.person_key(self.principal.nin):
             return await self.me(action=action)
-        for relation in await self.relations():
+        try:
+            found = await self.relations()
+        except UpstreamError:
+            # Fail closed: with no fresh registry facts no one else is reached. The
+            # upstream's error goes to the caller, the same whoever the id named.
+            whose = key_subject_of(key)
+            made_up = whose == NO_SUBJECT  # no key the gateway writes
+            self._refused(
+                whose, refusals.MALFORMED_ID if made_up else refusals.REGISTRY_UNAVAILABLE, action
+            )
+            raise
+        for relation in found:
             if key == self._ids.person_key(relation.subject):
                 return self.subject_for(relation)
         reason, nin = await self._why_not(key)

@@ -48,7 +48,7 @@ from gateway.i18n import Language, negotiate
 from gateway.limits import LimitExceeded, largest_body
 from gateway.persisted import document_hash
 from gateway.response_cache import Flight, Hit, response_key
-from gateway.responses import format_error, format_problem
+from gateway.responses import format_error, format_problems
 from gateway.services import Services
 from sources.registry_reads import still_hold
 
@@ -260,7 +260,7 @@ async def _execute(
     errors = [
         format_error(e, exchange.request_id, reveal_schema=reveal) for e in result.errors or ()
     ]
-    errors += [format_problem(p) for p in context.problems]
+    errors += format_problems(context.problems, result.data)  # those still in the answer
     if errors:
         payload["errors"] = errors
     status = 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from graphql import GraphQLError
@@ -87,6 +88,35 @@ def format_error(error: GraphQLError, request_id: str, *, reveal_schema: bool) -
         out["path"] = list(error.path)
     out["extensions"] = extensions
     return out
+
+
+def in_answer(data: Any, path: tuple[str | int, ...]) -> bool:
+    """True when `path` names a field of the answer `data`: every step before the last
+    leads into an object or list that is there, and the last names a key (or index) of
+    it, whatever its value (null included)."""
+    if not path:
+        return False
+    node = data
+    for step in path:
+        keyed = isinstance(step, str) and isinstance(node, dict) and step in node
+        indexed = isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node)
+        if not (keyed or indexed):
+            return False
+        node = node[step]
+    return True
+
+
+def format_problems(problems: Iterable[Problem], data: Any) -> list[dict[str, Any]]:
+    """The partial failures whose field is in the answer, in the order reported.
+
+    A problem says a field kept only some sources' data. When another error nulled an
+    object or list above that field, the field is not in the answer at all: there is no
+    partial data left to qualify, and the error on the nulled ancestor already says why
+    it is missing, so the problem is dropped rather than pointed at a field it was not
+    about: a problem's `path` always names a field the client finds in `data`. (That
+    is how graphql-core treats the errors of such a subtree too; the one error that
+    nulled it keeps the path of the field that failed, as the GraphQL spec asks.)"""
+    return [format_problem(p) for p in problems if in_answer(data, p.path)]
 
 
 def format_problem(problem: Problem) -> dict[str, Any]:

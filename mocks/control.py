@@ -25,6 +25,10 @@ class Faults:
     jitter_ms: float = 0.0  # uniform extra latency, 0..jitter_ms
     error_rate: float = 0.0  # share of requests answered with `error_status`
     error_status: int = 503
+    # the injected error's body and content type; None: a FHIR OperationOutcome as JSON
+    # (set both to answer like a proxy's error page, e.g. an HTML 502)
+    error_body: bytes | None = None
+    error_content_type: str | None = None
     retry_after: int | None = None  # seconds, sent with injected errors
     hang: bool = False  # never answer (until the client gives up)
     reset: bool = False  # drop the connection without a response
@@ -83,10 +87,10 @@ class UpstreamControl:
                 raise ConnectionResetError("mock upstream dropped the connection")
             if faults.fail_first > 0:
                 faults.fail_first -= 1
-                await _send_error(send, faults.error_status, faults.retry_after, self.name)
+                await _send_error(send, faults, self.name)
                 return
             if faults.error_rate and self._rng.random() < faults.error_rate:
-                await _send_error(send, faults.error_status, faults.retry_after, self.name)
+                await _send_error(send, faults, self.name)
                 return
             if faults.malformed:
                 await _send_raw(
@@ -183,8 +187,19 @@ async def _send_altered(
         await send({"type": "http.response.body", "body": b""})
 
 
-async def _send_error(send: Send, status: int, retry_after: int | None, name: str) -> None:
-    body = orjson.dumps(
+async def _send_error(send: Send, faults: Faults, name: str) -> None:
+    """An injected error: `faults.error_status`, with `error_body` (or an OperationOutcome)."""
+    body = faults.error_body
+    content_type = (faults.error_content_type or "application/fhir+json").encode()
+    if body is None:
+        body = _outcome(name)
+    retry_after = faults.retry_after
+    extra = [(b"retry-after", str(retry_after).encode())] if retry_after is not None else []
+    await _send_raw(send, faults.error_status, body, content_type, extra)
+
+
+def _outcome(name: str) -> bytes:
+    return orjson.dumps(
         {
             "resourceType": "OperationOutcome",
             "issue": [
@@ -196,5 +211,3 @@ async def _send_error(send: Send, status: int, retry_after: int | None, name: st
             ],
         }
     )
-    extra = [(b"retry-after", str(retry_after).encode())] if retry_after is not None else []
-    await _send_raw(send, status, body, b"application/fhir+json", extra)

@@ -107,12 +107,18 @@ class Person(
     def restrictions(self, info: Info[Context, None]) -> list[CategoryRestriction]:
         return restrictions_of(info, self.subject)
 
-    @strawberry.field(description="Display name from the population registry.")
+    @strawberry.field(
+        description="Display name from the population registry; null, with an error "
+        "naming source NATIONAL, while it cannot be read."
+    )
     async def name(self, info: Info[Context, None]) -> str | None:
         facts = await _facts_field(info, self.subject)
         return facts.name if facts else None
 
-    @strawberry.field(description="Date of birth from the population registry.")
+    @strawberry.field(
+        description="Date of birth from the population registry; null, with an error "
+        "naming source NATIONAL, while it cannot be read."
+    )
     async def birth_date(self, info: Info[Context, None]) -> dt.date | None:
         facts = await _facts_field(info, self.subject)
         return facts.birth_date if facts else None
@@ -195,15 +201,25 @@ class Representation:
 
 @strawberry.type(description="The logged-in person.")
 class Viewer:
-    @strawberry.field(description="The logged-in person's own data.")
-    async def person(self, info: Info[Context, None]) -> Person:
+    # Both fields are nullable (SCHEMA.md, "Nullability"): each may need the national
+    # portal, and a failure there must cost that field only, never the whole answer.
+    @strawberry.field(
+        description="The logged-in person's own data. From 16 it rests on the login "
+        "alone, so an unreachable national portal costs only the fields read from it. "
+        "Null, with an error, for a viewer without a basis of their own (FORBIDDEN), "
+        "and for a 13-15-year-old while the national portal cannot confirm the "
+        "parental consent (an error naming source NATIONAL)."
+    )
+    async def person(self, info: Info[Context, None]) -> Person | None:
         return Person(subject=await info.context.access.me())
 
     @strawberry.field(
         description="Everyone the viewer may act for, children first. Empty "
-        "below the high login level and for partner services."
+        "below the high login level and for partner services. Null, with an error "
+        "naming source NATIONAL, while the national portal cannot be read: whom the "
+        "viewer may act for is never guessed."
     )
-    async def representations(self, info: Info[Context, None]) -> list[Representation]:
+    async def representations(self, info: Info[Context, None]) -> list[Representation] | None:
         return [
             Representation(
                 basis=AccessBasis(subject.basis.value),
@@ -222,7 +238,10 @@ class Query:
 
     @strawberry.field(
         description="A person the viewer may act for (or the viewer). Anyone "
-        "else, or an id of no one, gives null and a FORBIDDEN error."
+        "else, or an id of no one, gives null and a FORBIDDEN error. While the national "
+        "portal cannot be read, anyone but the viewer (and a viewer of 13-15 too) gives "
+        "null and an error naming source NATIONAL: acting for another person needs "
+        "fresh registry facts."
     )
     async def person(
         self,
@@ -235,7 +254,9 @@ class Query:
         description="Any object by its global id, under the same authorization as the "
         "list it came from. An id of nothing, of someone else, or of an item hidden "
         "from the viewer gives null and the same FORBIDDEN error; a whole category the "
-        "viewer's basis lacks gives CATEGORY_UNAVAILABLE, as on the list."
+        "viewer's basis lacks gives CATEGORY_UNAVAILABLE, as on the list. While the "
+        "national portal cannot be read, an item of anyone but the viewer gives null "
+        "and an error naming source NATIONAL, as `person(id:)` does."
     )
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         found: Node = await resolve_node(info, id)

@@ -139,7 +139,7 @@ async def test_analyst_gets_suppressed_aggregates_and_no_person(harness: Harness
             assert cell["vaccinated"] >= 5
             assert cell["population"] - cell["vaccinated"] >= 5
     person = (await harness.query("per", "{ viewer { person { name } } }", **claims)).json()
-    assert person["data"] is None
+    assert person["data"] == {"viewer": {"person": None}}
     assert codes(person) == {("FORBIDDEN", None)}
 
 
