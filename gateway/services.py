@@ -37,6 +37,7 @@ from sources.coalescer import batching
 from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
+from sources.reference_cache import ReferenceCache
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy
 from sources.subject_cache import RequestCache, SubjectCache
 from sources.upstream import Upstream
@@ -89,6 +90,18 @@ def _cache(settings: Settings) -> Cache | None:
     local = LocalTier(settings.cache_local_mb * 1024 * 1024, settings.cache_ttl_s)
     sealer = Sealer(settings.id_secret.get_secret_value().encode())
     return Cache(sealer, local, redis)
+
+
+def _reference(settings: Settings, clock: Clock) -> ReferenceCache:
+    """The reference-data cache (`sources.reference_cache`); keeping nothing when caching
+    is off."""
+    return ReferenceCache(
+        fresh_s=settings.reference_fresh_s,
+        stale_s=settings.reference_stale_s,
+        max_entries=settings.reference_max_entries if settings.cache else 0,
+        max_bytes=settings.reference_max_mb * 1024 * 1024,
+        clock=clock,
+    )
 
 
 def load_policy(path: str | None = None) -> Policy:
@@ -157,6 +170,7 @@ class Services:
     clients: ClientRegistry
     responses: ResponseCache | None = None  # None when caching is off
     subjects: SubjectCache | None = None  # raw upstream answers; None when caching is off
+    reference: ReferenceCache | None = None  # practitioners and locations, stale-if-error
 
     @property
     def graphql_schema(self) -> GraphQLSchema:
@@ -228,6 +242,7 @@ class Services:
             clients=clients,
             responses=None if cache is None else ResponseCache(cache, settings.cache_ttl_s),
             subjects=None if cache is None else SubjectCache(cache, settings.cache_ttl_s),
+            reference=_reference(settings, clock),
         )
 
     def context(
@@ -262,7 +277,7 @@ class Services:
             now=now,
             language=language,
             ids=self.ids,
-            ehr=EhrClient(self.ehr, cache),
+            ehr=EhrClient(self.ehr, cache, self.reference),
             national=national,
             municipal=MunicipalClient(
                 self.municipalities,

@@ -141,6 +141,13 @@ class Settings(BaseSettings):
     notification_secret: SecretStr | None = Field(default=None, min_length=32)
     cache_ttl_s: float = Field(default=30.0, gt=0, le=3600)
     cache_local_mb: int = Field(default=64, ge=1, le=65_536)
+    # Reference data (the EHR's practitioners and locations; never a person's data), per
+    # process: a copy younger than `reference_fresh_s` is used without asking again; one
+    # younger than `reference_stale_s` is served, marked stale, while its upstream fails.
+    reference_fresh_s: float = Field(default=300.0, gt=0, le=86_400)
+    reference_stale_s: float = Field(default=86_400.0, gt=0, le=7 * 86_400)
+    reference_max_entries: int = Field(default=50_000, ge=1, le=10_000_000)
+    reference_max_mb: int = Field(default=16, ge=1, le=4096)
     # False: every upstream read goes out on its own (no batch Bundles, no `$batch`, no
     # loaders or per-request de-duplication; see sources/coalescer.py) - the baseline too.
     batching: bool = True
@@ -273,6 +280,15 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"HELSEGRAF_MUNICIPALITIES: {code!r} is not a four-digit municipality code"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _reference_stale_bound(self) -> Settings:
+        if self.reference_stale_s < self.reference_fresh_s:
+            raise ValueError(
+                "HELSEGRAF_REFERENCE_STALE_S must be at least HELSEGRAF_REFERENCE_FRESH_S "
+                "(an older copy may stand in only once it is no longer fresh)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -26,6 +27,9 @@ from resolvers.guard import may, watch
 from resolvers.node import Node, node_id
 from resolvers.video import VideoConsultation
 from sources import ehr_appointments, models
+from sources.reference_cache import Copy
+
+T = TypeVar("T")
 
 
 @strawberry.enum(description="Where an appointment stands.")
@@ -74,11 +78,26 @@ class PostalAddress:
     city: str = strawberry.field(description="Postal town.")
 
 
+AS_OF = (
+    "When the gateway fetched this from the EHR's directory (practitioners and places are "
+    "shared reference data, reused for a few minutes). Null when it came inside the record "
+    "that names it (a municipality's own appointment): as current as that record."
+)
+STALE = (
+    "True when the EHR's directory failed just now and this is the older copy fetched at "
+    "`asOf` (at most a day old by default), shown rather than nothing and with no error. "
+    'A frontend may say so, e.g. "details as of 12:03". Always false when `asOf` is null. '
+    "A person's own data (the appointment itself) is never served from an older copy."
+)
+
+
 @strawberry.type(description="A clinician or other care worker.")
 class Practitioner:
     id: strawberry.ID = strawberry.field(description="Opaque id.")
     name: str = strawberry.field(description="Display name.")
     role: str | None = strawberry.field(description="Profession or role, when known.")
+    as_of: dt.datetime | None = strawberry.field(description=AS_OF)
+    stale: bool = strawberry.field(description=STALE)
 
 
 @strawberry.type(description="A place where care happens.")
@@ -86,23 +105,46 @@ class Location:
     id: strawberry.ID = strawberry.field(description="Opaque id.")
     name: str = strawberry.field(description="Display name of the place.")
     address: PostalAddress | None = strawberry.field(description="Where it is, when known.")
+    as_of: dt.datetime | None = strawberry.field(description=AS_OF)
+    stale: bool = strawberry.field(description=STALE)
 
 
-def practitioner(record: models.Practitioner | None, source_key: str) -> Practitioner | None:
-    """The GraphQL view of a practitioner record."""
-    if record is None:
+def _copy(found: T | Copy[T] | None) -> tuple[T, dt.datetime | None, bool] | None:
+    """The record, when it was fetched and whether stale. A record from a directory comes
+    as a `Copy`; one inside its record (a municipal appointment's staff and place) as the
+    bare record: no time of its own, never stale."""
+    if found is None:
         return None
+    if isinstance(found, Copy):
+        return found.value, found.as_of, found.stale
+    return found, None, False
+
+
+def practitioner(
+    found: models.Practitioner | Copy[models.Practitioner] | None, source_key: str
+) -> Practitioner | None:
+    """The GraphQL view of a practitioner record."""
+    copy = _copy(found)
+    if copy is None:
+        return None
+    record, as_of, stale = copy
     return Practitioner(
         id=strawberry.ID(encode("Practitioner", source_key, record.id)),
         name=record.name,
         role=record.role,
+        as_of=as_of,
+        stale=stale,
     )
 
 
-def location(record: models.Location | None, source_key: str) -> Location | None:
+def location(
+    found: models.Location | Copy[models.Location] | None, source_key: str
+) -> Location | None:
     """The GraphQL view of a location record."""
-    if record is None:
+    copy = _copy(found)
+    if copy is None:
         return None
+    record, as_of, stale = copy
     address = record.address
     return Location(
         id=strawberry.ID(encode("Location", source_key, record.id)),
@@ -112,6 +154,8 @@ def location(record: models.Location | None, source_key: str) -> Location | None
         )
         if address
         else None,
+        as_of=as_of,
+        stale=stale,
     )
 
 

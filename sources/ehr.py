@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from aiodataloader import DataLoader
@@ -24,6 +25,7 @@ from sources.models import (
     Practitioner,
 )
 from sources.ownership import NIN_SYSTEM, own_patients, own_resources
+from sources.reference_cache import Copy, ReferenceCache, stands_in_for
 from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream, status_error
 
@@ -31,6 +33,8 @@ __all__ = ["NIN_SYSTEM", "EhrClient"]
 IDEMPOTENCY_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/idempotency-key"
 SOURCE = "EHR"
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
 def _reads_only(bundle: dict[str, Any]) -> bool:
@@ -51,21 +55,30 @@ class EhrClient:
 
     Every read is a relative FHIR URL handed to a coalescer, so the reads of one
     dependency level go out as one FHIR batch Bundle, and Practitioners and Locations
-    are loaded in batches by id (or taken from `_include`d resources when present).
+    are loaded in batches by id (or taken from `_include`d resources when present),
+    through the process's reference cache: a fresh copy is not asked again, and an older
+    one stands in, marked stale, while the EHR fails (`sources.reference_cache`).
     """
 
-    def __init__(self, upstream: Upstream, cache: RequestCache | None = None) -> None:
-        """`cache` keeps patient-scoped searches across requests (`sources.subject_cache`)."""
+    def __init__(
+        self,
+        upstream: Upstream,
+        cache: RequestCache | None = None,
+        reference: ReferenceCache | None = None,
+    ) -> None:
+        """`cache` keeps patient-scoped searches across requests (`sources.subject_cache`);
+        `reference` keeps practitioners and locations (none kept when not given)."""
         self._upstream = upstream
+        self._reference = ReferenceCache.off() if reference is None else reference
         self._patients: dict[str, str] = {}  # FHIR Patient id -> national id, as read here
         dispatch = (
             self._dispatch if cache is None else cache.through(SOURCE, self._about, self._dispatch)
         )
         self._reads: Coalescer[str, Any] = Coalescer(dispatch)
-        self.practitioners: DataLoader[str, Practitioner | None] = DataLoader(
+        self.practitioners: DataLoader[str, Copy[Practitioner] | None] = DataLoader(
             self._load_practitioners, **loader_options()
         )
-        self.locations: DataLoader[str, Location | None] = DataLoader(
+        self.locations: DataLoader[str, Copy[Location] | None] = DataLoader(
             self._load_locations, **loader_options()
         )
 
@@ -161,23 +174,69 @@ class EhrClient:
 
     # -- directories ------------------------------------------------------------------
 
-    async def _load_practitioners(self, ids: list[str]) -> list[Practitioner | None]:
-        bundle = await self._search(_query("Practitioner", _id=",".join(sorted(set(ids)))))
-        found = {r["id"]: fhir.practitioner(r) for r in fhir.bundle_resources(bundle)}
-        return [found.get(i) for i in ids]
+    async def _load_practitioners(self, ids: list[str]) -> list[Any]:
+        return await self._directory("Practitioner", ids, fhir.practitioner)
 
-    async def _load_locations(self, ids: list[str]) -> list[Location | None]:
-        bundle = await self._search(_query("Location", _id=",".join(sorted(set(ids)))))
-        found = {r["id"]: fhir.location(r) for r in fhir.bundle_resources(bundle)}
-        return [found.get(i) for i in ids]
+    async def _load_locations(self, ids: list[str]) -> list[Any]:
+        return await self._directory("Location", ids, fhir.location)
+
+    async def _directory(
+        self, kind: str, ids: list[str], parse: Callable[[dict[str, Any]], R]
+    ) -> list[Copy[R] | Exception | None]:
+        """`kind` records by id: fresh copies from the reference cache, the rest in one
+        search. The answer replaces the copies (one it lacks no longer exists); when the
+        search fails, each id with a copy within the stale bound gets it, marked stale,
+        and the others the error."""
+        reference = self._reference
+        out: dict[str, Copy[R] | Exception | None] = {}
+        for ident in ids:
+            copy = reference.fresh(SOURCE, kind, ident)
+            if copy is not None:
+                out[ident] = copy
+        wanted = sorted(set(ids) - set(out))
+        if wanted:
+            try:
+                bundle = await self._search(_query(kind, _id=",".join(wanted)))
+                found = {
+                    r.get("id"): r
+                    for r in fhir.bundle_resources(bundle)
+                    if r.get("resourceType") == kind
+                }
+            except Exception as exc:
+                if not stands_in_for(exc):
+                    raise
+                for ident in wanted:
+                    out[ident] = reference.stale(SOURCE, kind, ident) or exc
+                served = sum(1 for i in wanted if not isinstance(out[i], Exception))
+                log.warning(  # counts and codes only: no id, no name
+                    "EHR %s read failed (%s): %d of %d served from older copies",
+                    kind,
+                    getattr(exc, "code", type(exc).__name__),
+                    served,
+                    len(wanted),
+                )
+            else:
+                for ident in wanted:
+                    if ident in found:
+                        out[ident] = reference.keep(SOURCE, kind, ident, parse(found[ident]))
+                    else:
+                        reference.forget(SOURCE, kind, ident)
+                        out[ident] = None
+        return [out[i] for i in ids]
 
     def _prime_included(self, bundle: dict[str, Any]) -> None:
+        """Included Practitioners and Locations are fresh copies: kept, and this
+        request's loaders answer with them. (A search answered from the subject cache
+        stamps them again: `asOf` may be late by at most that cache's lifetime.)"""
+        reference = self._reference
         for resource in fhir.bundle_resources(bundle, mode="include"):
             kind = resource.get("resourceType")
             if kind == "Practitioner":
-                self.practitioners.prime(resource["id"], fhir.practitioner(resource))
+                copy = reference.keep(SOURCE, kind, resource["id"], fhir.practitioner(resource))
+                self.practitioners.prime(resource["id"], copy)
             elif kind == "Location":
-                self.locations.prime(resource["id"], fhir.location(resource))
+                place = reference.keep(SOURCE, kind, resource["id"], fhir.location(resource))
+                self.locations.prime(resource["id"], place)
 
     # -- reads -------------------------------------------------------------------------
 

@@ -157,10 +157,11 @@ async def test_sibling_reads_go_out_as_one_batch_bundle() -> None:
     practitioner = await ehr.practitioners.load("pr1")
     location = await ehr.locations.load("loc1")
     assert practitioner is not None
-    assert practitioner.name == "Anne Aas"
+    assert practitioner.value.name == "Anne Aas"
+    assert not practitioner.stale
     assert location is not None
-    assert location.address is not None
-    assert location.address.city == "Trondheim"
+    assert location.value.address is not None
+    assert location.value.address.city == "Trondheim"
     assert len(seen) == 1
 
 
