@@ -17,6 +17,7 @@ from sources.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from sources.resilience import RetryBudget
 from sources.upstream import Upstream
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -37,6 +38,8 @@ def upstream(
             "http://ehr.test/fhir",
             timeout_s=timeout_s,
             max_response_bytes=max_response_bytes,
+            # a budget that never binds: a test seeing one call saw no retry at all
+            budget=RetryBudget(ratio=10),
             transport=httpx.MockTransport(recording),
         ),
         seen,
