@@ -26,6 +26,7 @@ from sources.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from sources.network import aiohttp_transport
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy, parse_retry_after
 
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -73,9 +74,7 @@ class Upstream:
         )
         if transport is None:
             if network == "aiohttp":
-                from httpx_aiohttp import AiohttpTransport
-
-                transport = AiohttpTransport(limits=limits, trust_env=False)
+                transport = aiohttp_transport(limits)  # without aiohttp's own retry
             else:
                 transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         self.client = httpx.AsyncClient(
