@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -245,6 +246,10 @@ class Upstream:
                 )
             if status >= 400 and status != 404:
                 raise _client_error(self.name, operation, status)
+            if not is_json_content(response.headers.get("content-type")):
+                # an error page, a misrouted proxy's answer (a 404 too: it says nothing
+                # about the thing asked for): not data, whatever the body looks like
+                raise UpstreamBadResponse(self.name, operation, "not JSON content")
             body = await self._read(response, operation)
         finally:
             await response.aclose()
@@ -269,6 +274,20 @@ class Upstream:
         except (httpx.HTTPError, OSError) as exc:
             raise UpstreamUnavailable(self.name, operation, type(exc).__name__) from exc
         return bytes(body)
+
+
+# application/json, application/fhir+json and any other application/<x>+json (RFC 6839)
+_JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9!#$&^_.-][a-z0-9!#$&^_.+-]*\+)?json")
+
+
+def is_json_content(content_type: str | None) -> bool:
+    """True when a `Content-Type` value labels JSON: `application/json` or
+    `application/<x>+json`, with any parameters (`; charset=utf-8`), in any case. A missing
+    label, or two (joined by a comma), is not."""
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return _JSON_MEDIA_TYPE.fullmatch(media_type) is not None
 
 
 def status_error(name: str, operation: str, status: int) -> UpstreamError | None:

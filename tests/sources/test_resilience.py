@@ -441,7 +441,9 @@ async def test_timeouts_count_as_failures_and_bad_answers_do_not() -> None:
             await hung.call("GET", "Patient/e1", operation="read", idempotent=True)
     assert state(hung.breaker) is BreakerState.OPEN
 
-    junk, _ = scripted(httpx.Response(200, content=b"{not json"))
+    junk, _ = scripted(
+        httpx.Response(200, headers={"content-type": "application/json"}, content=b"{not json")
+    )
     junk.breaker = CircuitBreaker("EHR", min_requests=2)
     for _ in range(3):
         with pytest.raises(Exception, match="invalid JSON"):
