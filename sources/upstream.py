@@ -2,8 +2,9 @@
 
 Every upstream call goes through `Upstream.call`, which owns the upstream's resilience:
 a deadline from connect to last byte (retries and queueing included), a concurrency
-limit, a circuit breaker, budgeted retries of idempotent reads, a response size cap, and
-no redirects.
+limit, a circuit breaker, budgeted retries of idempotent reads, a response size cap, a
+byte budget shared with the gateway's other upstreams (`sources.buffers`), JSON content
+only, and no redirects.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal
 import httpx
 import orjson
 
+from sources.buffers import BufferBudget, Reservation
 from sources.errors import (
     UpstreamBadResponse,
     UpstreamConflict,
@@ -53,19 +55,22 @@ class Upstream:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         budget: RetryBudget | None = None,
+        buffers: BufferBudget | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         network: Literal["aiohttp", "httpx"] = "aiohttp",
     ) -> None:
         """`transport` replaces the network (tests, embedded mocks); otherwise `network`
         picks how httpx reaches it: aiohttp's connection handling (measured 4x the calls
         per second at 1/7 of the CPU per call under concurrency, `benchmarks/transport.py`)
-        or httpx's own."""
+        or httpx's own. `buffers` is the byte budget every upstream of the gateway shares
+        (a budget of its own, at the default size, when not given)."""
         self.name = name
         self.timeout_s = timeout_s
         self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker(name)
         self.budget = budget or RetryBudget()
+        self.buffers = buffers or BufferBudget()
         # the concurrency limit: a slot is held while a request is open (until its answer,
         # or for a streamed download its status and headers, have arrived)
         self.slots = asyncio.Semaphore(max_concurrency)
@@ -182,6 +187,11 @@ class Upstream:
                             self.breaker.failure(ticket)
                             ticket = None
                             failure = exc
+                        except UpstreamSaturated:
+                            # the gateway's buffers were full: no verdict on the upstream
+                            self.breaker.release(ticket)
+                            ticket = None
+                            raise
                         except UpstreamTimeout:
                             self.breaker.failure(ticket)
                             ticket = None
@@ -250,30 +260,86 @@ class Upstream:
                 # an error page, a misrouted proxy's answer (a 404 too: it says nothing
                 # about the thing asked for): not data, whatever the body looks like
                 raise UpstreamBadResponse(self.name, operation, "not JSON content")
-            body = await self._read(response, operation)
+            with self.buffers.hold() as held:  # given back however the call ends
+                body = await self._read(response, operation, held)
+                await response.aclose()
+                try:
+                    return orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    pass  # not chained: the decode error keeps the whole document (`doc`)
+                body = b""
+                raise UpstreamBadResponse(self.name, operation, "invalid JSON")
         finally:
             await response.aclose()
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamBadResponse(self.name, operation, "invalid JSON") from exc
 
-    async def _read(self, response: httpx.Response, operation: str) -> bytes:
-        """The body, refused as soon as it is known to be over the size cap."""
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_response_bytes:
+    async def _read(
+        self, response: httpx.Response, operation: str, held: Reservation
+    ) -> bytes | bytearray:
+        """The body, refused as soon as it is known to be over the size cap (or over what
+        the shared byte budget can ever hold), and failing at once with `UpstreamSaturated`
+        when the budget cannot give the bytes it needs: every byte is reserved in `held`
+        before it is kept. A known length is reserved whole and read into one buffer;
+        otherwise the chunks are kept and joined once. On every way out the locals let go
+        of what was read, so an error's traceback keeps none of the body alive."""
+        limit = min(self.max_response_bytes, self.buffers.capacity)
+        length = _declared_length(response)
+        if length is not None and length > limit:
             raise UpstreamBadResponse(self.name, operation, "response too large")
-        body = bytearray()
+        if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+            length = None  # the length counts the encoded bytes, not the decoded ones read
+        whole = bytearray()  # the body when its length is known, filled in place
+        parts: list[bytes] = []  # otherwise its chunks
+        chunk = b""
         try:
+            if length is not None:
+                self._reserve(held, length, operation)
+                whole = bytearray(length)
+            filled = 0
             async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > self.max_response_bytes:
-                    raise UpstreamBadResponse(self.name, operation, "response too large")
+                end = filled + len(chunk)
+                if length is not None:
+                    if end > length:
+                        raise UpstreamBadResponse(self.name, operation, "body over its length")
+                    whole[filled:end] = chunk
+                else:
+                    if end > limit:
+                        raise UpstreamBadResponse(self.name, operation, "response too large")
+                    self._reserve(held, len(chunk), operation)
+                    parts.append(chunk)
+                filled = end
+            if length is not None:
+                if filled != length:
+                    raise UpstreamBadResponse(self.name, operation, "body under its length")
+                return whole
+            if len(parts) == 1:
+                return parts[0]
+            self._reserve(held, filled, operation)  # the joined copy, while the parts live
+            body = b"".join(parts)
+            parts = []
+            held.shrink(filled)
+            return body
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(self.name, operation) from exc
         except (httpx.HTTPError, OSError) as exc:
             raise UpstreamUnavailable(self.name, operation, type(exc).__name__) from exc
-        return bytes(body)
+        finally:
+            # let go of the body: an error's traceback keeps this frame, and its locals
+            whole, parts, chunk = bytearray(), [], b""
+
+    def _reserve(self, held: Reservation, size: int, operation: str) -> None:
+        if not held.grow(size):
+            # the gateway's capacity, not the upstream's fault: not retried, and no failure
+            # for the upstream's breaker
+            raise UpstreamSaturated(self.name, operation, "upstream buffers full")
+
+
+def _declared_length(response: httpx.Response) -> int | None:
+    """The `Content-Length` the upstream declared, when it is one number."""
+    declared = response.headers.get("content-length")
+    if declared is None:
+        return None
+    declared = declared.strip()
+    return int(declared) if declared.isdigit() else None
 
 
 # application/json, application/fhir+json and any other application/<x>+json (RFC 6839)
