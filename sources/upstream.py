@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
 import orjson
 
+from sources.bodies import is_json_content, read_body
 from sources.buffers import BufferBudget, Reservation
 from sources.errors import (
     UpstreamBadResponse,
@@ -275,85 +275,9 @@ class Upstream:
     async def _read(
         self, response: httpx.Response, operation: str, held: Reservation
     ) -> bytes | bytearray:
-        """The body, refused as soon as it is known to be over the size cap (or over what
-        the shared byte budget can ever hold), and failing at once with `UpstreamSaturated`
-        when the budget cannot give the bytes it needs: every byte is reserved in `held`
-        before it is kept. A known length is reserved whole and read into one buffer;
-        otherwise the chunks are kept and joined once. On every way out the locals let go
-        of what was read, so an error's traceback keeps none of the body alive."""
+        """The body, within the size cap and the shared byte budget (`sources.bodies`)."""
         limit = min(self.max_response_bytes, self.buffers.capacity)
-        length = _declared_length(response)
-        if length is not None and length > limit:
-            raise UpstreamBadResponse(self.name, operation, "response too large")
-        if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
-            length = None  # the length counts the encoded bytes, not the decoded ones read
-        whole = bytearray()  # the body when its length is known, filled in place
-        parts: list[bytes] = []  # otherwise its chunks
-        chunk = b""
-        try:
-            if length is not None:
-                self._reserve(held, length, operation)
-                whole = bytearray(length)
-            filled = 0
-            async for chunk in response.aiter_bytes():
-                end = filled + len(chunk)
-                if length is not None:
-                    if end > length:
-                        raise UpstreamBadResponse(self.name, operation, "body over its length")
-                    whole[filled:end] = chunk
-                else:
-                    if end > limit:
-                        raise UpstreamBadResponse(self.name, operation, "response too large")
-                    self._reserve(held, len(chunk), operation)
-                    parts.append(chunk)
-                filled = end
-            if length is not None:
-                if filled != length:
-                    raise UpstreamBadResponse(self.name, operation, "body under its length")
-                return whole
-            if len(parts) == 1:
-                return parts[0]
-            self._reserve(held, filled, operation)  # the joined copy, while the parts live
-            body = b"".join(parts)
-            parts = []
-            held.shrink(filled)
-            return body
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(self.name, operation) from exc
-        except (httpx.HTTPError, OSError) as exc:
-            raise UpstreamUnavailable(self.name, operation, type(exc).__name__) from exc
-        finally:
-            # let go of the body: an error's traceback keeps this frame, and its locals
-            whole, parts, chunk = bytearray(), [], b""
-
-    def _reserve(self, held: Reservation, size: int, operation: str) -> None:
-        if not held.grow(size):
-            # the gateway's capacity, not the upstream's fault: not retried, and no failure
-            # for the upstream's breaker
-            raise UpstreamSaturated(self.name, operation, "upstream buffers full")
-
-
-def _declared_length(response: httpx.Response) -> int | None:
-    """The `Content-Length` the upstream declared, when it is one number."""
-    declared = response.headers.get("content-length")
-    if declared is None:
-        return None
-    declared = declared.strip()
-    return int(declared) if declared.isdigit() else None
-
-
-# application/json, application/fhir+json and any other application/<x>+json (RFC 6839)
-_JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9!#$&^_.-][a-z0-9!#$&^_.+-]*\+)?json")
-
-
-def is_json_content(content_type: str | None) -> bool:
-    """True when a `Content-Type` value labels JSON: `application/json` or
-    `application/<x>+json`, with any parameters (`; charset=utf-8`), in any case. A missing
-    label, or two (joined by a comma), is not."""
-    if content_type is None:
-        return False
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return _JSON_MEDIA_TYPE.fullmatch(media_type) is not None
+        return await read_body(response, held, limit=limit, source=self.name, operation=operation)
 
 
 def status_error(name: str, operation: str, status: int) -> UpstreamError | None:

@@ -10,11 +10,12 @@ import httpx
 import orjson
 import pytest
 
+from sources.bodies import is_json_content
 from sources.ehr import EhrClient
 from sources.errors import UpstreamBadResponse
 from sources.resilience import RetryBudget
 from sources.rest import RestBatcher
-from sources.upstream import Upstream, is_json_content
+from sources.upstream import Upstream
 
 BUNDLE = {"resourceType": "Bundle", "type": "searchset", "entry": [], "note": "26878118862"}
 
