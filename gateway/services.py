@@ -33,6 +33,7 @@ from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from gateway.userdata import UserdataStore, open_userdata_store
+from sources.buffers import BufferBudget
 from sources.coalescer import batching
 from sources.ehr import EhrClient
 from sources.municipal import MunicipalClient
@@ -55,7 +56,8 @@ def _upstream(
     name: str,
     config: UpstreamSettings,
     transport: httpx.AsyncBaseTransport | None,
-    network: Literal["aiohttp", "httpx"] = "aiohttp",
+    network: Literal["aiohttp", "httpx"],
+    buffers: BufferBudget,
 ) -> Upstream:
     return Upstream(
         name,
@@ -74,6 +76,7 @@ def _upstream(
             cooldown_s=config.breaker_cooldown_s,
         ),
         budget=RetryBudget(ratio=config.retry_budget_ratio),
+        buffers=buffers,
         transport=transport,
         network=network,
     )
@@ -212,15 +215,18 @@ class Services:
             issuer=settings.oidc_issuer,
             audience=settings.oidc_audience,
         )
+        # one byte budget for the answers of every upstream together
+        buffers = BufferBudget(settings.upstream_buffer_bytes)
+        network = settings.upstream_network
         return cls(
             settings=settings,
             schema=schema_for(settings),
             ids=IdCodec(settings.id_secret.get_secret_value().encode()),
             validator=validator,
-            ehr=_upstream("EHR", settings.ehr, transport, settings.upstream_network),
-            national=_upstream("NATIONAL", settings.national, transport, settings.upstream_network),
+            ehr=_upstream("EHR", settings.ehr, transport, network, buffers),
+            national=_upstream("NATIONAL", settings.national, transport, network, buffers),
             municipalities={
-                code: _upstream(f"MUNICIPAL {code}", config, transport, settings.upstream_network)
+                code: _upstream(f"MUNICIPAL {code}", config, transport, network, buffers)
                 for code, config in settings.municipalities.items()
             },
             municipality_names={

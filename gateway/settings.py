@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     # How the gateway reaches its upstreams: httpx over aiohttp's connection handling, or
     # httpx's own transport (benchmarks/transport.py measures both).
     upstream_network: Literal["aiohttp", "httpx"] = "aiohttp"
+    # Bytes of upstream answers held in memory at once, every upstream together
+    # (sources/buffers.py): a call that cannot reserve the bytes it reads fails at once with
+    # UPSTREAM_SATURATED. At least twice every upstream's `max_response_bytes`: a body of
+    # unknown length is held twice for a moment, while its chunks are joined.
+    upstream_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024, le=64 * 1024**3)
     # Shared with the upstreams that post change notifications (`POST /notifications`);
     # unset: the route answers 404.
     notification_secret: SecretStr | None = Field(default=None, min_length=32)
@@ -289,6 +294,23 @@ class Settings(BaseSettings):
                 "HELSEGRAF_REFERENCE_STALE_S must be at least HELSEGRAF_REFERENCE_FRESH_S "
                 "(an older copy may stand in only once it is no longer fresh)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _buffers_hold_every_answer(self) -> Settings:
+        upstreams = {
+            "HELSEGRAF_EHR": self.ehr,
+            "HELSEGRAF_NATIONAL": self.national,
+            **{f"HELSEGRAF_MUNICIPALITIES {code}": m for code, m in self.municipalities.items()},
+        }
+        for name, upstream in upstreams.items():
+            if upstream is None:
+                continue
+            if 2 * upstream.max_response_bytes > self.upstream_buffer_bytes:
+                raise ValueError(
+                    f"HELSEGRAF_UPSTREAM_BUFFER_BYTES ({self.upstream_buffer_bytes}) must be at "
+                    f"least twice {name} max_response_bytes ({upstream.max_response_bytes})"
+                )
         return self
 
     @model_validator(mode="after")

@@ -40,6 +40,7 @@ class Faults:
     drip_chunk_bytes: int = 256
     oversized_bytes: int = 0  # when set, answer 200 with a JSON body this large
     redirect_to: str | None = None  # answer 302 to this origin (another host)
+    content_type: str | None = None  # label the real answer with this content type instead
 
 
 @dataclass
@@ -104,6 +105,8 @@ class UpstreamControl:
             if faults.oversized_bytes:
                 await _send_oversized(send, faults.oversized_bytes)
                 return
+            if faults.content_type is not None:
+                send = _relabelled(send, faults.content_type)
             if faults.truncated or faults.slow_drip_ms:
                 await _send_altered(app, scope, receive, send, faults)
                 return
@@ -122,6 +125,21 @@ def _timed(send: Send, calls: list[tuple[float, float]]) -> Send:
             calls.append((started, time.monotonic()))
 
     return timed
+
+
+def _relabelled(send: Send, content_type: str) -> Send:
+    """`send`, with the answer's content type replaced by `content_type`."""
+
+    async def relabelled(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() != b"content-type"
+            ]
+            headers.append((b"content-type", content_type.encode("latin-1")))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return relabelled
 
 
 async def _send_raw(

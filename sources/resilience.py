@@ -161,23 +161,26 @@ class CircuitBreaker:
 
 
 class RetryBudget:
-    """Retries allowed to one upstream: `ratio` of its recent calls plus `min_per_s`.
+    """Retries allowed to one upstream: at most `ratio` of its first attempts, over a window.
 
-    Keeps retries from multiplying the load on an upstream that is already failing: at
-    the defaults, at most one retry per five calls over the window, and at least two a
-    second so a quiet gateway can still retry.
+    Keeps retries from multiplying the load on an upstream that is already failing: a
+    retry is admitted only while the retries in the window, this one included, stay within
+    `ratio` times the first attempts in the same window, so the upstream sees at most
+    `1 + ratio` calls per first attempt (1.2 at the default), at low traffic as at high.
+    There is no fixed allowance on top: a quiet gateway retries only once it has made
+    enough first attempts to pay for it (at the default, one retry per five calls).
     """
 
     def __init__(
         self,
         *,
         ratio: float = 0.2,
-        min_per_s: float = 2.0,
         window_s: float = 10.0,
         clock: Clock = time.monotonic,
     ) -> None:
+        if ratio < 0:
+            raise ValueError("a retry budget's ratio must be >= 0")
         self._ratio = ratio
-        self._reserve = min_per_s * window_s
         self._window = _Window(window_s, clock)  # (calls, retries)
 
     def record_call(self) -> None:
@@ -187,7 +190,8 @@ class RetryBudget:
     def try_retry(self) -> bool:
         """True, and the retry is spent, when the budget allows one more retry now."""
         calls, retries = self._window.totals()
-        if retries >= self._reserve + self._ratio * calls:
+        # the tolerance keeps a product such as 0.29 * 100 from falling just short of 29
+        if retries + 1 > self._ratio * calls + 1e-9:
             return False
         self._window.add(0, 1)
         return True

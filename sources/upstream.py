@@ -3,7 +3,8 @@
 Every upstream call goes through `Upstream.call`, which owns the upstream's resilience:
 a deadline from connect to last byte (retries and queueing included), a bulkhead (a
 concurrency limit and a bounded queue), a circuit breaker, budgeted retries of
-idempotent reads, a response size cap, and no redirects.
+idempotent reads, a response size cap, a byte budget shared with the gateway's other
+upstreams (`sources.buffers`), JSON content only, and no redirects.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Literal
 import httpx
 import orjson
 
+from sources.bodies import is_json_content, read_body
+from sources.buffers import BufferBudget, Reservation
 from sources.bulkhead import Bulkhead, BulkheadFull
 from sources.errors import (
     UpstreamBadResponse,
@@ -27,6 +30,7 @@ from sources.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from sources.network import aiohttp_transport
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy, parse_retry_after
 from sources.waiting import waiting
 
@@ -54,6 +58,7 @@ class Upstream:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         budget: RetryBudget | None = None,
+        buffers: BufferBudget | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         network: Literal["aiohttp", "httpx"] = "aiohttp",
     ) -> None:
@@ -61,13 +66,16 @@ class Upstream:
         picks how httpx reaches it: aiohttp's connection handling (measured 4x the calls
         per second at 1/7 of the CPU per call under concurrency, `benchmarks/transport.py`)
         or httpx's own. `max_queue` calls may wait for one of the `max_concurrency` slots
-        (as many as there are slots unless said); more are refused at once."""
+        (as many as there are slots unless said); more are refused at once. `buffers` is
+        the byte budget every upstream of the gateway shares (a budget of its own, at the
+        default size, when not given)."""
         self.name = name
         self.timeout_s = timeout_s
         self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker(name)
         self.budget = budget or RetryBudget()
+        self.buffers = buffers or BufferBudget()
         # the bulkhead: a slot is held while a request is open (until its answer, or for a
         # streamed download its status and headers, have arrived)
         self.bulkhead = Bulkhead(
@@ -79,9 +87,7 @@ class Upstream:
         )
         if transport is None:
             if network == "aiohttp":
-                from httpx_aiohttp import AiohttpTransport
-
-                transport = AiohttpTransport(limits=limits, trust_env=False)
+                transport = aiohttp_transport(limits)  # without aiohttp's own retry
             else:
                 transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         self.client = httpx.AsyncClient(
@@ -171,7 +177,6 @@ class Upstream:
             content = orjson.dumps(json_body)
             sent["content-type"] = content_type
         request = self.request(method, path, content=content, headers=sent)
-        self.budget.record_call()
         with waiting():  # the request waits on this upstream, not on the gateway's CPU
             return await self._attempts(request, operation, not_found_ok, idempotent)
 
@@ -188,12 +193,19 @@ class Upstream:
                     queued = True
                     async with self.bulkhead:
                         queued = False
+                        if retry == 0:  # a first attempt that goes out earns retries
+                            self.budget.record_call()
                         try:
                             result = await self._exchange(request, operation, not_found_ok)
                         except UpstreamUnavailable as exc:
                             self.breaker.failure(ticket)
                             ticket = None
                             failure = exc
+                        except UpstreamSaturated:
+                            # the gateway's buffers were full: no verdict on the upstream
+                            self.breaker.release(ticket)
+                            ticket = None
+                            raise
                         except UpstreamTimeout:
                             self.breaker.failure(ticket)
                             ticket = None
@@ -262,30 +274,28 @@ class Upstream:
                 )
             if status >= 400 and status != 404:
                 raise _client_error(self.name, operation, status)
-            body = await self._read(response, operation)
+            if not is_json_content(response.headers.get("content-type")):
+                # an error page, a misrouted proxy's answer (a 404 too: it says nothing
+                # about the thing asked for): not data, whatever the body looks like
+                raise UpstreamBadResponse(self.name, operation, "not JSON content")
+            with self.buffers.hold() as held:  # given back however the call ends
+                body = await self._read(response, operation, held)
+                await response.aclose()
+                try:
+                    return orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    pass  # not chained: the decode error keeps the whole document (`doc`)
+                body = b""
+                raise UpstreamBadResponse(self.name, operation, "invalid JSON")
         finally:
             await response.aclose()
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamBadResponse(self.name, operation, "invalid JSON") from exc
 
-    async def _read(self, response: httpx.Response, operation: str) -> bytes:
-        """The body, refused as soon as it is known to be over the size cap."""
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise UpstreamBadResponse(self.name, operation, "response too large")
-        body = bytearray()
-        try:
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > self.max_response_bytes:
-                    raise UpstreamBadResponse(self.name, operation, "response too large")
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(self.name, operation) from exc
-        except (httpx.HTTPError, OSError) as exc:
-            raise UpstreamUnavailable(self.name, operation, type(exc).__name__) from exc
-        return bytes(body)
+    async def _read(
+        self, response: httpx.Response, operation: str, held: Reservation
+    ) -> bytes | bytearray:
+        """The body, within the size cap and the shared byte budget (`sources.bodies`)."""
+        limit = min(self.max_response_bytes, self.buffers.capacity)
+        return await read_body(response, held, limit=limit, source=self.name, operation=operation)
 
 
 def status_error(name: str, operation: str, status: int) -> UpstreamError | None:

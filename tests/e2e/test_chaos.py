@@ -18,6 +18,7 @@ import pytest
 
 from gateway.app import create_app
 from mocks.app import MockUpstreams
+from sources.resilience import RetryBudget
 from tests.conftest import REFERENCE_DAY
 from tests.e2e.conftest import MOCK_ORIGIN, NOON, Harness, gateway_settings
 from tests.e2e.test_home import HOME
@@ -38,6 +39,12 @@ async def gateway(cache: bool = True, **ehr: Any) -> AsyncIterator[Harness]:
             yield Harness(mocks, client, app.state.services)
         finally:
             await app.state.services.aclose()
+
+
+def ample_retries(harness: Harness) -> None:
+    """Give the EHR a retry budget that never binds, for the tests about how a retry is
+    made (`test_retry_budget.py` is about how many are allowed)."""
+    harness.app_services.ehr.budget = RetryBudget(ratio=10)
 
 
 async def home(harness: Harness) -> dict[str, Any]:
@@ -79,12 +86,14 @@ async def test_added_latency_within_the_deadline_costs_nothing(harness: Harness)
 
 
 async def test_a_connection_reset_costs_only_the_ehr_fields(harness: Harness) -> None:
+    ample_retries(harness)
     harness.mocks.ehr.faults.reset = True
     assert ehr_codes(await home(harness)) == {"UPSTREAM_UNAVAILABLE"}
     assert harness.mocks.counts()["EHR"] == 3  # the patient look-up, tried three times
 
 
 async def test_a_503_with_retry_after_is_retried_after_the_wait(harness: Harness) -> None:
+    ample_retries(harness)
     harness.mocks.ehr.faults.fail_first = 1
     harness.mocks.ehr.faults.retry_after = 1
     started = time.monotonic()
@@ -104,12 +113,14 @@ async def test_a_retry_after_past_the_deadline_is_not_waited_for(harness: Harnes
 
 
 async def test_a_503_without_retry_after_is_retried_with_backoff(harness: Harness) -> None:
+    ample_retries(harness)
     harness.mocks.ehr.faults.fail_first = 2
     assert_whole(await home(harness))
     assert harness.mocks.counts()["EHR"] == 4
 
 
 async def test_a_persistent_503_costs_only_the_ehr_fields(harness: Harness) -> None:
+    ample_retries(harness)
     harness.mocks.ehr.faults.error_rate = 1.0
     assert ehr_codes(await home(harness)) == {"UPSTREAM_UNAVAILABLE"}
     assert harness.mocks.counts()["EHR"] == 3

@@ -171,19 +171,67 @@ def test_a_late_answer_from_before_the_breaker_opened_is_not_the_probe() -> None
 # -- retry budget ------------------------------------------------------------------------
 
 
-def test_retry_budget_keeps_a_minimum_per_second_when_quiet() -> None:
-    budget = RetryBudget(ratio=0.2, min_per_s=1, window_s=10, clock=FakeClock())
-    assert sum(budget.try_retry() for _ in range(50)) == 10
+def test_retry_budget_grants_nothing_before_any_call() -> None:
+    budget = RetryBudget(ratio=0.2, window_s=10, clock=FakeClock())
+    assert sum(budget.try_retry() for _ in range(50)) == 0
+
+
+def test_a_quiet_gateway_retries_only_what_its_first_attempts_paid_for() -> None:
+    # one call every few seconds: no fixed allowance lets each of them retry
+    clock = FakeClock()
+    budget = RetryBudget(ratio=0.2, window_s=10, clock=clock)
+    granted = []
+    for _ in range(4):
+        budget.record_call()
+        granted.append(budget.try_retry())
+        clock.now += 2
+    assert granted == [False, False, False, False]
+    budget.record_call()  # the fifth call in the window pays for one retry
+    assert budget.try_retry()
+    assert not budget.try_retry()
 
 
 def test_retry_budget_grows_with_a_fraction_of_the_calls() -> None:
     clock = FakeClock()
-    budget = RetryBudget(ratio=0.2, min_per_s=0.5, window_s=10, clock=clock)
+    budget = RetryBudget(ratio=0.2, window_s=10, clock=clock)
     for _ in range(100):
         budget.record_call()
-    assert sum(budget.try_retry() for _ in range(100)) == 5 + 20
+    assert sum(budget.try_retry() for _ in range(100)) == 20
     clock.now += 11
-    assert budget.try_retry()  # the spent retries left the window with the calls
+    assert not budget.try_retry()  # the calls that paid for retries left the window
+    budget.record_call()
+    for _ in range(4):
+        budget.record_call()
+    assert budget.try_retry()  # and the spent retries left with them
+
+
+@given(
+    ratio=st.sampled_from([0.0, 0.1, 0.2, 0.29, 0.5, 1.0]),
+    steps=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 4)), max_size=60),
+)
+def test_retries_never_exceed_the_ratio_of_first_attempts_in_the_window(
+    ratio: float, steps: list[tuple[int, int, int]]
+) -> None:
+    clock = FakeClock()
+    budget = RetryBudget(ratio=ratio, window_s=10, clock=clock)
+    events: list[tuple[float, int, int]] = []  # (time, first attempts, retries)
+    for calls, attempts, pause in steps:
+        for _ in range(calls):
+            budget.record_call()
+            events.append((clock.now, 1, 0))
+        for _ in range(attempts):
+            if budget.try_retry():
+                events.append((clock.now, 0, 1))
+                window = [e for e in events if e[0] > int(clock.now) - 10]
+                first = sum(e[1] for e in window)
+                retried = sum(e[2] for e in window)
+                assert retried <= ratio * first + 1e-9
+        clock.now += pause
+
+
+def test_a_negative_ratio_is_refused() -> None:
+    with pytest.raises(ValueError, match="ratio"):
+        RetryBudget(ratio=-0.1)
 
 
 # -- retry policy and Retry-After ------------------------------------------------------------
@@ -238,6 +286,8 @@ def scripted(
         "http://ehr.test/fhir",
         timeout_s=timeout_s,
         retry=retry or RetryPolicy(attempts=3, base_delay_s=0.001),
+        # a budget that never binds: these tests are about the retry policy
+        budget=RetryBudget(ratio=10),
         transport=httpx.MockTransport(handler),
     )
     return upstream, seen
@@ -294,7 +344,7 @@ async def test_retries_stop_after_the_last_attempt() -> None:
 
 async def test_retries_stop_when_the_budget_is_spent() -> None:
     upstream, seen = scripted(httpx.Response(503))
-    upstream.budget = RetryBudget(ratio=0, min_per_s=0)
+    upstream.budget = RetryBudget(ratio=0)
     with pytest.raises(UpstreamUnavailable):
         await upstream.call("GET", "Patient/e1", operation="read", idempotent=True)
     assert len(seen) == 1
@@ -391,7 +441,9 @@ async def test_timeouts_count_as_failures_and_bad_answers_do_not() -> None:
             await hung.call("GET", "Patient/e1", operation="read", idempotent=True)
     assert state(hung.breaker) is BreakerState.OPEN
 
-    junk, _ = scripted(httpx.Response(200, content=b"{not json"))
+    junk, _ = scripted(
+        httpx.Response(200, headers={"content-type": "application/json"}, content=b"{not json")
+    )
     junk.breaker = CircuitBreaker("EHR", min_requests=2)
     for _ in range(3):
         with pytest.raises(Exception, match="invalid JSON"):
@@ -522,4 +574,40 @@ async def test_the_request_is_told_while_it_waits_on_an_upstream() -> None:
         WAITS.reset(token)
     assert told.seen == [1, 1]  # waiting through both attempts and the pause between
     assert told.waits == 0
+    await upstream.aclose()
+
+
+async def test_calls_refused_before_going_out_earn_no_retries() -> None:
+    release, holding = asyncio.Event(), asyncio.Event()
+    seen: list[str] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path.endswith("/held"):
+            holding.set()
+            await release.wait()
+            return httpx.Response(200, json=BUNDLE)
+        return httpx.Response(503)
+
+    upstream = Upstream(
+        "EHR",
+        "http://ehr.test/fhir",
+        timeout_s=5,
+        max_concurrency=1,
+        max_queue=0,
+        retry=RetryPolicy(attempts=3, base_delay_s=0.001),
+        budget=RetryBudget(ratio=0.2),
+        transport=httpx.MockTransport(answer),
+    )
+    held = asyncio.create_task(upstream.call("GET", "held", operation="read"))
+    await holding.wait()
+    for _ in range(10):  # refused by the bulkhead: never sent
+        with pytest.raises(UpstreamSaturated):
+            await upstream.call("GET", "refused", operation="read", idempotent=True)
+    release.set()
+    await held
+    with pytest.raises(UpstreamUnavailable):
+        await upstream.call("GET", "failing", operation="read", idempotent=True)
+    # two calls went out: 0.2 x 2 earns no retry (ten refused ones would have earned two)
+    assert seen == ["/fhir/held", "/fhir/failing"]
     await upstream.aclose()

@@ -17,9 +17,11 @@ from sources.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from sources.resilience import RetryBudget
 from sources.upstream import Upstream
 
 Handler = Callable[[httpx.Request], httpx.Response]
+JSON = {"content-type": "application/json"}  # what the answers below are labelled
 
 
 def upstream(
@@ -37,6 +39,8 @@ def upstream(
             "http://ehr.test/fhir",
             timeout_s=timeout_s,
             max_response_bytes=max_response_bytes,
+            # a budget that never binds: a test seeing one call saw no retry at all
+            budget=RetryBudget(ratio=10),
             transport=httpx.MockTransport(recording),
         ),
         seen,
@@ -66,7 +70,7 @@ async def test_a_body_under_the_cap_is_read_whole() -> None:
 async def test_a_too_large_content_length_is_refused_before_reading() -> None:
     body = Chunks(b"x" * 100, 10_000)
     ehr, _ = upstream(
-        lambda r: httpx.Response(200, headers={"content-length": "1000000"}, stream=body)
+        lambda r: httpx.Response(200, headers={"content-length": "1000000", **JSON}, stream=body)
     )
     with pytest.raises(UpstreamBadResponse, match="too large"):
         await ehr.call("GET", "Patient/e1", operation="read", idempotent=True)
@@ -75,7 +79,7 @@ async def test_a_too_large_content_length_is_refused_before_reading() -> None:
 
 async def test_a_body_without_length_is_cut_off_at_the_cap() -> None:
     body = Chunks(b"x" * 100, 10_000)
-    ehr, seen = upstream(lambda r: httpx.Response(200, stream=body))
+    ehr, seen = upstream(lambda r: httpx.Response(200, headers=JSON, stream=body))
     with pytest.raises(UpstreamBadResponse, match="too large"):
         await ehr.call("GET", "Patient/e1", operation="read", idempotent=True)
     assert body.read == 11  # 1,100 bytes: one chunk past the 1,024-byte cap, no more
@@ -84,7 +88,7 @@ async def test_a_body_without_length_is_cut_off_at_the_cap() -> None:
 
 async def test_a_slow_drip_body_is_caught_by_the_total_deadline() -> None:
     body = Chunks(b" ", 100, pause_s=0.01)
-    ehr, _ = upstream(lambda r: httpx.Response(200, stream=body), timeout_s=0.2)
+    ehr, _ = upstream(lambda r: httpx.Response(200, headers=JSON, stream=body), timeout_s=0.2)
     with pytest.raises(UpstreamTimeout):
         await ehr.call("GET", "Patient/e1", operation="read", idempotent=True)
     assert 5 < body.read < 30
@@ -109,7 +113,7 @@ async def test_a_redirect_to_another_host_is_never_followed(status: int) -> None
     ],
 )
 async def test_broken_json_is_a_bad_response_and_not_retried(body: bytes) -> None:
-    ehr, seen = upstream(lambda r: httpx.Response(200, content=body))
+    ehr, seen = upstream(lambda r: httpx.Response(200, headers=JSON, content=body))
     with pytest.raises(UpstreamBadResponse, match="invalid JSON"):
         await ehr.call("GET", "Patient/e1", operation="read", idempotent=True)
     assert len(seen) == 1

@@ -1,0 +1,105 @@
+"""What the gateway takes from an upstream answer's body: JSON content only, read within
+the call's size cap and the byte budget every upstream shares (`sources.buffers`).
+
+Used by `Upstream` for every call; kept apart so the rules about a body stay in one place.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from sources.buffers import Reservation
+from sources.errors import (
+    UpstreamBadResponse,
+    UpstreamSaturated,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+# application/json, application/fhir+json and any other application/<x>+json (RFC 6839)
+_JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9!#$&^_.-][a-z0-9!#$&^_.+-]*\+)?json")
+
+
+def is_json_content(content_type: str | None) -> bool:
+    """True when a `Content-Type` value labels JSON: `application/json` or
+    `application/<x>+json`, with any parameters (`; charset=utf-8`), in any case. A missing
+    label, or two (joined by a comma), is not."""
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return _JSON_MEDIA_TYPE.fullmatch(media_type) is not None
+
+
+def declared_length(response: httpx.Response) -> int | None:
+    """The `Content-Length` the upstream declared, when it is one number."""
+    declared = response.headers.get("content-length")
+    if declared is None:
+        return None
+    declared = declared.strip()
+    return int(declared) if declared.isdigit() else None
+
+
+async def read_body(
+    response: httpx.Response, held: Reservation, *, limit: int, source: str, operation: str
+) -> bytes | bytearray:
+    """The body of `response`, at most `limit` bytes, every byte reserved in `held` before
+    it is kept.
+
+    Refused unread when a declared length is over `limit` (`UpstreamBadResponse`), and as
+    soon as the bytes read go over it; failing at once with `UpstreamSaturated` when the
+    budget cannot give the bytes needed (the gateway is full, the upstream did nothing
+    wrong). A known length is reserved whole and read into one buffer; otherwise the
+    chunks are kept and joined once, the joined copy reserved too while the chunks still
+    exist. On every way out the locals let go of what was read, so the traceback of an
+    error (which keeps this frame) keeps none of the body alive.
+    """
+    length = declared_length(response)
+    if length is not None and length > limit:
+        raise UpstreamBadResponse(source, operation, "response too large")
+    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        length = None  # the length counts the encoded bytes, not the decoded ones read
+
+    def reserve(size: int) -> None:
+        if not held.grow(size):
+            raise UpstreamSaturated(source, operation, "upstream buffers full")
+
+    whole = bytearray()  # the body when its length is known, filled in place
+    parts: list[bytes] = []  # otherwise its chunks
+    chunk = b""
+    try:
+        if length is not None:
+            reserve(length)
+            whole = bytearray(length)
+        filled = 0
+        async for chunk in response.aiter_bytes():
+            end = filled + len(chunk)
+            if length is not None:
+                if end > length:
+                    raise UpstreamBadResponse(source, operation, "body over its length")
+                whole[filled:end] = chunk
+            else:
+                if end > limit:
+                    raise UpstreamBadResponse(source, operation, "response too large")
+                reserve(len(chunk))
+                parts.append(chunk)
+            filled = end
+        if length is not None:
+            if filled != length:
+                raise UpstreamBadResponse(source, operation, "body under its length")
+            return whole
+        if len(parts) == 1:
+            return parts[0]
+        reserve(filled)  # the joined copy, while the parts still live
+        body = b"".join(parts)
+        parts = []
+        held.shrink(filled)
+        return body
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(source, operation) from exc
+    except (httpx.HTTPError, OSError) as exc:
+        raise UpstreamUnavailable(source, operation, type(exc).__name__) from exc
+    finally:
+        # let go of the body: an error's traceback keeps this frame, and its locals
+        whole, parts, chunk = bytearray(), [], b""
