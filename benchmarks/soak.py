@@ -5,11 +5,11 @@ shows up as growing latency and errors, not as a politely lower rate). Reports
 p50/p95/p99 latency, throughput, error classes, and resident memory over time.
 
     python -m benchmarks.soak --seconds 60 --rps 50
-    python -m benchmarks.soak --faults                  # hang=5037,reset=0301
-    python -m benchmarks.soak --faults hang=5037,slow=0301 --slow-ms 1500
+    python -m benchmarks.soak --faults                  # hang=5037,slow=0301
+    python -m benchmarks.soak --faults hang=5037,reset=0301 --seconds 30
 
-`--faults` runs the load twice, without faults and then with them, as citizens of every
-municipality, and compares (`benchmarks.faults`).
+`--faults` runs the load twice, without faults and then with them, as 1000 citizens
+(`--citizens`) of every municipality, and compares (`benchmarks.faults`).
 """
 
 from __future__ import annotations
@@ -47,11 +47,13 @@ class Call:
 
 @dataclass(frozen=True)
 class Sample:
-    """One answered request: its group, latency and error classes (none when clean)."""
+    """One answered request: its group, latency and error classes (none when clean), and
+    when it was sent (seconds into the run)."""
 
     group: str
     ms: float
     classes: tuple[str, ...]
+    at_s: float = 0.0
 
 
 @dataclass
@@ -138,6 +140,7 @@ async def drive(server: Server, *, seconds: float, rps: float, workload: Sequenc
         async def one(n: int) -> None:
             call = workload[n % len(workload)]
             started = time.perf_counter()
+            at_s = started - start
             response = error = None
             try:
                 response = await client.post(
@@ -146,7 +149,7 @@ async def drive(server: Server, *, seconds: float, rps: float, workload: Sequenc
             except httpx.HTTPError as exc:
                 error = exc
             ms = (time.perf_counter() - started) * 1000
-            samples.append(Sample(call.group, ms, classify(response, error)))
+            samples.append(Sample(call.group, ms, classify(response, error), round(at_s, 3)))
 
         start = time.perf_counter()
         sent = 0
@@ -215,11 +218,13 @@ def summary(report: Report) -> str:
 
 def main() -> int:
     """Command line entry (`make soak`, `make soak-faults`)."""
-    from benchmarks.faults import DEFAULT_FAULTS, SLOW_MS
+    from benchmarks.faults import DEFAULT_FAULTS, FAULT_RPS, SLOW_MS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--rps", type=float, default=50)
+    parser.add_argument(
+        "--rps", type=float, default=None, help="requests per second (50; fault mode 25)"
+    )
     parser.add_argument("--population", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--out", type=Path, default=None, help="the JSON report's file")
@@ -232,9 +237,11 @@ def main() -> int:
     )
     parser.add_argument("--slow-ms", type=float, default=SLOW_MS)
     parser.add_argument(
-        "--citizens", type=int, default=100, help="fault mode: citizens per municipality"
+        "--citizens", type=int, default=1000, help="fault mode: citizens per municipality"
     )
     args = parser.parse_args()
+    if args.rps is None:
+        args.rps = 50.0 if args.faults is None else FAULT_RPS
     if args.seconds <= 0 or args.rps <= 0 or args.citizens <= 0:
         parser.error("--seconds, --rps and --citizens must be positive")
     if args.faults is not None:

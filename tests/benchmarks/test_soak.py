@@ -13,10 +13,11 @@ from benchmarks.faults import (
     fault_soak,
     fault_summary,
     parse_faults,
+    run_figures,
     workload,
 )
 from benchmarks.server import serve
-from benchmarks.soak import classify, percentile, run, summary
+from benchmarks.soak import Drive, Sample, classify, percentile, run, summary
 from mocks.population import Population
 
 
@@ -86,6 +87,32 @@ def test_fault_plans_are_parsed_and_checked() -> None:
             parse_faults(wrong)
 
 
+def test_run_figures_split_groups_and_error_families() -> None:
+    samples = [
+        Sample("5001", 10.0, (), 0.2),
+        Sample("5001", 2.0, ("http:503 OVERLOADED",), 1.5),
+        Sample("5001", 30.0, (), 1.7),
+        Sample("5037", 2000.0, ("graphql:MUNICIPAL 5037:UPSTREAM_TIMEOUT",), 0.1),
+        Sample("0301", 5.0, ("transport:ReadError",), 2.9),
+    ]
+    run = run_figures(
+        Drive(3.0, 2.0, 6, samples, [(0.0, 100.0), (1.0, 120.0), (3.0, 110.0)]), ["5001"]
+    )
+    assert run.completed == 5
+    assert run.sent == 6
+    assert run.healthy.requests == 3
+    assert run.healthy.with_errors == 1
+    assert run.healthy.p50_ms == 10.0
+    assert run.healthy.clean_p50_ms == 10.0
+    assert run.healthy.clean_p99_ms == 30.0  # a quick refusal is not counted as a fast answer
+    assert run.by_municipality["5037"].with_errors == 1
+    assert run.upstream_errors == {"MUNICIPAL 5037:UPSTREAM_TIMEOUT": 1}
+    assert run.http_errors == {"503 OVERLOADED": 1}
+    assert run.transport_errors == {"ReadError": 1}
+    assert run.refused_by_second == {1: 1}
+    assert run.rss_mb == {"start": 100.0, "max": 120.0, "end": 110.0}
+
+
 def test_every_municipality_has_its_own_adult_citizens() -> None:
     population = Population(size=200)
     chosen = citizens(population, 5)
@@ -104,7 +131,7 @@ def test_short_fault_soak_costs_only_the_faulted_municipalities() -> None:
     """One municipality hung and another resetting, at a load the gateway carries today:
     every request is answered, the faulted municipalities' citizens get errors naming
     their own service, and the healthy municipality's citizens get none."""
-    plan = parse_faults(DEFAULT_FAULTS)  # hang=5037, reset=0301
+    plan = parse_faults("hang=5037,reset=0301")
     report = fault_soak(plan, seconds=3, rps=10, population=200, latency_ms=5, per_municipality=10)
     for figures in (report.no_fault, report.with_faults):
         assert figures.sent >= 25
@@ -117,6 +144,7 @@ def test_short_fault_soak_costs_only_the_faulted_municipalities() -> None:
     assert faulted.healthy.requests > 0
     assert faulted.healthy.with_errors == 0
     assert faulted.http_errors == {}
+    assert faulted.refused_by_second == {}
     for code in ("5037", "0301"):
         group = faulted.by_municipality[code]
         assert group.requests > 0
