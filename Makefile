@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve mocks test lint typecheck unit schema soak bench bench-transport clean
+.PHONY: serve mocks test lint typecheck unit schema soak soak-faults bench bench-transport clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: lint typecheck unit
 # Constant-rate load on loopback; SOAK_ARGS="--seconds 600 --rps 100" for a long run.
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
+
+# The same load without faults, then while upstreams misbehave, compared (docs/performance.md);
+# SOAK_FAULTS="hang=5037,reset=0301" picks other faults, SOAK_ARGS as for soak.
+SOAK_FAULTS ?= hang=5037,slow=0301
+soak-faults: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --faults $(SOAK_FAULTS) $(SOAK_ARGS)
 
 # Screens cold/warm, gateway vs baseline (docs/performance.md); BENCH_ARGS="--seconds 3" for a quick run.
 bench: $(STAMP)

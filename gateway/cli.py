@@ -86,13 +86,21 @@ def _settle_heap() -> None:
 
 
 def _mocks(settings: Settings) -> Any:
+    """The embedded mocks the settings describe, with their injected faults; refuses an
+    upstream the mocks do not have."""
     from mocks.app import MockUpstreams
+    from mocks.control import Faults
 
-    return MockUpstreams(
-        size=settings.mocks.population,
-        seed=settings.mocks.seed,
-        latency_ms=settings.mocks.latency_ms,
-    )
+    faults = {key: Faults(**f.model_dump()) for key, f in settings.mocks.faults.items()}
+    try:
+        return MockUpstreams(
+            size=settings.mocks.population,
+            seed=settings.mocks.seed,
+            latency_ms=settings.mocks.latency_ms,
+            faults=faults,
+        )
+    except ValueError as exc:
+        raise StartRefused(f"HELSEGRAF_MOCKS__FAULTS: {exc}") from exc
 
 
 def with_embedded_upstreams(settings: Settings, embedded: dict[str, Any]) -> Settings:
@@ -251,13 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         checkpoint = getattr(args, "checkpoint", None)
         return asyncio.run(_audit(settings, args.audit_command, checkpoint))
-    if args.command == "mocks":
-        if "HELSEGRAF_PORT" not in os.environ:  # beside the gateway's default 8000
-            settings = settings.model_copy(update={"port": 8001})
-        _run(_serve_mocks(settings))
-        return 0
+    if args.command == "mocks" and "HELSEGRAF_PORT" not in os.environ:
+        settings = settings.model_copy(update={"port": 8001})  # beside the gateway's 8000
     try:
-        _run(_serve(settings))
+        _run(_serve_mocks(settings) if args.command == "mocks" else _serve(settings))
     except StartRefused as exc:
         print(f"helsegraf: invalid settings: {exc}", file=sys.stderr)
         return 2

@@ -45,14 +45,17 @@ class MockFaultSettings(BaseModel):
     error_rate: float = Field(default=0.0, ge=0, le=1)
     error_status: int = Field(default=503, ge=400, le=599)
     retry_after: int | None = Field(default=None, ge=0, le=3600)
+    hang: bool = False  # never answer: the gateway's deadline ends each call
+    reset: bool = False  # drop every connection without a response
 
 
 class MockSettings(BaseModel):
     """The embedded mock upstreams, used when no real upstream URL is configured.
 
     `faults` is keyed by upstream: `ehr`, `national`, `oidc` or a municipality code,
-    e.g. `HELSEGRAF_MOCKS__FAULTS='{"ehr": {"latency_ms": 20}, "5001": {"error_rate": 0.1}}'`.
-    `latency_ms` applies to every upstream without its own entry.
+    e.g. `HELSEGRAF_MOCKS__FAULTS='{"ehr": {"latency_ms": 20}, "5001": {"error_rate": 0.1}}'`
+    or `'{"5037": {"hang": true}, "0301": {"reset": true}}'`. `latency_ms` applies to
+    every upstream without its own entry (an entry sets its own `latency_ms`).
     """
 
     population: int = Field(default=1000, ge=0, le=1_000_000)

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
-from mocks.control import Faults, UpstreamControl
+from mocks.control import Faults, UpstreamControl, expose_connection
 from mocks.fhir.app import create_fhir_app
 from mocks.municipal import create_municipal_app
 from mocks.national import create_national_app
@@ -121,7 +121,7 @@ class MockUpstreams:
                     app=control.wrap(create_municipal_app(self.store, code)),
                 )
             )
-        return Starlette(routes=routes)
+        return expose_connection(Starlette(routes=routes))
 
     def settings_env(self, origin: str) -> dict[str, Any]:
         """Settings values pointing the gateway at these mocks served at `origin`."""

@@ -2,12 +2,18 @@
 
 Wrapped around each mock app as ASGI middleware. Tests hold the `UpstreamControl`
 object and change its `faults` or read its `requests` while the mock runs.
+
+`hang` and `reset` behave over a real socket as they say: a hung call holds nothing once
+its client has gone, and a reset is a TCP reset (not the server's 500 for an exception),
+where the server's connection is known (`expose_connection`, outermost).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import socket
+import struct
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -83,9 +89,11 @@ class UpstreamControl:
             if delay:
                 await asyncio.sleep(delay / 1000)
             if faults.hang:
-                await asyncio.Event().wait()
+                await _until_disconnected(receive)
+                return
             if faults.reset:
-                raise ConnectionResetError("mock upstream dropped the connection")
+                await _reset(scope, receive)
+                return
             if faults.fail_first > 0:
                 faults.fail_first -= 1
                 await _send_error(send, faults, self.name)
@@ -113,6 +121,48 @@ class UpstreamControl:
             await app(scope, receive, send)
 
         return controlled
+
+
+CONNECTION = "helsegraf.mocks.connection"  # scope extension: the server's transport
+
+
+def expose_connection(app: ASGIApp) -> ASGIApp:
+    """`app` with the server's connection (its asyncio transport) in every HTTP scope's
+    extensions, where the reset fault finds it. uvicorn's `send` is a method of its
+    per-request cycle, which holds the transport; other servers and in-process
+    transports have none, and a reset there is an exception the transport surfaces."""
+
+    async def exposed(scope: Scope, receive: Receive, send: Send) -> None:
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if scope["type"] == "http" and _is_transport(transport):
+            extensions = {**scope.get("extensions", {}), CONNECTION: transport}
+            scope = {**scope, "extensions": extensions}
+        await app(scope, receive, send)
+
+    return exposed
+
+
+def _is_transport(candidate: object) -> bool:
+    """Looks like an asyncio transport (uvloop's are not `asyncio.Transport` subclasses)."""
+    return all(callable(getattr(candidate, name, None)) for name in ("abort", "get_extra_info"))
+
+
+async def _until_disconnected(receive: Receive) -> None:
+    """Wait, answering nothing, until the client has gone."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _reset(scope: Scope, receive: Receive) -> None:
+    """Drop the connection with a TCP reset, before any response."""
+    transport = scope.get("extensions", {}).get(CONNECTION)
+    if not _is_transport(transport):
+        raise ConnectionResetError("mock upstream dropped the connection")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:  # linger 0: close sends RST, not FIN
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    await _until_disconnected(receive)  # the server then sends nothing more
 
 
 def _timed(send: Send, calls: list[tuple[float, float]]) -> Send:
