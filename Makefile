@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve mocks test lint typecheck unit schema soak soak-faults bench bench-transport clean
+.PHONY: serve mocks test lint typecheck unit schema soak soak-faults bench bench-shed bench-transport clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ soak-faults: $(STAMP)
 # Screens cold/warm, gateway vs baseline (docs/performance.md); BENCH_ARGS="--seconds 3" for a quick run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
+
+# What a refusal (503 OVERLOADED) costs once the gateway is full, against /healthz.
+bench-shed: $(STAMP)
+	$(BIN)/python -m benchmarks.shed $(BENCH_ARGS)
 
 # httpx's own transport against the aiohttp-backed one, on the upstream path alone.
 bench-transport: $(STAMP)

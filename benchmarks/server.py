@@ -103,10 +103,15 @@ def upstream_env(mocks_url: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def serve_mocks(
-    *, population: int, latency_ms: float, startup_s: float = 300.0
+    *,
+    population: int,
+    latency_ms: float,
+    startup_s: float = 300.0,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """The mock upstreams alone (its own process, so the gateway's CPU and memory are
-    measured without them): `helsegraf mocks`, stopped on exit."""
+    measured without them): `helsegraf mocks`, stopped on exit; `extra_env` adds or
+    overrides variables (`HELSEGRAF_MOCKS__FAULTS`)."""
     port = free_port()
     env = {
         **os.environ,
@@ -114,6 +119,7 @@ def serve_mocks(
         "HELSEGRAF_ENV": "test",
         "HELSEGRAF_MOCKS__POPULATION": str(population),
         "HELSEGRAF_MOCKS__LATENCY_MS": str(latency_ms),
+        **(extra_env or {}),
     }
     url = f"http://127.0.0.1:{port}"
     with _child("gateway.cli", ["mocks"], env, url, "/_mock/stats", startup_s) as mocks:

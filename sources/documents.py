@@ -20,6 +20,7 @@ import httpx
 import orjson
 
 from sources import fhir
+from sources.bodies import read_body
 from sources.bulkhead import BulkheadFull
 from sources.errors import (
     UpstreamBadResponse,
@@ -189,14 +190,28 @@ async def _chunks(
 async def _decoded(
     response: httpx.Response, upstream: Upstream, ends: float, operation: str
 ) -> bytes:
-    body = bytearray()
-    async for chunk in _chunks(response, upstream, ends, operation):
-        body += chunk
-    try:
-        resource = orjson.loads(body)
-        data = base64.b64decode(resource["data"], validate=True)
-    except (orjson.JSONDecodeError, KeyError, TypeError, binascii.Error) as exc:
-        raise UpstreamBadResponse(SOURCE, operation, "not a Binary") from exc
+    """The content of a Binary resource the EHR answered with, its JSON read within the
+    size cap and the byte budget every upstream shares (as any other answer is)."""
+    with upstream.buffers.hold() as held:
+        try:
+            async with asyncio.timeout_at(ends):
+                body = await read_body(
+                    response,
+                    held,
+                    limit=upstream.max_response_bytes,
+                    source=SOURCE,
+                    operation=operation,
+                )
+        except TimeoutError as exc:
+            raise UpstreamTimeout(SOURCE, operation) from exc
+        try:
+            resource = orjson.loads(body)
+            data = base64.b64decode(resource["data"], validate=True)
+        except (orjson.JSONDecodeError, KeyError, TypeError, binascii.Error):
+            # not chained: orjson's error keeps the whole document
+            raise UpstreamBadResponse(SOURCE, operation, "not a Binary") from None
+        finally:
+            body = b""
     if not isinstance(resource, dict) or resource.get("resourceType") != "Binary":
         raise UpstreamBadResponse(SOURCE, operation, "not a Binary")
     return data

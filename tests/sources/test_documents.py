@@ -191,3 +191,25 @@ async def test_a_cookie_the_ehr_sets_on_one_download_is_never_sent_on_the_next()
         opened = await open_binary(ehr, "Binary/d1", "text/plain")
         assert [chunk async for chunk in opened.body] == [b"hello"]
     assert seen == [None, None]
+
+
+async def test_a_binary_resource_answer_is_read_within_the_shared_byte_budget() -> None:
+    from sources.buffers import BufferBudget
+
+    binary = {"resourceType": "Binary", "data": base64.b64encode(b"%PDF" * 512).decode()}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=json.dumps(binary), headers={"content-type": "application/fhir+json"}
+        )
+
+    ehr = Upstream(
+        "EHR",
+        "http://ehr.test/fhir",
+        timeout_s=1.0,
+        buffers=BufferBudget(1024),  # smaller than the resource: the gateway is full
+        transport=httpx.MockTransport(handler),
+    )
+    with pytest.raises(UpstreamSaturated, match="buffers full"):
+        await open_binary(ehr, "Binary/d1", "application/pdf")
+    assert ehr.buffers.used == 0
