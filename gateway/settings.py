@@ -47,6 +47,8 @@ class MockFaultSettings(BaseModel):
     retry_after: int | None = Field(default=None, ge=0, le=3600)
     hang: bool = False  # never answer: the gateway's deadline ends each call
     reset: bool = False  # drop every connection without a response
+    oversized_bytes: int = Field(default=0, ge=0, le=1024**3)  # answer a JSON body this large
+    content_type: str | None = Field(default=None, max_length=100)  # relabel the real answer
 
 
 class MockSettings(BaseModel):

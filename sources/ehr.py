@@ -3,38 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from aiodataloader import DataLoader
-
 from sources import fhir, fhir_appointments
-from sources.coalescer import Coalescer, loader_options
+from sources.coalescer import Coalescer
 from sources.documents import document as parse_document
-from sources.errors import UpstreamBadResponse, UpstreamNotFound
+from sources.ehr_directory import Directory
+from sources.errors import UpstreamBadResponse, UpstreamNotFound, status_error
 from sources.models import (
     AccessEvent,
     Appointment,
     Document,
     LabResult,
-    Location,
     Message,
-    Practitioner,
 )
 from sources.ownership import NIN_SYSTEM, own_patients, own_resources
-from sources.reference_cache import Copy, ReferenceCache, stands_in_for
+from sources.reference_cache import ReferenceCache
 from sources.subject_cache import About, RequestCache
-from sources.upstream import Upstream, status_error
+from sources.upstream import Upstream
 
 __all__ = ["NIN_SYSTEM", "EhrClient"]
 IDEMPOTENCY_SYSTEM = "https://fhir.helsegraf.dev/NamingSystem/idempotency-key"
 SOURCE = "EHR"
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
-R = TypeVar("R")
-log = logging.getLogger(__name__)
 
 
 def _reads_only(bundle: dict[str, Any]) -> bool:
@@ -69,18 +63,16 @@ class EhrClient:
         """`cache` keeps patient-scoped searches across requests (`sources.subject_cache`);
         `reference` keeps practitioners and locations (none kept when not given)."""
         self._upstream = upstream
-        self._reference = ReferenceCache.off() if reference is None else reference
         self._patients: dict[str, str] = {}  # FHIR Patient id -> national id, as read here
         dispatch = (
             self._dispatch if cache is None else cache.through(SOURCE, self._about, self._dispatch)
         )
         self._reads: Coalescer[str, Any] = Coalescer(dispatch)
-        self.practitioners: DataLoader[str, Copy[Practitioner] | None] = DataLoader(
-            self._load_practitioners, **loader_options()
+        self._directory = Directory(
+            self._by_ids, ReferenceCache.off() if reference is None else reference
         )
-        self.locations: DataLoader[str, Copy[Location] | None] = DataLoader(
-            self._load_locations, **loader_options()
-        )
+        self.practitioners = self._directory.practitioners
+        self.locations = self._directory.locations
 
     # -- transport -----------------------------------------------------------------
 
@@ -168,75 +160,12 @@ class EhrClient:
             raise UpstreamBadResponse(SOURCE, url.split("?", 1)[0], "not a JSON object")
         return result
 
+    async def _by_ids(self, resource_type: str, ids: list[str]) -> Any:
+        return await self._search(_query(resource_type, _id=",".join(ids)))
+
     @staticmethod
     def _own(bundle: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
         return own_resources(fhir.bundle_resources(bundle), patient_id, source=SOURCE)
-
-    # -- directories ------------------------------------------------------------------
-
-    async def _load_practitioners(self, ids: list[str]) -> list[Any]:
-        return await self._directory("Practitioner", ids, fhir.practitioner)
-
-    async def _load_locations(self, ids: list[str]) -> list[Any]:
-        return await self._directory("Location", ids, fhir.location)
-
-    async def _directory(
-        self, kind: str, ids: list[str], parse: Callable[[dict[str, Any]], R]
-    ) -> list[Copy[R] | Exception | None]:
-        """`kind` records by id: fresh copies from the reference cache, the rest in one
-        search. The answer replaces the copies (one it lacks no longer exists); when the
-        search fails, each id with a copy within the stale bound gets it, marked stale,
-        and the others the error."""
-        reference = self._reference
-        out: dict[str, Copy[R] | Exception | None] = {}
-        for ident in ids:
-            copy = reference.fresh(SOURCE, kind, ident)
-            if copy is not None:
-                out[ident] = copy
-        wanted = sorted(set(ids) - set(out))
-        if wanted:
-            try:
-                bundle = await self._search(_query(kind, _id=",".join(wanted)))
-                found = {
-                    r.get("id"): r
-                    for r in fhir.bundle_resources(bundle)
-                    if r.get("resourceType") == kind
-                }
-            except Exception as exc:
-                if not stands_in_for(exc):
-                    raise
-                for ident in wanted:
-                    out[ident] = reference.stale(SOURCE, kind, ident) or exc
-                served = sum(1 for i in wanted if not isinstance(out[i], Exception))
-                log.warning(  # counts and codes only: no id, no name
-                    "EHR %s read failed (%s): %d of %d served from older copies",
-                    kind,
-                    getattr(exc, "code", type(exc).__name__),
-                    served,
-                    len(wanted),
-                )
-            else:
-                for ident in wanted:
-                    if ident in found:
-                        out[ident] = reference.keep(SOURCE, kind, ident, parse(found[ident]))
-                    else:
-                        reference.forget(SOURCE, kind, ident)
-                        out[ident] = None
-        return [out[i] for i in ids]
-
-    def _prime_included(self, bundle: dict[str, Any]) -> None:
-        """Included Practitioners and Locations are fresh copies: kept, and this
-        request's loaders answer with them. (A search answered from the subject cache
-        stamps them again: `asOf` may be late by at most that cache's lifetime.)"""
-        reference = self._reference
-        for resource in fhir.bundle_resources(bundle, mode="include"):
-            kind = resource.get("resourceType")
-            if kind == "Practitioner":
-                copy = reference.keep(SOURCE, kind, resource["id"], fhir.practitioner(resource))
-                self.practitioners.prime(resource["id"], copy)
-            elif kind == "Location":
-                place = reference.keep(SOURCE, kind, resource["id"], fhir.location(resource))
-                self.locations.prime(resource["id"], place)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -269,7 +198,7 @@ class EhrClient:
                 _include="Appointment:actor",
             )
         )
-        self._prime_included(bundle)
+        self._directory.prime_included(bundle)
         found = [fhir_appointments.appointment(r) for r in self._own(bundle, patient_id)]
         return [a for a in found if (a.start >= now) is upcoming]
 

@@ -70,3 +70,23 @@ class UpstreamRejected(UpstreamBadResponse):
     """The upstream refused a write as invalid (HTTP 400/422), e.g. a rule it enforces."""
 
     code = "UPSTREAM_REJECTED"
+
+
+def status_error(name: str, operation: str, status: int) -> UpstreamError | None:
+    """The error for a sub-response status inside a batch, or None when it succeeded."""
+    if status < 400:
+        return None
+    if status == 404:
+        return UpstreamNotFound(name, operation)
+    if status >= 500 or status == 429:
+        return UpstreamUnavailable(name, operation, f"HTTP {status}")
+    return client_error(name, operation, status)
+
+
+def client_error(name: str, operation: str, status: int) -> UpstreamError:
+    """The error for an HTTP 4xx answer other than 404 and 429."""
+    if status in (409, 412):
+        return UpstreamConflict(name, operation, f"HTTP {status}")
+    if status in (400, 422):
+        return UpstreamRejected(name, operation, f"HTTP {status}")
+    return UpstreamBadResponse(name, operation, f"HTTP {status}")

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 
 from sources.coalescer import Coalescer
-from sources.errors import UpstreamBadResponse
+from sources.errors import UpstreamBadResponse, status_error
 from sources.subject_cache import About, RequestCache
-from sources.upstream import Upstream, status_error
+from sources.upstream import Upstream
 
 MAX_BATCH = 20
 PageKey = tuple[str, bytes]  # (path, canonical JSON body)

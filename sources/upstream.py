@@ -22,13 +22,12 @@ from sources.buffers import BufferBudget, Reservation
 from sources.bulkhead import Bulkhead, BulkheadFull
 from sources.errors import (
     UpstreamBadResponse,
-    UpstreamConflict,
     UpstreamError,
     UpstreamNotFound,
-    UpstreamRejected,
     UpstreamSaturated,
     UpstreamTimeout,
     UpstreamUnavailable,
+    client_error,
 )
 from sources.network import aiohttp_transport
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy, parse_retry_after
@@ -273,7 +272,7 @@ class Upstream:
                     retry_after_s=parse_retry_after(response.headers.get("retry-after")),
                 )
             if status >= 400 and status != 404:
-                raise _client_error(self.name, operation, status)
+                raise client_error(self.name, operation, status)
             if not is_json_content(response.headers.get("content-type")):
                 # an error page, a misrouted proxy's answer (a 404 too: it says nothing
                 # about the thing asked for): not data, whatever the body looks like
@@ -296,25 +295,6 @@ class Upstream:
         """The body, within the size cap and the shared byte budget (`sources.bodies`)."""
         limit = min(self.max_response_bytes, self.buffers.capacity)
         return await read_body(response, held, limit=limit, source=self.name, operation=operation)
-
-
-def status_error(name: str, operation: str, status: int) -> UpstreamError | None:
-    """The error for a sub-response status inside a batch, or None when it succeeded."""
-    if status < 400:
-        return None
-    if status == 404:
-        return UpstreamNotFound(name, operation)
-    if status >= 500 or status == 429:
-        return UpstreamUnavailable(name, operation, f"HTTP {status}")
-    return _client_error(name, operation, status)
-
-
-def _client_error(name: str, operation: str, status: int) -> UpstreamError:
-    if status in (409, 412):
-        return UpstreamConflict(name, operation, f"HTTP {status}")
-    if status in (400, 422):
-        return UpstreamRejected(name, operation, f"HTTP {status}")
-    return UpstreamBadResponse(name, operation, f"HTTP {status}")
 
 
 async def _ping(upstream: Upstream, path: str) -> bool:

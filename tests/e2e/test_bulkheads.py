@@ -29,7 +29,8 @@ HUNG_CITIZENS = ("ola", "frode", "arne")
 async def gateway(**overrides: Any) -> AsyncIterator[Harness]:
     mocks = MockUpstreams(size=50, today=REFERENCE_DAY, clock=lambda: NOON)
     municipalities = mocks.settings_env(MOCK_ORIGIN)["municipalities"]
-    municipalities[HUNG] |= {"timeout_s": 1.0, "max_concurrency": 3, "max_queue": 2}
+    # a deadline long enough that the hung calls still wait while the rest is checked
+    municipalities[HUNG] |= {"timeout_s": 4.0, "max_concurrency": 3, "max_queue": 2}
     settings = gateway_settings(mocks, municipalities=municipalities, **overrides)
     app = create_app(settings, transport=httpx.ASGITransport(app=mocks.asgi()), clock=lambda: NOON)
     async with httpx.AsyncClient(
