@@ -36,7 +36,7 @@ soak: $(STAMP)
 
 # The same load without faults, then while upstreams misbehave, compared (docs/performance.md);
 # SOAK_FAULTS="hang=5037,reset=0301" picks other faults, SOAK_ARGS as for soak.
-SOAK_FAULTS ?= hang=5037,slow=0301
+SOAK_FAULTS ?= hang=5037,reset=5001,slow=0301
 soak-faults: $(STAMP)
 	$(BIN)/python -m benchmarks.soak --faults $(SOAK_FAULTS) $(SOAK_ARGS)
 

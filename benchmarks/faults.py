@@ -10,13 +10,19 @@ ends each call), `reset` (TCP reset before any response) or `slow` (answers afte
 `slow_ms`, by default below the gateway's 2 s deadline); an upstream is `ehr`,
 `national` or a municipality code.
 
-The mock population has three municipalities, so at most two can misbehave while a third
-stays healthy: the default hangs Levanger (5037) and slows Oslo (0301), the two faults
-that hold the gateway's capacity while they last, and keeps Trondheim (5001) healthy. A
-reset trips the circuit breaker within a second and then costs nothing
-(`hang=5037,reset=0301`, as the tests run); a slow answer below the deadline never trips
-it. A third faulted municipality leaves no healthy citizen, and a faulted EHR or
-national portal touches every citizen (their healthy figures are then empty).
+The mock population has four municipalities, so all three kinds of fault run at once
+and one municipality stays healthy: the default hangs Levanger (5037), slows Oslo (0301)
+and resets Trondheim (5001), and keeps Bergen (4601) healthy. The hang and the slow
+answer are where they were when there were only three municipalities (the figures in
+docs/resilience.md before the bulkhead), and they are the faults that hold the gateway's
+capacity while they last, so both sit on municipalities with their own API, read three
+times per home screen (appointments, messages, vaccinations); a reset trips the circuit
+breaker within a second and then costs nothing, so it takes Trondheim, whose residents'
+appointments and messages come from the shared EHR and only their vaccinations from its
+API. Bergen, the healthy one, has its own API too, so its citizens read the same
+upstreams as the faulted ones. A slow answer below the deadline never trips the breaker.
+A faulted EHR or national portal touches every citizen (their healthy figures are then
+empty).
 """
 
 from __future__ import annotations
@@ -35,14 +41,15 @@ from mocks.population import MUNICIPALITIES, Person, Population
 KINDS = ("hang", "reset", "slow")
 SHARED = ("ehr", "national")  # every citizen's home screen reads these
 CODES = tuple(m.code for m in MUNICIPALITIES)
-DEFAULT_FAULTS = "hang=5037,slow=0301"
+DEFAULT_FAULTS = "hang=5037,reset=5001,slow=0301"
 SLOW_MS = 1500.0
 # Below the no-fault knee of a cold home screen on a shared 2-core host (~30-50/s): a
 # rate the healthy run already sheds at compares nothing. Each citizen is asked about
-# once in two minutes at 1000 per municipality, as in life, so the whole-response cache
-# (complete answers, 30 s) does not hide a slow upstream behind its first answer.
+# once in under three minutes at 1000 per municipality (4000 in all), as in life, so the
+# whole-response cache (complete answers, 30 s) does not hide a slow upstream behind its
+# first answer.
 FAULT_RPS = 25.0
-PERSONAS = ("kari", "ola", "per")  # adults with data everywhere, one per municipality
+PERSONAS = ("kari", "ola", "per")  # adults with data everywhere (none lives in Bergen)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ shows up as growing latency and errors, not as a politely lower rate). Reports
 p50/p95/p99 latency, throughput, error classes, and resident memory over time.
 
     python -m benchmarks.soak --seconds 60 --rps 50
-    python -m benchmarks.soak --faults                  # hang=5037,slow=0301
+    python -m benchmarks.soak --faults                  # hang=5037,reset=5001,slow=0301
     python -m benchmarks.soak --faults hang=5037,reset=0301 --seconds 30
 
 `--faults` runs the load twice, without faults and then with them, as 1000 citizens

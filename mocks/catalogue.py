@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from mocks.record_types import HOME_VISIT, Location, Practitioner
-from mocks.registry import MUNICIPALITIES
+from mocks.registry import MUNICIPALITIES, Municipality
 
 SERVICES_HOSPITAL = (
     "Poliklinikk indremedisin",
@@ -54,6 +54,14 @@ MESSAGE_SUBJECTS = (
     "Oppfølging etter besøk",
 )
 
+# Records draw their places from the locations of the person's city, so how many a city
+# has shapes every later draw of a record: the first `locations` are spread over the
+# first three municipalities as they always were (their residents' records, personas'
+# included, stay as they are), and each municipality after them gets `OWN_PLACES` GP
+# offices and as many health stations of its own, numbered after those.
+SPREAD_OVER = 3
+OWN_PLACES = 4
+
 
 class Catalogue:
     """Shared directories: practitioners and locations every record points into."""
@@ -72,26 +80,31 @@ class Catalogue:
             for n in range(practitioners)
         ]
         kinds = ("hospital", "gp", "municipal")
+        first = MUNICIPALITIES[:SPREAD_OVER]
         self.locations = [
-            Location(
-                id=f"loc{n:04d}",
-                name=(
-                    f"St. Olavs hospital, {SERVICES_HOSPITAL[n % len(SERVICES_HOSPITAL)]}"
-                    if kinds[n % 3] == "hospital"
-                    else f"{MUNICIPALITIES[(n // 3) % len(MUNICIPALITIES)].name} "
-                    + ("legekontor" if kinds[n % 3] == "gp" else "helsestasjon")
-                ),
-                street=f"Prinsens gate {n + 1}",
-                city="Trondheim"
-                if kinds[n % 3] == "hospital"
-                else MUNICIPALITIES[(n // 3) % len(MUNICIPALITIES)].name,
-                kind=kinds[n % 3],
-            )
-            for n in range(locations)
+            _location(n, kinds[n % 3], first[(n // 3) % len(first)]) for n in range(locations)
         ]
+        for municipality in MUNICIPALITIES[SPREAD_OVER:]:
+            for kind in ("gp", "municipal"):
+                for _ in range(OWN_PLACES):
+                    self.locations.append(_location(len(self.locations), kind, municipality))
         self.practitioner_by_id = {p.id: p for p in self.practitioners}
         self.location_by_id = {loc.id: loc for loc in self.locations}
 
     def locations_of_kind(self, kind: str) -> list[Location]:
         """Locations of one kind (`hospital`, `gp`, `municipal`)."""
         return [loc for loc in self.locations if loc.kind == kind]
+
+
+def _location(n: int, kind: str, municipality: Municipality) -> Location:
+    """The `n`th location: a hospital clinic (all at St. Olavs in Trondheim), or a GP
+    office or health station of `municipality`."""
+    if kind == "hospital":
+        name = f"St. Olavs hospital, {SERVICES_HOSPITAL[n % len(SERVICES_HOSPITAL)]}"
+        city = "Trondheim"
+    else:
+        suffix = "legekontor" if kind == "gp" else "helsestasjon"
+        name, city = f"{municipality.name} {suffix}", municipality.name
+    return Location(
+        id=f"loc{n:04d}", name=name, street=f"Prinsens gate {n + 1}", city=city, kind=kind
+    )

@@ -23,6 +23,7 @@ MUNICIPALITIES: tuple[Municipality, ...] = (
     Municipality("5001", "Trondheim", on_shared_ehr=True),
     Municipality("5037", "Levanger", on_shared_ehr=False),
     Municipality("0301", "Oslo", on_shared_ehr=False),
+    Municipality("4601", "Bergen", on_shared_ehr=False),
 )
 MUNICIPALITY_BY_CODE = {m.code: m for m in MUNICIPALITIES}
 

@@ -161,7 +161,8 @@ def _production(mocks: str, data: Path) -> dict[str, str]:
         "HELSEGRAF_MUNICIPALITIES": (
             f'{{"5001": {{"url": "{mocks}/municipalities/5001/api/v1", "name": "Trondheim"}}, '
             f'"5037": {{"url": "{mocks}/municipalities/5037/api/v1", "name": "Levanger"}}, '
-            f'"0301": {{"url": "{mocks}/municipalities/0301/api/v1", "name": "Oslo"}}}}'
+            f'"0301": {{"url": "{mocks}/municipalities/0301/api/v1", "name": "Oslo"}}, '
+            f'"4601": {{"url": "{mocks}/municipalities/4601/api/v1", "name": "Bergen"}}}}'
         ),
         "HELSEGRAF_OIDC_ISSUER": "https://idporten.mock.helsegraf.dev",
         "HELSEGRAF_OIDC_AUDIENCE": "helsegraf",

@@ -75,7 +75,9 @@ def test_fault_plans_are_parsed_and_checked() -> None:
         "ehr": {"latency_ms": 900},
     }
     assert plan.healthy() == []  # a slow EHR touches everyone
-    assert parse_faults(DEFAULT_FAULTS).healthy() == ["5001"]
+    default = parse_faults(DEFAULT_FAULTS)
+    assert sorted(default.faults.values()) == ["hang", "reset", "slow"]  # all three at once
+    assert default.healthy() == ["4601"]
     assert parse_faults("slow=national").healthy() == []
     for wrong, named in [
         ("explode=5037", "kind"),
@@ -116,22 +118,23 @@ def test_run_figures_split_groups_and_error_families() -> None:
 def test_every_municipality_has_its_own_adult_citizens() -> None:
     population = Population(size=200)
     chosen = citizens(population, 5)
-    assert set(chosen) == {"5001", "5037", "0301"}
+    assert set(chosen) == {"5001", "5037", "0301", "4601"}
     for code, people in chosen.items():
         assert len(people) == 5
         assert len({p.nin for p in people}) == 5
         assert all(p.address.municipality == code for p in people)
         assert all(p.age_on(population.today) >= 18 for p in people)
     calls = workload(chosen)
-    assert len(calls) == 15
-    assert [c.group for c in calls[:6]] == ["5001", "5037", "0301"] * 2
+    assert len(calls) == 20
+    assert [c.group for c in calls[:8]] == ["5001", "5037", "0301", "4601"] * 2
 
 
 def test_short_fault_soak_costs_only_the_faulted_municipalities() -> None:
-    """One municipality hung and another resetting, at a load the gateway carries today:
-    every request is answered, the faulted municipalities' citizens get errors naming
+    """The default faults, one municipality hung, one resetting and one slow at once, at a
+    load the gateway carries today: every request is answered, the hung and resetting
+    municipalities' citizens all get errors and the slow one's at most, each naming only
     their own service, and the healthy municipality's citizens get none."""
-    plan = parse_faults("hang=5037,reset=0301")
+    plan = parse_faults(DEFAULT_FAULTS)
     report = fault_soak(plan, seconds=3, rps=10, population=200, latency_ms=5, per_municipality=10)
     for figures in (report.no_fault, report.with_faults):
         assert figures.sent >= 25
@@ -140,18 +143,25 @@ def test_short_fault_soak_costs_only_the_faulted_municipalities() -> None:
         assert figures.rss_mb["start"] is not None
     assert report.no_fault.everyone.with_errors == 0
     faulted = report.with_faults
-    assert report.healthy_municipalities == ["5001"]
+    assert report.healthy_municipalities == ["4601"]
     assert faulted.healthy.requests > 0
     assert faulted.healthy.with_errors == 0
     assert faulted.http_errors == {}
     assert faulted.refused_by_second == {}
-    for code in ("5037", "0301"):
+    assert set(plan.faults) == {"5037", "5001", "0301"}
+    for code, kind in plan.faults.items():
         group = faulted.by_municipality[code]
         assert group.requests > 0
-        assert group.with_errors == group.requests
         assert all(c.startswith(f"graphql:MUNICIPAL {code}:") for c in group.error_classes)
+        if kind == "slow":  # answers below the deadline: the fault shows as waiting
+            assert group.requests > group.with_errors
+            assert group.clean_p50_ms is not None
+            assert group.clean_p50_ms >= plan.slow_ms
+        else:
+            assert group.with_errors == group.requests
     assert faulted.upstream_errors
     assert all(
-        k.split(":")[0] in {"MUNICIPAL 5037", "MUNICIPAL 0301"} for k in faulted.upstream_errors
+        k.split(":")[0] in {f"MUNICIPAL {code}" for code in plan.faults}
+        for k in faulted.upstream_errors
     )
     assert "healthy citizens" in fault_summary(report)

@@ -94,7 +94,7 @@ def test_embedded_upstreams_fill_only_what_is_unset() -> None:
     assert settings.national is not None
     assert settings.national.url == "http://127.0.0.1:1/national/api/v1"
     assert settings.oidc_jwks_url == "http://127.0.0.1:1/oidc/jwks"
-    assert set(settings.municipalities) == {"5001", "5037", "0301"}
+    assert set(settings.municipalities) == {"5001", "5037", "0301", "4601"}
     assert not settings.embedded_mocks
     # the mock issuer's tokens name the mocks' clients, registered with it
     assert settings.clients["helsegraf-portal"].kind == "portal"
