@@ -34,8 +34,8 @@ test: lint typecheck unit
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
 
-# The same load without faults, then while upstreams misbehave, compared (docs/performance.md);
-# SOAK_FAULTS="hang=5037,reset=0301" picks other faults, SOAK_ARGS as for soak.
+# The same load without faults, then while upstreams misbehave, compared (docs/resilience.md);
+# SOAK_FAULTS="hang=5037,big=0301" picks other faults (hang, reset, slow, big), SOAK_ARGS as for soak.
 SOAK_FAULTS ?= hang=5037,reset=5001,slow=0301
 soak-faults: $(STAMP)
 	$(BIN)/python -m benchmarks.soak --faults $(SOAK_FAULTS) $(SOAK_ARGS)

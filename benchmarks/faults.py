@@ -6,9 +6,10 @@ and generated adults of the mock population), so each faulted municipality has i
 citizens and the others' can be watched. A citizen is healthy when every upstream their
 home screen reads is: the EHR, the national portal and their own municipality's
 service. Faults are named `KIND=UPSTREAM`: `hang` (never answers; the gateway's deadline
-ends each call), `reset` (TCP reset before any response) or `slow` (answers after
-`slow_ms`, by default below the gateway's 2 s deadline); an upstream is `ehr`,
-`national` or a municipality code.
+ends each call), `reset` (TCP reset before any response), `slow` (answers after
+`slow_ms`, by default below the gateway's 2 s deadline) or `big` (answers a 100 MB JSON
+body: the gateway's memory over time shows its byte budget holding); an upstream is
+`ehr`, `national` or a municipality code.
 
 The mock population has four municipalities, so all three kinds of fault run at once
 and one municipality stays healthy: the default hangs Levanger (5037), slows Oslo (0301)
@@ -38,11 +39,12 @@ from benchmarks.soak import Call, Drive, Sample, count_classes, drive, home_body
 from mocks.oidc import MockIssuer
 from mocks.population import MUNICIPALITIES, Person, Population
 
-KINDS = ("hang", "reset", "slow")
+KINDS = ("hang", "reset", "slow", "big")
 SHARED = ("ehr", "national")  # every citizen's home screen reads these
 CODES = tuple(m.code for m in MUNICIPALITIES)
 DEFAULT_FAULTS = "hang=5037,reset=5001,slow=0301"
 SLOW_MS = 1500.0
+BIG_BYTES = 100_000_000  # a `big` upstream's every answer
 # Below the no-fault knee of a cold home screen on a shared 2-core host (~30-50/s): a
 # rate the healthy run already sheds at compares nothing. Each citizen is asked about
 # once in under three minutes at 1000 per municipality (4000 in all), as in life, so the
@@ -65,6 +67,7 @@ class FaultPlan:
             "hang": {"hang": True},
             "reset": {"reset": True},
             "slow": {"latency_ms": self.slow_ms},
+            "big": {"oversized_bytes": BIG_BYTES},
         }
         return {upstream: as_setting[kind] for upstream, kind in self.faults.items()}
 

@@ -18,6 +18,7 @@ from benchmarks.faults import (
 )
 from benchmarks.server import serve
 from benchmarks.soak import Drive, Sample, classify, percentile, run, summary
+from gateway.settings import Settings
 from mocks.population import Population
 
 
@@ -79,6 +80,10 @@ def test_fault_plans_are_parsed_and_checked() -> None:
     assert sorted(default.faults.values()) == ["hang", "reset", "slow"]  # all three at once
     assert default.healthy() == ["4601"]
     assert parse_faults("slow=national").healthy() == []
+    big = parse_faults("big=0301").mock_faults()["0301"]["oversized_bytes"]
+    assert isinstance(big, int)
+    assert big > 16 * 1024 * 1024  # past every upstream's default size cap
+    Settings(mocks={"faults": parse_faults("big=0301").mock_faults()})  # a valid setting
     for wrong, named in [
         ("explode=5037", "kind"),
         ("hang=9999", "upstream"),
