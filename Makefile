@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve mocks test lint typecheck unit schema soak soak-faults bench bench-shed bench-transport clean
+.PHONY: serve mocks test lint typecheck unit schema soak soak-faults bench bench-shed bench-bodies bench-transport clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(STAMP)
 # What a refusal (503 OVERLOADED) costs once the gateway is full, against /healthz.
 bench-shed: $(STAMP)
 	$(BIN)/python -m benchmarks.shed $(BENCH_ARGS)
+
+# A gateway's memory while every EHR answer is 100 MB (docs/resilience.md).
+bench-bodies: $(STAMP)
+	$(BIN)/python -m benchmarks.bodies $(BENCH_ARGS)
 
 # httpx's own transport against the aiohttp-backed one, on the upstream path alone.
 bench-transport: $(STAMP)
