@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.server import free_port, serve_mocks, upstream_env
+from benchmarks.server import Server, free_port, serve_mocks, upstream_env, wait_ready
 from benchmarks.workload import Workload
 from mocks.population import Population
 
@@ -32,11 +32,9 @@ CONCURRENT = 9
 BODY_BYTES = 100_000_000
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError("no VmRSS")
+def _mb(server: Server) -> str:
+    rss = server.rss_mb()
+    return "?" if rss is None else f"{rss:.1f}"
 
 
 async def _round(url: str, requests: list[tuple[str, dict[str, object]]]) -> list[str]:
@@ -80,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             "HELSEGRAF_EHR": json.dumps({"url": f"{mocks.url}/ehr/fhir/R4", "timeout_s": 30}),
         }
         url = f"http://127.0.0.1:{port}"
-        with (Path(tmp) / "gateway.log").open("wb") as log:
+        log_path = Path(tmp) / "gateway.log"
+        with log_path.open("wb") as log:
             gateway = subprocess.Popen(  # noqa: S603 - a checkout's own interpreter and CLI
                 [str(python), "-m", "gateway.cli", "serve"],
                 cwd=args.checkout,
@@ -88,19 +87,14 @@ def main(argv: list[str] | None = None) -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
+            server = Server(gateway, url, log_path)
             try:
-                for _ in range(600):
-                    try:
-                        if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    time.sleep(0.2)
-                print(f"start: {_rss_mb(gateway.pid)} MB", flush=True)
+                wait_ready(server, 120)
+                print(f"start: {_mb(server)} MB", flush=True)
                 for n in range(1, args.rounds + 1):
                     codes = asyncio.run(_round(url, requests))
                     time.sleep(2)
-                    print(f"round {n}: {_rss_mb(gateway.pid)} MB  ({', '.join(codes)})", flush=True)
+                    print(f"round {n}: {_mb(server)} MB  ({', '.join(codes)})", flush=True)
             finally:
                 gateway.terminate()
                 gateway.wait(timeout=30)

@@ -175,7 +175,7 @@ def _child(
         )
         server = Server(process, url, Path(tmp) / "child.log")
         try:
-            _wait_ready(server, startup_s, ready_path)
+            wait_ready(server, startup_s, ready_path)
             yield server
         finally:
             process.send_signal(signal.SIGINT)
@@ -187,7 +187,9 @@ def _child(
             log.close()
 
 
-def _wait_ready(server: Server, startup_s: float, ready_path: str = "/healthz") -> None:
+def wait_ready(server: Server, startup_s: float, ready_path: str = "/healthz") -> None:
+    """Until `server` answers 200 on `ready_path`; RuntimeError (with the end of its log)
+    when it exits first or stays silent for `startup_s`."""
     deadline = time.monotonic() + startup_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
