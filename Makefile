@@ -21,6 +21,7 @@ mocks: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo  # the import direction (pyproject.toml, docs/architecture.md)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -60,4 +61,4 @@ schema: $(STAMP)
 	$(BIN)/helsegraf schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
