@@ -15,7 +15,7 @@ from graphql import GraphQLSchema
 from authz.policy import Policy
 from authz.relations import OSLO, oslo_date
 from gateway.access import Access
-from gateway.audit import AuditStore, open_audit_store
+from gateway.audit import AuditStore
 from gateway.auth import JwksCache, Principal, TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.clients import ClientRegistry
@@ -32,7 +32,8 @@ from gateway.recorder import AccessRecorder
 from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
-from gateway.userdata import UserdataStore, open_userdata_store
+from gateway.stores import open_audit_store, open_userdata_store
+from gateway.userdata import UserdataStore
 from sources.buffers import BufferBudget
 from sources.coalescer import batching
 from sources.ehr import EhrClient

@@ -1,4 +1,5 @@
-"""Where the audit trail is kept: SQLite by default, PostgreSQL when a DSN is set.
+"""Where the audit trail is kept: SQLite by default, PostgreSQL when a DSN is set (the
+settings choose, in `gateway.stores`).
 
 Both stores are append-only (database triggers refuse UPDATE, DELETE and, on
 PostgreSQL, TRUNCATE) and fail closed: any failure raises `AuditUnavailable`, within
@@ -13,7 +14,6 @@ from __future__ import annotations
 from gateway.audit.postgres import PostgresAuditStore
 from gateway.audit.sqlite import SqliteAuditStore
 from gateway.audit.store import PAGE, AuditStore, AuditUnavailable
-from gateway.settings import Settings
 
 __all__ = [
     "PAGE",
@@ -21,17 +21,4 @@ __all__ = [
     "AuditUnavailable",
     "PostgresAuditStore",
     "SqliteAuditStore",
-    "open_audit_store",
 ]
-
-
-def open_audit_store(settings: Settings, *, read_only: bool = False) -> AuditStore:
-    """PostgreSQL when `HELSEGRAF_AUDIT_DSN` is set, else SQLite at `HELSEGRAF_AUDIT_PATH`;
-    every operation bounded by `HELSEGRAF_AUDIT_TIMEOUT_S`. `read_only`: for what only
-    reads the trail (`helsegraf audit`): a missing trail is an error, and nothing about
-    the trail is created or changed, its schema included."""
-    timeout_s = settings.audit_timeout_s
-    if settings.audit_dsn is not None:
-        dsn = settings.audit_dsn.get_secret_value()
-        return PostgresAuditStore(dsn, timeout_s=timeout_s, read_only=read_only)
-    return SqliteAuditStore(settings.audit_path, read_only=read_only, timeout_s=timeout_s)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from pydantic import ValidationError
 
 from authz.audit import verify
 from gateway.audit import (
@@ -24,9 +23,7 @@ from gateway.audit import (
     AuditUnavailable,
     PostgresAuditStore,
     SqliteAuditStore,
-    open_audit_store,
 )
-from gateway.settings import Settings
 from tests.gateway.test_audit_store import entry, postgres_dsn
 
 TIMEOUT_S = 0.5
@@ -194,18 +191,3 @@ async def test_a_postgres_server_that_does_not_answer_is_refused_in_time() -> No
         finally:
             async with asyncio.timeout(GUARD_S):
                 await store.aclose()
-
-
-async def test_the_deadline_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HELSEGRAF_AUDIT_TIMEOUT_S", "1.5")
-    monkeypatch.setenv("HELSEGRAF_AUDIT_PATH", str(tmp_path / "audit.sqlite3"))
-    monkeypatch.delenv("HELSEGRAF_AUDIT_DSN", raising=False)
-    store = open_audit_store(Settings())
-    try:
-        assert isinstance(store, SqliteAuditStore)
-        assert store.timeout_s == 1.5
-    finally:
-        await store.aclose()
-    for wrong in (0, 61):
-        with pytest.raises(ValidationError, match="audit_timeout_s"):
-            Settings(audit_timeout_s=wrong)

@@ -14,7 +14,6 @@ from typing import NoReturn
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from pydantic import SecretStr
 
 from authz.audit import GENESIS, AuditEntry, AuditRecord, verify
 from gateway.audit import (
@@ -23,9 +22,7 @@ from gateway.audit import (
     AuditUnavailable,
     PostgresAuditStore,
     SqliteAuditStore,
-    open_audit_store,
 )
-from gateway.settings import Settings
 
 PG_ADDRESS = "127.0.0.1:5432"
 PG_USERS = ("postgres", "root")
@@ -325,13 +322,6 @@ async def test_streaming_an_unreachable_store_fails_closed(tmp_path: Path) -> No
         async for _ in store.records():
             pass
     await store.aclose()
-
-
-def test_settings_choose_the_store(tmp_path: Path) -> None:
-    sqlite_store = open_audit_store(Settings(audit_path=str(tmp_path / "a.sqlite3")))
-    assert isinstance(sqlite_store, SqliteAuditStore)
-    dsn = SecretStr("postgresql://postgres@127.0.0.1:5432/test")
-    assert isinstance(open_audit_store(Settings(audit_dsn=dsn)), PostgresAuditStore)
 
 
 def test_a_schema_name_must_be_a_plain_identifier() -> None:

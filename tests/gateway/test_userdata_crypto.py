@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
 
-from gateway.settings import Settings
-from gateway.userdata import SqliteUserdataStore, open_userdata_store
 from gateway.userdata.crypto import NoteCipher, Unreadable
 
 SECRET = b"k" * 32
@@ -50,21 +47,3 @@ def test_another_secret_neither_opens_nor_fingerprints_alike() -> None:
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="16 bytes"):
         NoteCipher(b"short")
-
-
-async def test_the_dedicated_key_wins_over_the_id_secret() -> None:
-    key = SecretStr("u" * 32)
-    plain = Settings(id_secret=SecretStr("i" * 32))
-    dedicated = Settings(id_secret=SecretStr("i" * 32), userdata_key=key)
-    sealed = NoteCipher(b"u" * 32).seal("anne", "pn01", b"x")
-    for settings, opens in ((plain, False), (dedicated, True)):
-        store = open_userdata_store(settings)
-        assert isinstance(store, SqliteUserdataStore)
-        try:
-            if opens:
-                assert store._cipher.open("anne", "pn01", sealed) == b"x"
-            else:
-                with pytest.raises(Unreadable):
-                    store._cipher.open("anne", "pn01", sealed)
-        finally:
-            await store.aclose()

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from pydantic import SecretStr
 
 from gateway.idempotency import KeyReused
-from gateway.settings import Settings
 from gateway.userdata import (
     NoteCipher,
     NoteContent,
@@ -24,8 +22,6 @@ from gateway.userdata import (
     StaleNote,
     UserdataStore,
     UserdataUnavailable,
-    open_userdata_store,
-    userdata_path,
 )
 from tests.gateway.test_audit_store import postgres_dsn
 
@@ -384,16 +380,3 @@ async def test_an_unreachable_postgres_is_unavailable() -> None:
             await store.settings(ANNE)
     finally:
         await store.aclose()
-
-
-def test_the_settings_choose_the_backend_and_the_file(tmp_path: Path) -> None:
-    audit = tmp_path / "trail" / "audit.sqlite3"
-    beside = Settings(audit_path=str(audit))
-    assert userdata_path(beside) == tmp_path / "trail" / "userdata.sqlite3"
-    assert isinstance(open_userdata_store(beside), SqliteUserdataStore)
-    chosen = Settings(audit_path=str(audit), userdata_path=str(tmp_path / "u.db"))
-    assert userdata_path(chosen) == tmp_path / "u.db"
-    dsn = SecretStr("postgresql://u@127.0.0.1:5432/test")
-    assert isinstance(open_userdata_store(Settings(userdata_dsn=dsn)), PostgresUserdataStore)
-    with pytest.raises(ValueError, match="userdata_key"):
-        Settings(userdata_key=SecretStr("too short"))
