@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from authz.audit import AuditEntry
 from gateway.access import PrincipalKind
-from gateway.audit import AuditStore, AuditUnavailable
 from gateway.auth import Principal
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange
+from sources.audit import AuditStore, AuditUnavailable
 
 log = logging.getLogger("helsegraf.http")
 

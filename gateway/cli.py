@@ -178,8 +178,8 @@ def _checkpoint(text: str) -> tuple[int, str]:
 
 async def _audit(settings: Settings, command: str, checkpoint: tuple[int, str] | None) -> int:
     from authz.audit import ChainVerifier
-    from gateway.audit import AuditUnavailable
     from gateway.stores import open_audit_store
+    from sources.audit import AuditUnavailable
 
     # Read-only: a missing trail is an error, not empty, and checking a trail never
     # changes it (no DDL, no re-created trigger; SQLite `mode=ro`, PostgreSQL sessions

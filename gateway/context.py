@@ -7,18 +7,18 @@ from dataclasses import dataclass, field
 
 from authz.relations import oslo_date
 from gateway.access import Access
-from gateway.audit import AuditStore
 from gateway.auth import Principal
 from gateway.i18n import Language
-from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
 from gateway.recorder import AccessRecorder
-from gateway.userdata import UserdataStore
+from sources.audit import AuditStore
 from sources.ehr import EhrClient
 from sources.errors import UpstreamError
+from sources.idempotency import IdempotencyStore
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
 from sources.subject_cache import RequestCache
+from sources.userdata import UserdataStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
-from gateway.audit import AuditStore, AuditUnavailable
 from gateway.ratelimit import redis_client
 from gateway.services import Services
+from sources.audit import AuditStore, AuditUnavailable
 
 READY_REDIS_TIMEOUT_S = 1.0  # connect and PING; the client's own timeouts are shorter
 

@@ -15,13 +15,11 @@ from graphql import GraphQLSchema
 from authz.policy import Policy
 from authz.relations import OSLO, oslo_date
 from gateway.access import Access
-from gateway.audit import AuditStore
 from gateway.auth import JwksCache, Principal, TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.clients import ClientRegistry
 from gateway.context import Context
 from gateway.i18n import Language
-from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec
 from gateway.limits import BUDGETS, Budget
 from gateway.overload import InFlightLimit
@@ -33,16 +31,18 @@ from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from gateway.stores import open_audit_store, open_userdata_store
-from gateway.userdata import UserdataStore
+from sources.audit import AuditStore
 from sources.buffers import BufferBudget
 from sources.coalescer import batching
 from sources.ehr import EhrClient
+from sources.idempotency import IdempotencyStore
 from sources.municipal import MunicipalClient
 from sources.national import NationalClient
 from sources.reference_cache import ReferenceCache
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy
 from sources.subject_cache import RequestCache, SubjectCache
 from sources.upstream import Upstream
+from sources.userdata import UserdataStore
 
 Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The stores the settings name: which audit trail and user-data store this process opens.
 
-The stores themselves (`gateway.audit`, `gateway.userdata`) take
+The stores themselves live in `sources/` (`sources.audit`, `sources.userdata`) and take
 plain values; reading `Settings` stays here, in the composition root.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.audit import AuditStore, PostgresAuditStore, SqliteAuditStore
 from gateway.settings import Settings
-from gateway.userdata import (
+from sources.audit import AuditStore, PostgresAuditStore, SqliteAuditStore
+from sources.userdata import (
     NoteCipher,
     PostgresUserdataStore,
     SqliteUserdataStore,

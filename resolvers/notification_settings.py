@@ -16,11 +16,11 @@ from authz.policy import Action
 from gateway.access import Subject
 from gateway.context import Context
 from gateway.i18n import text
-from gateway.userdata import StoredSettings
 from resolvers import notification_texts
 from resolvers.guard import require, served, watch
 from resolvers.private_notes import subject_key
 from resolvers.writes import UserError, acting, check_key, once, user_error
+from sources.userdata import StoredSettings
 
 notification_texts.register()
 

@@ -12,7 +12,6 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.i18n import TEXTS, Language, add_texts
 from gateway.ids import entity_parts
-from gateway.userdata import Note, NoteContent, NoteNotFound, StaleNote
 from resolvers.guard import served, watch
 from resolvers.node import FETCHERS, own_entity, refused_item
 from resolvers.private_notes import (
@@ -24,6 +23,7 @@ from resolvers.private_notes import (
     subject_key,
 )
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
+from sources.userdata import Note, NoteContent, NoteNotFound, StaleNote
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000

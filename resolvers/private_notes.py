@@ -16,10 +16,10 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, CategoryUnavailable, Forbidden
 from gateway.i18n import text
-from gateway.userdata import Note
 from resolvers.common import PageInfo, page
 from resolvers.guard import may, require, served, watch
 from resolvers.node import Node, fetches, node_id, resolve_node
+from sources.userdata import Note
 
 CATEGORY = "private_notes"
 TYPE = "PrivateNote"

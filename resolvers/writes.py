@@ -29,8 +29,8 @@ from gateway.access import Subject
 from gateway.context import Context
 from gateway.errors import BadUserInput, CategoryUnavailable, Forbidden
 from gateway.i18n import text
-from gateway.idempotency import KeyReused
 from resolvers.guard import require
+from sources.idempotency import KeyReused
 
 T = TypeVar("T")
 

@@ -14,9 +14,9 @@ import httpx
 
 from authz.audit import AuditEntry, verify
 from gateway.app import create_app
-from gateway.audit import SqliteAuditStore
 from gateway.persisted import OPERATIONS_DIR
 from mocks.app import MockUpstreams
+from sources.audit import SqliteAuditStore
 from tests.conftest import REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings
 

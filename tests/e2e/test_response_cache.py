@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.audit import AuditUnavailable
 from gateway.persisted import OPERATIONS_DIR
 from mocks.app import MockUpstreams
+from sources.audit import AuditUnavailable
 from tests.conftest import REDIS_URL, REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings
 from tests.e2e.test_matrix import person_id

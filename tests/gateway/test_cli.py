@@ -113,7 +113,7 @@ def test_a_configured_registry_is_kept_with_the_mock_issuer() -> None:
 
 def _write_trail(path: Path, count: int) -> None:
     from authz.audit import AuditEntry
-    from gateway.audit import SqliteAuditStore
+    from sources.audit import SqliteAuditStore
 
     at = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
     entries = [

@@ -14,10 +14,10 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from gateway.audit import PostgresAuditStore, SqliteAuditStore
 from gateway.cli import main
-from tests.gateway.test_audit_store import postgres_dsn
-from tests.gateway.test_audit_upgrade import NEW, V1_POSTGRES, old_sqlite_trail, sqlite_schema
+from sources.audit import PostgresAuditStore, SqliteAuditStore
+from tests.sources.test_audit_store import postgres_dsn
+from tests.sources.test_audit_upgrade import NEW, V1_POSTGRES, old_sqlite_trail, sqlite_schema
 
 
 def _snapshot(path: Path) -> tuple[list[tuple[str, str, str]], str]:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from gateway.audit import PostgresAuditStore, SqliteAuditStore
 from gateway.settings import Settings
 from gateway.stores import open_audit_store, open_userdata_store, userdata_path
-from gateway.userdata import NoteCipher, PostgresUserdataStore, SqliteUserdataStore
-from gateway.userdata.crypto import Unreadable
+from sources.audit import PostgresAuditStore, SqliteAuditStore
+from sources.userdata import NoteCipher, PostgresUserdataStore, SqliteUserdataStore
+from sources.userdata.crypto import Unreadable
 
 
 def test_settings_choose_the_store(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs published
 
-from gateway.pg import SchemaPool
-from gateway.userdata.crypto import NoteCipher
-from gateway.userdata.records import NoteRow, StoredSettings, UserdataUnavailable
-from gateway.userdata.store import UserdataStore
+from sources.pg import SchemaPool
+from sources.userdata.crypto import NoteCipher
+from sources.userdata.records import NoteRow, StoredSettings, UserdataUnavailable
+from sources.userdata.store import UserdataStore
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """One SQLite file in WAL mode behind one worker thread that owns its connection: what the
 SQLite audit trail and the SQLite user-data store share (the PostgreSQL side is
-`gateway/pg.py`).
+`sources/pg.py`).
 
 SQLite's calls block, so they run on the worker thread, never on the event loop; one
 thread per file means one connection, used by nobody else. Several processes may open the

@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.sqlite_file import SqliteFile
-from gateway.userdata.crypto import NoteCipher
-from gateway.userdata.records import NoteRow, StoredSettings, UserdataUnavailable
-from gateway.userdata.store import UserdataStore
+from sources.sqlite_file import SqliteFile
+from sources.userdata.crypto import NoteCipher
+from sources.userdata.records import NoteRow, StoredSettings, UserdataUnavailable
+from sources.userdata.store import UserdataStore
 
 T = TypeVar("T")
 

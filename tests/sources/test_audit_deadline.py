@@ -18,13 +18,13 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from authz.audit import verify
-from gateway.audit import (
+from sources.audit import (
     AuditStore,
     AuditUnavailable,
     PostgresAuditStore,
     SqliteAuditStore,
 )
-from tests.gateway.test_audit_store import entry, postgres_dsn
+from tests.sources.test_audit_store import entry, postgres_dsn
 
 TIMEOUT_S = 0.5
 GUARD_S = TIMEOUT_S + 4.5  # far below any stall, far above any deadline kept

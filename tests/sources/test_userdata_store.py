@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from gateway.idempotency import KeyReused
-from gateway.userdata import (
+from sources.idempotency import KeyReused
+from sources.userdata import (
     NoteCipher,
     NoteContent,
     NoteNotFound,
@@ -23,7 +23,7 @@ from gateway.userdata import (
     UserdataStore,
     UserdataUnavailable,
 )
-from tests.gateway.test_audit_store import postgres_dsn
+from tests.sources.test_audit_store import postgres_dsn
 
 KEY = b"a test key of at least thirty-two bytes"
 ANNE = "subjectkey-anne-000"

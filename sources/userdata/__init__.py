@@ -8,9 +8,9 @@ PostgreSQL when `HELSEGRAF_USERDATA_DSN` is set (the settings choose, in
 
 from __future__ import annotations
 
-from gateway.userdata.crypto import NoteCipher
-from gateway.userdata.postgres import PostgresUserdataStore
-from gateway.userdata.records import (
+from sources.userdata.crypto import NoteCipher
+from sources.userdata.postgres import PostgresUserdataStore
+from sources.userdata.records import (
     Note,
     NoteContent,
     NoteNotFound,
@@ -18,8 +18,8 @@ from gateway.userdata.records import (
     StoredSettings,
     UserdataUnavailable,
 )
-from gateway.userdata.sqlite import SqliteUserdataStore
-from gateway.userdata.store import UserdataStore
+from sources.userdata.sqlite import SqliteUserdataStore
+from sources.userdata.store import UserdataStore
 
 __all__ = [
     "Note",

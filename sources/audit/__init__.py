@@ -11,9 +11,9 @@ processes (SQLite: `BEGIN IMMEDIATE`) or replicas (PostgreSQL: an advisory lock)
 
 from __future__ import annotations
 
-from gateway.audit.postgres import PostgresAuditStore
-from gateway.audit.sqlite import SqliteAuditStore
-from gateway.audit.store import PAGE, AuditStore, AuditUnavailable
+from sources.audit.postgres import PostgresAuditStore
+from sources.audit.sqlite import SqliteAuditStore
+from sources.audit.store import PAGE, AuditStore, AuditUnavailable
 
 __all__ = [
     "PAGE",

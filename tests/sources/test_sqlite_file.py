@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway import sqlite_file
-from gateway.sqlite_file import SqliteFile, patiently
+from sources import sqlite_file
+from sources.sqlite_file import SqliteFile, patiently
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS item (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
 

@@ -16,7 +16,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from authz.audit import GENESIS, AuditEntry, AuditRecord, verify
-from gateway.audit import (
+from sources.audit import (
     PAGE,
     AuditStore,
     AuditUnavailable,

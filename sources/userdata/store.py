@@ -23,9 +23,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.idempotency import KeyReused
-from gateway.userdata.crypto import NoteCipher, Unreadable
-from gateway.userdata.records import (
+from sources.idempotency import KeyReused
+from sources.userdata.crypto import NoteCipher, Unreadable
+from sources.userdata.records import (
     Note,
     NoteContent,
     NoteNotFound,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from authz.audit import GENESIS, AuditEntry, AuditRecord, seal
-from gateway.audit.store import (
+from sources.audit.store import (
     _COLUMNS,
     _FIELDS,
     DEFAULT_TIMEOUT_S,
@@ -19,7 +19,7 @@ from gateway.audit.store import (
     _Trail,
     select_list,
 )
-from gateway.sqlite_file import SqliteFile
+from sources.sqlite_file import SqliteFile
 
 _TABLE = """CREATE TABLE IF NOT EXISTS audit_record (
     seq INTEGER PRIMARY KEY CHECK (seq > 0),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.userdata.crypto import NoteCipher, Unreadable
+from sources.userdata.crypto import NoteCipher, Unreadable
 
 SECRET = b"k" * 32
 

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]  # no stubs published
 
 from authz.audit import GENESIS, AuditEntry, AuditRecord, seal
-from gateway.audit.store import (
+from sources.audit.store import (
     _COLUMNS,
     _FIELDS,
     DEFAULT_TIMEOUT_S,
@@ -20,7 +20,7 @@ from gateway.audit.store import (
     _Trail,
     select_list,
 )
-from gateway.pg import SchemaPool, remaining_ms
+from sources.pg import SchemaPool, remaining_ms
 
 _ADVISORY_LOCK = 0x68656C7365617564  # "helseaud"; xor-ed with the schema's crc32
 

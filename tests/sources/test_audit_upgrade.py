@@ -16,8 +16,8 @@ import orjson
 import pytest
 
 from authz.audit import GENESIS, AuditRecord, format_time, seal, verify
-from gateway.audit import AuditStore, PostgresAuditStore, SqliteAuditStore
-from tests.gateway.test_audit_store import entry, postgres_dsn
+from sources.audit import AuditStore, PostgresAuditStore, SqliteAuditStore
+from tests.sources.test_audit_store import entry, postgres_dsn
 
 # The schemas as the version 1 gateway created them, verbatim.
 V1_SQLITE = """
@@ -150,7 +150,7 @@ async def test_reading_an_old_sqlite_trail_changes_nothing(tmp_path: Path) -> No
 
 
 async def test_a_read_only_sqlite_store_never_creates_a_trail(tmp_path: Path) -> None:
-    from gateway.audit import AuditUnavailable
+    from sources.audit import AuditUnavailable
 
     store = SqliteAuditStore(tmp_path / "missing.sqlite3", read_only=True)
     try:
