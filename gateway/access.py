@@ -13,8 +13,8 @@ from authz import refusals
 from authz.audit import NO_BASIS, NO_SUBJECT
 from authz.identity import parse_national_id
 from authz.policy import Action, Basis, Decision, Policy, View, partner_view
+from authz.principal import Principal
 from authz.relations import Relation, age_on, relations
-from gateway.auth import Principal
 from gateway.errors import BadUserInput, Forbidden
 from gateway.ids import PERSON, IdCodec, decode, entity_parts, key_subject_of
 from gateway.recorder import AccessRecorder

@@ -12,8 +12,9 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authz.principal import Principal
 from gateway.access import PrincipalKind
-from gateway.auth import AuthenticationError, Principal
+from gateway.auth import AuthenticationError
 from gateway.documents import MISSING, digest
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange

@@ -11,9 +11,9 @@ from typing import Any
 from starlette.responses import Response
 
 from authz.audit import AuditEntry
+from authz.principal import Principal
 from gateway.access import PrincipalKind
 from gateway.audit import AuditStore, AuditUnavailable
-from gateway.auth import Principal
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange
 

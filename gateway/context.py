@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from authz.principal import Principal
 from authz.relations import oslo_date
 from gateway.access import Access
 from gateway.audit import AuditStore
-from gateway.auth import Principal
 from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
 from gateway.ids import IdCodec

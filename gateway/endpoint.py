@@ -26,11 +26,11 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from authz.policy import Action
+from authz.principal import Principal
 from authz.relations import oslo_date
 from gateway.access import PrincipalKind, principal_kind
 from gateway.admission import admitted, check_limits
 from gateway.auditor import Auditor
-from gateway.auth import Principal
 from gateway.clients import Client
 from gateway.errors import ErrorCode
 from gateway.exchange import Exchange, guarded, request_id_of

@@ -13,10 +13,11 @@ import httpx
 from graphql import GraphQLSchema
 
 from authz.policy import Policy
+from authz.principal import Principal
 from authz.relations import OSLO, oslo_date
 from gateway.access import Access
 from gateway.audit import AuditStore, open_audit_store
-from gateway.auth import JwksCache, Principal, TokenValidator
+from gateway.auth import JwksCache, TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.clients import ClientRegistry
 from gateway.context import Context
