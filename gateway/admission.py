@@ -13,10 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authz.principal import Principal
-from gateway.access import PrincipalKind
 from gateway.auth import AuthenticationError
 from gateway.documents import MISSING, digest
-from gateway.errors import ErrorCode
 from gateway.exchange import Exchange
 from gateway.limits import (
     Budget,
@@ -27,6 +25,8 @@ from gateway.limits import (
     count_tokens,
 )
 from gateway.services import Services
+from resolvers.access import PrincipalKind
+from resolvers.errors import ErrorCode
 
 log = logging.getLogger("helsegraf.http")
 

@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from authz.audit import AuditEntry
 from authz.principal import Principal
-from gateway.access import PrincipalKind
 from gateway.audit import AuditStore, AuditUnavailable
-from gateway.errors import ErrorCode
 from gateway.exchange import Exchange
+from resolvers.access import PrincipalKind
+from resolvers.errors import ErrorCode
 
 log = logging.getLogger("helsegraf.http")
 

@@ -15,25 +15,25 @@ from graphql import GraphQLSchema
 from authz.policy import Policy
 from authz.principal import Principal
 from authz.relations import OSLO, oslo_date
-from gateway.access import Access
 from gateway.audit import AuditStore, open_audit_store
 from gateway.auth import JwksCache, TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.clients import ClientRegistry
-from gateway.context import Context
-from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
-from gateway.ids import IdCodec
 from gateway.limits import BUDGETS, Budget
 from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations, SafelistError
 from gateway.production import schema_for
 from gateway.ratelimit import RateLimiter
-from gateway.recorder import AccessRecorder
 from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from gateway.userdata import UserdataStore, open_userdata_store
+from resolvers.access import Access
+from resolvers.context import Context
+from resolvers.i18n import Language
+from resolvers.ids import IdCodec
+from resolvers.recorder import AccessRecorder
 from sources.buffers import BufferBudget
 from sources.coalescer import batching
 from sources.ehr import EhrClient

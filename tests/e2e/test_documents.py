@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from gateway.audit import AuditUnavailable
-from gateway.ids import encode
+from resolvers.ids import encode
 from tests.e2e.conftest import MOCK_ORIGIN, Harness
 from tests.e2e.test_matrix import person_id
 

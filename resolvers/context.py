@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from authz.principal import Principal
 from authz.relations import oslo_date
-from gateway.access import Access
 from gateway.audit import AuditStore
-from gateway.i18n import Language
 from gateway.idempotency import IdempotencyStore
-from gateway.ids import IdCodec
-from gateway.recorder import AccessRecorder
 from gateway.userdata import UserdataStore
+from resolvers.access import Access
+from resolvers.i18n import Language
+from resolvers.ids import IdCodec
+from resolvers.recorder import AccessRecorder
 from sources.ehr import EhrClient
 from sources.errors import UpstreamError
 from sources.municipal import MunicipalClient
