@@ -30,6 +30,7 @@ from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from gateway.userdata import UserdataStore, open_userdata_store
 from resolvers.access import Access
+from resolvers.categories import CATEGORY_NAMES
 from resolvers.context import Context
 from resolvers.i18n import Language
 from resolvers.ids import IdCodec
@@ -110,8 +111,6 @@ def _reference(settings: Settings, clock: Clock) -> ReferenceCache:
 
 def load_policy(path: str | None = None) -> Policy:
     """The access policy, checked against the categories the graph knows."""
-    from resolvers.categories import CATEGORY_NAMES
-
     policy = Policy.load(Path(path)) if path else Policy.load()
     if policy.categories != CATEGORY_NAMES:
         missing = sorted(CATEGORY_NAMES ^ policy.categories)
