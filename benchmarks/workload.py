@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.ids import IdCodec
 from gateway.persisted import OPERATIONS_DIR, document_hash
 from gateway.settings import DEVELOPMENT_ID_SECRET
 from mocks.oidc import MockIssuer
 from mocks.population import Person, Population
+from resolvers.ids import IdCodec
 
 SCREENS = ("home", "child_overview", "inbox", "results")
 WARM_SET = 20

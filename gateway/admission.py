@@ -12,10 +12,9 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.access import PrincipalKind
-from gateway.auth import AuthenticationError, Principal
+from authz.principal import Principal
+from gateway.auth import AuthenticationError
 from gateway.documents import MISSING, digest
-from gateway.errors import ErrorCode
 from gateway.exchange import Exchange
 from gateway.limits import (
     Budget,
@@ -26,6 +25,8 @@ from gateway.limits import (
     count_tokens,
 )
 from gateway.services import Services
+from resolvers.access import PrincipalKind
+from resolvers.errors import ErrorCode
 
 log = logging.getLogger("helsegraf.http")
 

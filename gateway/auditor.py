@@ -11,10 +11,10 @@ from typing import Any
 from starlette.responses import Response
 
 from authz.audit import AuditEntry
-from gateway.access import PrincipalKind
-from gateway.auth import Principal
-from gateway.errors import ErrorCode
+from authz.principal import Principal
 from gateway.exchange import Exchange
+from resolvers.access import PrincipalKind
+from resolvers.errors import ErrorCode
 from sources.audit import AuditStore, AuditUnavailable
 
 log = logging.getLogger("helsegraf.http")

@@ -17,7 +17,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
@@ -25,6 +24,7 @@ import jwt
 from cachetools import TTLCache
 
 from authz.identity import is_valid_national_id
+from authz.principal import Principal
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +46,6 @@ _ALGORITHMS_FOR_KEY: Mapping[tuple[str, str | None], tuple[str, frozenset[str]]]
     ("RSA", None): ("RS256", frozenset({"RS256", "RS384", "RS512", "PS256"})),
     ("OKP", "Ed25519"): ("EdDSA", frozenset({"EdDSA"})),
 }
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Principal:
-    """An authenticated caller; `repr` never shows the national identity number."""
-
-    nin: str
-    acr: str
-    scopes: frozenset[str]
-    client_id: str | None
-    token_id: str | None
-    actor_client_id: str | None = None  # a partner acting for the citizen (delegated token)
-
-    def __repr__(self) -> str:
-        return (
-            f"Principal(nin=<redacted>, acr={self.acr!r}, scopes={sorted(self.scopes)!r}, "
-            f"client_id={self.client_id!r}, token_id={self.token_id!r}, "
-            f"actor_client_id={self.actor_client_id!r})"
-        )
 
 
 class AuthenticationError(Exception):

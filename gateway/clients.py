@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gateway.auth import AuthenticationError, Principal
+from authz.principal import Principal
+from gateway.auth import AuthenticationError
 from gateway.settings import ClientSettings
 
 

@@ -22,17 +22,17 @@ from starlette.responses import Response, StreamingResponse
 from authz import filters, refusals
 from authz.audit import NO_BASIS, NO_SUBJECT
 from authz.policy import Action
-from gateway.access import Subject
 from gateway.admission import admitted
 from gateway.auditor import Auditor
-from gateway.context import Context
-from gateway.errors import ErrorCode, GatewayError
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import JSON
-from gateway.i18n import negotiate
-from gateway.ids import asked_for, entity_parts, key_subject_of
 from gateway.responses import SOURCE_NAMES
 from gateway.services import Services
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, GatewayError
+from resolvers.i18n import negotiate
+from resolvers.ids import asked_for, entity_parts, key_subject_of
 from sources.documents import Download, open_binary
 from sources.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 from sources.models import Document

@@ -26,13 +26,11 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from authz.policy import Action
+from authz.principal import Principal
 from authz.relations import oslo_date
-from gateway.access import PrincipalKind, principal_kind
 from gateway.admission import admitted, check_limits
 from gateway.auditor import Auditor
-from gateway.auth import Principal
 from gateway.clients import Client
-from gateway.errors import ErrorCode
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import (
     GRAPHQL_RESPONSE,
@@ -44,12 +42,14 @@ from gateway.graphql_http import (
     response_media_type,
     too_large,
 )
-from gateway.i18n import Language, negotiate
 from gateway.limits import LimitExceeded, largest_body
 from gateway.persisted import document_hash
 from gateway.response_cache import Flight, Hit, response_key
 from gateway.responses import format_error, format_problems
 from gateway.services import Services
+from resolvers.access import PrincipalKind, principal_kind
+from resolvers.errors import ErrorCode
+from resolvers.i18n import Language, negotiate
 from sources.registry_reads import still_hold
 
 log = logging.getLogger("helsegraf.http")

@@ -14,12 +14,12 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.errors import ErrorCode
 from gateway.graphql_http import json_response
-from gateway.i18n import Language
 from gateway.logs import NATIONAL_ID_RUN, REQUEST_ID
 from gateway.overload import InFlightLimit
 from gateway.responses import error_body
+from resolvers.errors import ErrorCode
+from resolvers.i18n import Language
 from sources.waiting import WAITS
 
 access_log = logging.getLogger("helsegraf.access")
@@ -40,7 +40,7 @@ def request_id_of(request: Request) -> str:
     return made
 
 
-REFUSAL_LANGUAGE: Language = "en"  # refusals are not translated (gateway.i18n)
+REFUSAL_LANGUAGE: Language = "en"  # refusals are not translated (resolvers.i18n)
 
 
 @dataclass

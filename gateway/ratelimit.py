@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from cachetools import TTLCache
 
-from gateway.auth import Principal
+from authz.principal import Principal
 from gateway.settings import Settings
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from authz.audit import AuditEntry
-from gateway.auth import Principal
+from authz.principal import Principal
 from gateway.cache import Cache
 from gateway.cache.tiers import EPOCH
 from sources.registry_reads import RegistryReads

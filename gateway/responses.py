@@ -8,8 +8,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from gateway.context import Problem
-from gateway.errors import ErrorCode, GatewayError
+from resolvers.context import Problem
+from resolvers.errors import ErrorCode, GatewayError
 from sources.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 
 log = logging.getLogger("helsegraf.errors")

@@ -13,24 +13,26 @@ import httpx
 from graphql import GraphQLSchema
 
 from authz.policy import Policy
+from authz.principal import Principal
 from authz.relations import OSLO, oslo_date
-from gateway.access import Access
-from gateway.auth import JwksCache, Principal, TokenValidator
+from gateway.auth import JwksCache, TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.clients import ClientRegistry
-from gateway.context import Context
-from gateway.i18n import Language
-from gateway.ids import IdCodec
 from gateway.limits import BUDGETS, Budget
 from gateway.overload import InFlightLimit
 from gateway.persisted import PersistedOperations, SafelistError
 from gateway.production import schema_for
 from gateway.ratelimit import RateLimiter
-from gateway.recorder import AccessRecorder
 from gateway.response_cache import ResponseCache
 from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from gateway.stores import open_audit_store, open_userdata_store
+from resolvers.access import Access
+from resolvers.categories import CATEGORY_NAMES
+from resolvers.context import Context
+from resolvers.i18n import Language
+from resolvers.ids import IdCodec
+from resolvers.recorder import AccessRecorder
 from sources.audit import AuditStore
 from sources.buffers import BufferBudget
 from sources.coalescer import batching
@@ -110,8 +112,6 @@ def _reference(settings: Settings, clock: Clock) -> ReferenceCache:
 
 def load_policy(path: str | None = None) -> Policy:
     """The access policy, checked against the categories the graph knows."""
-    from resolvers.categories import CATEGORY_NAMES
-
     policy = Policy.load(Path(path)) if path else Policy.load()
     if policy.categories != CATEGORY_NAMES:
         missing = sorted(CATEGORY_NAMES ^ policy.categories)

@@ -8,12 +8,12 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput
-from gateway.i18n import text
+from resolvers.access import Subject
 from resolvers.common import gather_sources
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from resolvers.guard import require, served, watch
+from resolvers.i18n import text
 from sources import models
 
 CATEGORY = "access_log"

@@ -10,10 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import add_texts, text
-from gateway.ids import encode
+from resolvers.access import Subject
 from resolvers.appointment_rules import (
     MUNICIPAL,
     cancel_problem,
@@ -23,7 +20,10 @@ from resolvers.appointment_rules import (
     source_key,
 )
 from resolvers.common import Source, source
+from resolvers.context import Context
 from resolvers.guard import may, watch
+from resolvers.i18n import add_texts, text
+from resolvers.ids import encode
 from resolvers.node import Node, node_id
 from resolvers.video import VideoConsultation
 from sources import ehr_appointments, models

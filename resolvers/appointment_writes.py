@@ -18,10 +18,7 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput, CategoryUnavailable, Forbidden
-from gateway.i18n import add_texts
+from resolvers.access import Subject
 from resolvers.appointment_rules import (
     cancel_problem,
     category_of,
@@ -31,7 +28,10 @@ from resolvers.appointment_rules import (
 )
 from resolvers.appointment_types import Appointment
 from resolvers.appointments import audit_ref, find_appointment
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, CategoryUnavailable, Forbidden
 from resolvers.guard import require, served
+from resolvers.i18n import add_texts
 from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, check_key, check_text, once, user_error
 from sources import ehr_appointments, models

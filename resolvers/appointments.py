@@ -17,9 +17,7 @@ import strawberry
 from strawberry.types import Info
 
 from authz.relations import OSLO
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput, CategoryUnavailable
+from resolvers.access import Subject
 from resolvers.appointment_rules import HOSPITAL, MUNICIPAL, category_of
 from resolvers.appointment_types import (
     Appointment,
@@ -28,6 +26,8 @@ from resolvers.appointment_types import (
     PostalAddress,
 )
 from resolvers.common import PageInfo, gather_sources, page, path_of
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, CategoryUnavailable
 from resolvers.guard import may, require, served, visible, watch
 from resolvers.node import fetches
 from resolvers.routing import MunicipalRoute, municipal_route, on_shared_ehr

@@ -7,9 +7,9 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import text
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.i18n import text
 
 
 @strawberry.enum(description="A kind of data about a person; access is decided per category.")

@@ -11,10 +11,10 @@ from typing import TypeVar
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput
-from gateway.i18n import text
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.i18n import text
 from sources import models
 from sources.errors import UpstreamError
 

@@ -8,8 +8,8 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
+from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
 from sources import models

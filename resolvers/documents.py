@@ -9,11 +9,11 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import text
+from resolvers.access import Subject
 from resolvers.common import PageInfo, page
+from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
+from resolvers.i18n import text
 from resolvers.node import Node, fetches, node_id
 from resolvers.ranges import DateRange, within
 from sources import models

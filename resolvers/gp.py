@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
 from resolvers.appointments import PostalAddress
+from resolvers.context import Context
 from resolvers.guard import require, served, watch
 from sources import models
 

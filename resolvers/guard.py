@@ -11,9 +11,9 @@ from strawberry.types import Info
 
 from authz import filters
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import CategoryUnavailable
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import CategoryUnavailable
 from sources.errors import UpstreamError
 from sources.models import Security
 

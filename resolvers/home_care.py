@@ -8,12 +8,12 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput
-from gateway.i18n import add_texts, text
+from resolvers.access import Subject
 from resolvers.common import PageInfo, Source, home_municipality, page, source
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from resolvers.guard import require, served, watch
+from resolvers.i18n import add_texts, text
 from resolvers.municipal_services import (
     CATEGORY,
     MunicipalServiceType,

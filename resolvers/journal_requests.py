@@ -10,12 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import Forbidden
-from gateway.i18n import add_texts, text
+from resolvers.access import Subject
 from resolvers.common import PageInfo, page
+from resolvers.context import Context
+from resolvers.errors import Forbidden
 from resolvers.guard import require, served, visible, watch
+from resolvers.i18n import add_texts, text
 from resolvers.node import Node, fetches, node_id
 from resolvers.ranges import DateRange
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error

@@ -8,9 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput, Forbidden
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.guard import served
 from resolvers.messages import CATEGORY, Message, inbox, references, source_key, thread_key
 from resolvers.node import own_entity, refused_item

@@ -9,9 +9,9 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.context import Context
-from gateway.i18n import add_texts
 from resolvers.common import Source, source
+from resolvers.context import Context
+from resolvers.i18n import add_texts
 from sources import models
 from sources.ehr_medications import EhrMedicationEntry
 

@@ -8,10 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.context import Context
-from gateway.errors import Forbidden
-from gateway.i18n import add_texts
+from resolvers.context import Context
+from resolvers.errors import Forbidden
 from resolvers.guard import served
+from resolvers.i18n import add_texts
 from resolvers.medications import CATEGORY, Medication, find_medication, merge_medications
 from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error

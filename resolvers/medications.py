@@ -11,11 +11,11 @@ from strawberry.types import Info
 
 from authz import filters
 from authz.relations import oslo_date
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import text
+from resolvers.access import Subject
 from resolvers.common import Source, gather_sources, source
+from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
+from resolvers.i18n import text
 from resolvers.medication_entries import (
     CommentOrigin,
     MedicationComment,

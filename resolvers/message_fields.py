@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
+from resolvers.context import Context
 from resolvers.messages import MessageConnection, messages_of, unread_message_count
 from resolvers.recipients import MessageRecipient, message_recipients_of
 from resolvers.threads import MessageThreadConnection, ThreadFilter, threads_of

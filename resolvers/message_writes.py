@@ -8,9 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput, Forbidden
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.guard import served
 from resolvers.mark_read import MarkMessagesReadInput, MarkMessagesReadPayload, mark_messages_read
 from resolvers.messages import CATEGORY, EHR_SOURCE, Message, references

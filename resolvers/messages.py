@@ -10,11 +10,11 @@ import strawberry
 from strawberry.types import Info
 
 from authz import filters
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import add_texts
+from resolvers.access import Subject
 from resolvers.common import PageInfo, Source, gather_sources, page, path_of, source
+from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
+from resolvers.i18n import add_texts
 from resolvers.node import Node, fetches, node_id
 from resolvers.routing import municipal_route
 from sources import ehr_messages, models, municipal_messages

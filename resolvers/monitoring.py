@@ -8,12 +8,12 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway import i18n
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import text
+from resolvers import i18n
+from resolvers.access import Subject
 from resolvers.common import PageInfo, page
+from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
+from resolvers.i18n import text
 from resolvers.node import Node, fetches, node_id
 from resolvers.reported import Confirmation, Origin
 from sources import ehr_care as source

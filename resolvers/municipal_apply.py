@@ -10,10 +10,10 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.context import Context
-from gateway.i18n import add_texts
 from resolvers.common import home_municipality
+from resolvers.context import Context
 from resolvers.guard import served, watch
+from resolvers.i18n import add_texts
 from resolvers.municipal_applications import MunicipalApplication, reference
 from resolvers.municipal_services import CATEGORY, SERVICE_CODES, MunicipalServiceType
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error

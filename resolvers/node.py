@@ -32,10 +32,10 @@ from strawberry.types import Info
 from authz import refusals
 from authz.audit import NO_BASIS, NO_SUBJECT
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import PERSON, asked_for, decode, encode, entity_parts, key_subject_of
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Forbidden
+from resolvers.ids import PERSON, asked_for, decode, encode, entity_parts, key_subject_of
 
 Fetcher = Callable[[Info[Context, None], Subject, str, str], Awaitable[Any]]
 """(info, subject, source, upstream id) -> the Node, or None when it is not there."""

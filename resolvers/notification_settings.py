@@ -13,11 +13,11 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import text
 from resolvers import notification_texts
+from resolvers.access import Subject
+from resolvers.context import Context
 from resolvers.guard import require, served, watch
+from resolvers.i18n import text
 from resolvers.private_notes import subject_key
 from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources.userdata import StoredSettings

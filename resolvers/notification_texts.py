@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.i18n import TEXTS, Language, add_texts
+from resolvers.i18n import TEXTS, Language, add_texts
 
 _TEXTS: dict[str, dict[Language, str]] = {
     "notify.channel.EMAIL": {"nb": "E-post", "nn": "E-post", "en": "Email"},

@@ -9,12 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 import resolvers.timeline_events  # noqa: F401  (registers the timeline's contributors)
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
 from resolvers.access_log import AccessLogEntry, access_log_of
 from resolvers.appointments import AppointmentFields
 from resolvers.care_team import CareTeamFields
 from resolvers.categories import CategoryRestriction, restrictions_of
+from resolvers.context import Context
 from resolvers.critical_info import CriticalInformation, critical_information_of
 from resolvers.documents import DocumentConnection, DocumentFilter, documents_of
 from resolvers.gp import GeneralPractitioner, gp_of

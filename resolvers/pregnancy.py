@@ -8,11 +8,11 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway import i18n
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import text
+from resolvers import i18n
+from resolvers.access import Subject
+from resolvers.context import Context
 from resolvers.guard import may, require, served, visible, watch
+from resolvers.i18n import text
 from resolvers.monitoring import Measurement
 from resolvers.node import node_id
 from sources import ehr_pregnancy as source

@@ -8,11 +8,11 @@ from strawberry.types import Info
 
 from authz import refusals
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import TEXTS, Language, add_texts
-from gateway.ids import entity_parts
+from resolvers.access import Subject
+from resolvers.context import Context
 from resolvers.guard import served, watch
+from resolvers.i18n import TEXTS, Language, add_texts
+from resolvers.ids import entity_parts
 from resolvers.node import FETCHERS, own_entity, refused_item
 from resolvers.private_notes import (
     CATEGORY,

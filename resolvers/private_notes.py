@@ -12,12 +12,12 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput, CategoryUnavailable, Forbidden
-from gateway.i18n import text
+from resolvers.access import Subject
 from resolvers.common import PageInfo, page
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, CategoryUnavailable, Forbidden
 from resolvers.guard import may, require, served, watch
+from resolvers.i18n import text
 from resolvers.node import Node, fetches, node_id, resolve_node
 from sources.userdata import Note
 

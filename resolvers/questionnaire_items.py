@@ -8,8 +8,8 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.context import Context
-from gateway.i18n import text
+from resolvers.context import Context
+from resolvers.i18n import text
 from resolvers.reported import Confirmation, Origin
 from sources import ehr_questionnaires as source
 

@@ -9,9 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway import i18n
-from gateway.context import Context
-from gateway.errors import BadUserInput, Forbidden
+from resolvers import i18n
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.guard import served
 from resolvers.node import entity_of, own_entity, refused_item
 from resolvers.questionnaires import (

@@ -9,13 +9,13 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway import i18n
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput
-from gateway.i18n import text
+from resolvers import i18n
+from resolvers.access import Subject
 from resolvers.common import PageInfo, page
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from resolvers.guard import require, served, visible, watch
+from resolvers.i18n import text
 from resolvers.node import Node, entity_of, fetches, node_id
 from resolvers.questionnaire_items import Question, QuestionnaireAnswers, answers_of, questions_of
 from sources import ehr_questionnaires as source

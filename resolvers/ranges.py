@@ -9,7 +9,7 @@ from typing import TypeVar
 import strawberry
 
 from authz.relations import OSLO
-from gateway.errors import BadUserInput
+from resolvers.errors import BadUserInput
 
 T = TypeVar("T")
 MAX_DAYS = 366 * 20

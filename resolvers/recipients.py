@@ -9,13 +9,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput
-from gateway.ids import decode, encode
+from resolvers.access import Subject
 from resolvers.appointment_rules import HOSPITAL, category_of
 from resolvers.common import Source, gather_sources, source
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from resolvers.guard import may, require, served, visible, watch
+from resolvers.ids import decode, encode
 from resolvers.messages import CATEGORY, CounterpartKind
 from resolvers.routing import municipal_route
 from sources.message_records import Recipient

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from gateway import i18n
+from resolvers import i18n
 
 i18n.add_texts(
     {

@@ -9,9 +9,9 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
 from sources import fhir, models

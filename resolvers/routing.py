@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
+from resolvers.context import Context
 
 
 def on_shared_ehr(info: Info[Context, None], municipality: str | None) -> bool:

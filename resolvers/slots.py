@@ -15,16 +15,16 @@ from strawberry.types import Info
 
 from authz.policy import Action
 from authz.relations import OSLO
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput
-from gateway.i18n import add_texts
+from resolvers.access import Subject
 from resolvers.appointment_rules import HOSPITAL
 from resolvers.appointment_types import Appointment, Location, Practitioner, location, practitioner
 from resolvers.appointment_writes import AppointmentPayload, Refused
 from resolvers.appointments import audit_ref
 from resolvers.common import PageInfo, page
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from resolvers.guard import may, require, served, watch
+from resolvers.i18n import add_texts
 from resolvers.node import Node, fetches, node_id, own_entity
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
 from sources import ehr_appointments

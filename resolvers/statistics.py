@@ -11,9 +11,9 @@ import strawberry
 from strawberry.types import Info
 
 from authz.suppression import Counts, Key, suppressed
-from gateway.access import PrincipalKind
-from gateway.context import Context
-from gateway.errors import BadUserInput, Forbidden
+from resolvers.access import PrincipalKind
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Forbidden
 from sources.national import CoverageRow
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
 from resolvers.common import PageInfo, Source, page, source
+from resolvers.context import Context
 from resolvers.guard import served
 from resolvers.messages import (
     CATEGORY,

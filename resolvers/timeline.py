@@ -21,11 +21,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import add_texts, text
+from resolvers.access import Subject
 from resolvers.common import PageInfo, Source, gather_sources, page
+from resolvers.context import Context
 from resolvers.guard import may, served
+from resolvers.i18n import add_texts, text
 from resolvers.node import Node
 from resolvers.ranges import DateRange
 

@@ -12,15 +12,15 @@ import datetime as dt
 from strawberry.types import Info
 
 from authz.relations import OSLO
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import text
+from resolvers.access import Subject
 from resolvers.appointment_rules import category_of
 from resolvers.appointment_types import Appointment
 from resolvers.appointments import audit_ref, visible_appointments
 from resolvers.common import source
+from resolvers.context import Context
 from resolvers.critical_info import CriticalInformation, visible_entries
 from resolvers.documents import Document, visible_documents
+from resolvers.i18n import text
 from resolvers.messages import Message, inbox
 from resolvers.messages import references as message_references
 from resolvers.monitoring import Measurement, visible_measurements

@@ -7,9 +7,9 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
 from resolvers.common import Source, gather_sources, home_municipality, source
+from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
 from sources import models

@@ -15,10 +15,10 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.i18n import add_texts, text
+from resolvers.access import Subject
+from resolvers.context import Context
 from resolvers.guard import may
+from resolvers.i18n import add_texts, text
 from sources import models
 
 OPENS_BEFORE = dt.timedelta(minutes=15)  # when the EHR does not say

@@ -25,11 +25,11 @@ import strawberry
 from strawberry.types import Info
 
 from authz.policy import Action
-from gateway.access import Subject
-from gateway.context import Context
-from gateway.errors import BadUserInput, CategoryUnavailable, Forbidden
-from gateway.i18n import text
+from resolvers.access import Subject
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, CategoryUnavailable, Forbidden
 from resolvers.guard import require
+from resolvers.i18n import text
 from sources.idempotency import KeyReused
 
 T = TypeVar("T")
@@ -47,7 +47,7 @@ class UserError:
 def user_error(info: Info[Context, None], field: str | Sequence[str], code: str) -> UserError:
     """A user error on `field` (a name, or a path such as ["answers", "2", "value"]).
 
-    The message is the translation of `error.{code}` in `gateway.i18n`.
+    The message is the translation of `error.{code}` in `resolvers.i18n`.
     """
     path = [field] if isinstance(field, str) else [str(part) for part in field]
     return UserError(field=path, code=code, message=text(f"error.{code}", info.context.language))

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from gateway.ids import encode
 from mocks.oidc import MockIssuer
+from resolvers.ids import encode
 from tests.e2e.conftest import Harness
 
 VIEWER = """

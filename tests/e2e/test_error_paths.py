@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from strawberry.types import Info
 
-from gateway.access import Subject
-from gateway.context import Context
+from resolvers.access import Subject
 from resolvers.categories import restrictions_of
+from resolvers.context import Context
 from sources.errors import UpstreamError
 from tests.e2e.conftest import Harness
 from tests.e2e.test_national_outage import in_data

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.i18n import text
 from gateway.persisted import OPERATIONS_DIR
+from resolvers.i18n import text
 from tests.e2e.conftest import Harness
 from tests.e2e.test_matrix import person_id
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.i18n import text
-from gateway.ids import encode
 from gateway.persisted import OPERATIONS_DIR
+from resolvers.i18n import text
+from resolvers.ids import encode
 from tests.e2e.conftest import Harness
 from tests.e2e.test_matrix import person_id
 

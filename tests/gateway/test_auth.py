@@ -27,7 +27,6 @@ from gateway.auth import (
     MAX_LEEWAY_S,
     AuthenticationError,
     JwksCache,
-    Principal,
     TokenValidator,
 )
 from mocks.oidc import DEFAULT_AUDIENCE, DEFAULT_ISSUER, MockIssuer, create_oidc_app, jwk_thumbprint
@@ -733,12 +732,6 @@ def test_issuer_signed_garbage_claims_are_refused_not_crashed(kari: Person) -> N
     with pytest.raises(AuthenticationError) as caught:
         asyncio.run(_STATIC.validate(token))
     assert caught.value.reason == "malformed"
-
-
-def test_principal_is_a_frozen_value() -> None:
-    principal = Principal("x", "idporten-loa-high", frozenset(), None, None)
-    with pytest.raises(AttributeError):
-        principal.acr = "other"  # type: ignore[misc]
 
 
 # -- verified tokens are remembered briefly ------------------------------------------------

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gateway.auth import AuthenticationError, Principal
+from authz.principal import Principal
+from gateway.auth import AuthenticationError
 from gateway.clients import ClientKind, ClientRegistry
 from gateway.settings import ClientSettings, Settings
 

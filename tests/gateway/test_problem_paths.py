@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from gateway.context import Problem
 from gateway.responses import format_problems, in_answer
+from resolvers.context import Problem
 from sources.errors import UpstreamTimeout, UpstreamUnavailable
 
 DATA: dict[str, Any] = {

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.auth import Principal
+from authz.principal import Principal
 from gateway.ratelimit import (
     WINDOW_S,
     Bucket,

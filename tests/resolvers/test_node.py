@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gateway.ids import IdCodec, encode, entity_parts
-from gateway.recorder import AccessRecorder
+from resolvers.ids import IdCodec, encode, entity_parts
 from resolvers.node import entity_of, own_entity
+from resolvers.recorder import AccessRecorder
 
 CODEC = IdCodec(b"test-secret")
 KARI, OLA = "nin-of-kari", "nin-of-ola"  # any text: the key is a keyed hash of it

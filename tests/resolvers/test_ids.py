@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.errors import BadUserInput
-from gateway.ids import IdCodec, decode, encode
+from resolvers.errors import BadUserInput
+from resolvers.ids import IdCodec, decode, encode
 
 NIN = "26878118862"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from gateway.i18n import TEXTS, add_texts, negotiate, text
+from resolvers.i18n import TEXTS, add_texts, negotiate, text
 
 
 @pytest.mark.parametrize(

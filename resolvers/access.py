@@ -13,11 +13,11 @@ from authz import refusals
 from authz.audit import NO_BASIS, NO_SUBJECT
 from authz.identity import parse_national_id
 from authz.policy import Action, Basis, Decision, Policy, View, partner_view
+from authz.principal import Principal
 from authz.relations import Relation, age_on, relations
-from gateway.auth import Principal
-from gateway.errors import BadUserInput, Forbidden
-from gateway.ids import PERSON, IdCodec, decode, entity_parts, key_subject_of
-from gateway.recorder import AccessRecorder
+from resolvers.errors import BadUserInput, Forbidden
+from resolvers.ids import PERSON, IdCodec, decode, entity_parts, key_subject_of
+from resolvers.recorder import AccessRecorder
 from sources.errors import UpstreamError
 from sources.models import PersonFacts
 from sources.national import NationalClient

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from authz.principal import Principal
 from authz.relations import oslo_date
-from gateway.access import Access
-from gateway.auth import Principal
-from gateway.i18n import Language
-from gateway.ids import IdCodec
-from gateway.recorder import AccessRecorder
+from resolvers.access import Access
+from resolvers.i18n import Language
+from resolvers.ids import IdCodec
+from resolvers.recorder import AccessRecorder
 from sources.audit import AuditStore
 from sources.ehr import EhrClient
 from sources.errors import UpstreamError

@@ -13,7 +13,7 @@ import hmac
 import re
 
 from authz.audit import NO_SUBJECT, key_subject
-from gateway.errors import BadUserInput
+from resolvers.errors import BadUserInput
 
 PERSON = "Person"
 # What `IdCodec.person_key` writes: 15 bytes in URL-safe base64.
