@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from authz.facts import Security
 from authz.policy import OWN_BASES, Basis, Policy, View
-from sources.models import Security
 
 T = TypeVar("T")
 

@@ -39,10 +39,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from authz.facts import PersonFacts, PowerOfAttorney
 from authz.identity import InvalidNationalId, parse_national_id
 from authz.policy import LOW_ASSURANCE, NO_BASIS, Policy
 from authz.relations import age_on
-from sources.models import PersonFacts, PowerOfAttorney
 
 NO_RELATION = "NO_RELATION"
 MANDATE_EXPIRED = "MANDATE_EXPIRED"

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from authz.facts import PersonFacts, PowerOfAttorney
 from authz.policy import Basis, Policy
-from sources.models import PersonFacts, PowerOfAttorney
 
 OSLO = ZoneInfo("Europe/Oslo")  # every age rule counts days as Norway does
 

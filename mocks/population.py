@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from authz.identity import synthetic_national_id
+from mocks.identity import synthetic_national_id
 from mocks.personas import CHILDREN, HOMES, NON_CUSTODIAL_CHILDREN, PERSONAS, POWERS
 from mocks.registry import (
     MUNICIPALITIES,

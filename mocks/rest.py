@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Scope
 
-from authz.identity import InvalidNationalId, parse_national_id
+from mocks.identity import InvalidNationalId, parse_national_id
 
 PROBLEM_BASE = "https://helsegraf.example/problems/"
 MAX_BODY_BYTES = 1 << 20

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from authz import refusals
 from authz.audit import NO_BASIS, NO_SUBJECT
+from authz.facts import PersonFacts
 from authz.identity import parse_national_id
 from authz.policy import Action, Basis, Decision, Policy, View, partner_view
 from authz.principal import Principal
@@ -19,7 +20,6 @@ from resolvers.errors import BadUserInput, Forbidden
 from resolvers.ids import PERSON, IdCodec, decode, entity_parts, key_subject_of
 from resolvers.recorder import AccessRecorder
 from sources.errors import UpstreamError
-from sources.models import PersonFacts
 from sources.national import NationalClient
 
 

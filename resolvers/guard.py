@@ -10,12 +10,12 @@ from typing import TypeVar
 from strawberry.types import Info
 
 from authz import filters
+from authz.facts import Security
 from authz.policy import Action
 from resolvers.access import Subject
 from resolvers.context import Context
 from resolvers.errors import CategoryUnavailable
 from sources.errors import UpstreamError
-from sources.models import Security
 
 T = TypeVar("T")
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 import resolvers.timeline_events  # noqa: F401  (registers the timeline's contributors)
+from authz.facts import PersonFacts
 from resolvers.access import Subject
 from resolvers.access_log import AccessLogEntry, access_log_of
 from resolvers.appointments import AppointmentFields
@@ -37,7 +38,6 @@ from resolvers.slots import SlotFields
 from resolvers.statistics import Statistics, statistics
 from resolvers.timeline import TimelineFields
 from resolvers.vaccinations import Vaccination, vaccinations_of
-from sources.models import PersonFacts
 
 
 @strawberry.enum(description="Why the viewer may see a person's data.")

@@ -17,9 +17,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from authz.facts import Security
 from sources import fhir
 from sources.ehr import EhrClient, query
-from sources.models import Security
 
 PROFILE = "https://fhir.helsegraf.dev/"
 LOINC = "http://loinc.org"

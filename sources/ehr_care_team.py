@@ -10,10 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from authz.facts import NO_LABELS, Security
 from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.fhir import EXT, security
-from sources.models import NO_LABELS, Security
 
 ROLE_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/care-team-role"
 CONTACT_URL = EXT + "participant-contact"

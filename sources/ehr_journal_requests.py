@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from authz.facts import NO_LABELS, Security
 from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.errors import UpstreamBadResponse
 from sources.fhir import security
-from sources.models import NO_LABELS, Security
 
 KIND_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/journal-request"
 INPUT_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/journal-request-input"

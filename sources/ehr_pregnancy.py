@@ -10,12 +10,13 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
+from authz.facts import Security
 from sources import fhir
 from sources.documents import document as parse_document
 from sources.ehr import EhrClient, query
 from sources.ehr_care import Measurement, measurement
 from sources.fhir import day, when
-from sources.models import Document, Security
+from sources.models import Document
 
 DUE_DATE_URL = "https://fhir.helsegraf.dev/StructureDefinition/estimated-due-date"
 PREGNANCY = "http://snomed.info/sct|77386006"

@@ -16,10 +16,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from authz.facts import Security
 from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.errors import UpstreamBadResponse, UpstreamConflict
-from sources.models import Security
 
 PROFILE = "https://fhir.helsegraf.dev/"
 KIND_SYSTEM = PROFILE + "CodeSystem/questionnaire-kind"

@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from authz.facts import NO_LABELS, Security
 from sources import fhir
 from sources.ehr import EhrClient, query
 from sources.fhir import EXT, security
-from sources.models import NO_LABELS, Security
 
 REFERRAL_STATUS_URL = EXT + "referral-status"
 DEADLINE_URL = EXT + "treatment-deadline"

@@ -5,18 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from authz.facts import NO_LABELS, Address, Security
 from sources.errors import UpstreamBadResponse
-from sources.models import (
-    EHR,
-    NO_LABELS,
-    AccessEvent,
-    Address,
-    LabResult,
-    Location,
-    Message,
-    Practitioner,
-    Security,
-)
+from sources.models import EHR, AccessEvent, LabResult, Location, Message, Practitioner
 
 Json = dict[str, Any]
 EXT = "https://fhir.helsegraf.dev/StructureDefinition/"

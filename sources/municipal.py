@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from authz.facts import NO_LABELS, Address, Security
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.models import (
-    NO_LABELS,
-    Address,
     Appointment,
     Location,
     MunicipalServiceEntry,
     Practitioner,
-    Security,
     SourceKind,
     SourceRef,
     VaccinationEntry,

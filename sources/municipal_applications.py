@@ -7,8 +7,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from authz.facts import NO_LABELS, Security
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
-from sources.models import NO_LABELS, Security, SourceKind, SourceRef
+from sources.models import SourceKind, SourceRef
 from sources.municipal import KEPT, MunicipalClient
 from sources.ownership import own_items
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from authz.facts import NO_LABELS, Security
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
-from sources.models import NO_LABELS, Message, Security, SourceKind, SourceRef
+from sources.models import Message, SourceKind, SourceRef
 from sources.municipal import MunicipalClient
 from sources.ownership import own_items
 

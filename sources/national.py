@@ -10,19 +10,15 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
+from authz.facts import NO_LABELS, Address, PersonFacts, PowerOfAttorney, Security
 from sources.coalescer import loader_options
 from sources.errors import UpstreamBadResponse
 from sources.models import (
     NATIONAL,
-    NO_LABELS,
-    Address,
     CriticalEntry,
     GpOffice,
     MedicationEntry,
-    PersonFacts,
-    PowerOfAttorney,
     RegularGp,
-    Security,
     VaccinationEntry,
 )
 from sources.ownership import own_items

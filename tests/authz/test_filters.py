@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from authz.facts import Security
 from authz.filters import keep, message_shown, months_before, prescription_shown, visible
 from authz.policy import Basis, Policy, View, partner_view
-from sources.models import Security
 
 POLICY = Policy.load()
 NOW = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)

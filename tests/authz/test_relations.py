@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
+from authz.facts import Address, PersonFacts, PowerOfAttorney
 from authz.policy import Basis, Policy
 from authz.relations import parent_relation, proxy_relation, relations
-from sources.models import Address, PersonFacts, PowerOfAttorney
 
 TODAY = dt.date(2026, 11, 23)
 POLICY = Policy.load()

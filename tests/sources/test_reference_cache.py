@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from authz.facts import Address
 from sources.errors import (
     UpstreamBadResponse,
     UpstreamCircuitOpen,
@@ -16,7 +17,7 @@ from sources.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from sources.models import Address, Location, Practitioner
+from sources.models import Location, Practitioner
 from sources.reference_cache import ReferenceCache, stands_in_for
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
