@@ -251,8 +251,8 @@ class Upstream:
         self, retry: int, failure: UpstreamUnavailable, deadline: asyncio.Timeout, idempotent: bool
     ) -> float | None:
         """The pause before trying again after `failure`, or None when there is no retry:
-        the call is not idempotent, no pause ends before the deadline, or the retry
-        budget is spent."""
+        the attempts are used up, the call is not idempotent, no pause ends before the
+        deadline, or the retry budget is spent."""
         when = deadline.when()
         remaining = (
             (when - asyncio.get_running_loop().time()) if when is not None else self.timeout_s
