@@ -167,53 +167,67 @@ async def comment_on_medication(
     ]
     subject, denied = await acting(info, data.person_id, CATEGORY)
     if subject is None or denied or errors:
-        return CommentOnMedicationPayload(medication=None, user_errors=[*errors, *denied])
+        return _not_commented([*errors, *denied])
     owned = own_entity(info, subject, data.medication_id, "Medication")
     if owned is None:
-        return CommentOnMedicationPayload(
-            medication=None, user_errors=[user_error(info, "medicationId", "INVALID")]
-        )
+        return _not_commented([user_error(info, "medicationId", "INVALID")])
     found = await find_medication(info, subject, *owned)
     if found is None:
         refused_item(info, subject, data.medication_id)
-        return CommentOnMedicationPayload(
-            medication=None, user_errors=[user_error(info, "medicationId", "INVALID")]
-        )
+        return _not_commented([user_error(info, "medicationId", "INVALID")])
     statement = next((e for e in found.entries if isinstance(e, EhrMedicationEntry)), None)
     if statement is None:
-        return CommentOnMedicationPayload(
-            medication=None,
-            user_errors=[user_error(info, "medicationId", "MEDICATION_NOT_IN_RECORD")],
-        )
+        return _not_commented([user_error(info, "medicationId", "MEDICATION_NOT_IN_RECORD")])
     text = data.text.strip()
-
-    async def write(scoped: str) -> EhrMedicationEntry:
-        patient = await ctx.ehr.patient_id(subject.nin)
-        if patient is None:
-            raise Forbidden()
-        updated = await ehr_medications.comment(
-            ctx.ehr, patient, statement.id, text, idempotency=scoped
-        )
-        if updated is None:
-            raise _Gone()
-        return updated
-
     # failures are not remembered under the key: the same key may be tried again
     try:
-        result = await once(info, subject, data.idempotency_key, (statement.id, text), write)
-    except UpstreamConflict:
-        result = user_error(info, "medicationId", "MEDICATION_CHANGED")
-    except UpstreamRejected:
-        result = user_error(info, "text", "INVALID")
-    except _Gone:
-        result = user_error(info, "medicationId", "INVALID")
+        result = await once(
+            info,
+            subject,
+            data.idempotency_key,
+            (statement.id, text),
+            lambda scoped: _comment(ctx, subject.nin, statement.id, text, scoped),
+        )
+    except (UpstreamConflict, UpstreamRejected, _Gone) as exc:
+        result = _comment_refused(info, exc)
     if isinstance(result, UserError):
-        return CommentOnMedicationPayload(medication=None, user_errors=[result])
+        return _not_commented([result])
     served(info, subject, CATEGORY, (f"EHR/MedicationStatement/{result.id}",), Action.WRITE)
     entries = [result if e.id == result.id else e for e in found.entries]
     return CommentOnMedicationPayload(
         medication=Medication(entries=entries, subject=subject), user_errors=[]
     )
+
+
+def _not_commented(errors: list[UserError]) -> CommentOnMedicationPayload:
+    return CommentOnMedicationPayload(medication=None, user_errors=errors)
+
+
+async def _comment(
+    ctx: Context, nin: str, statement_id: str, text: str, scoped: str
+) -> EhrMedicationEntry:
+    """Write the comment to the statement in the EHR, once per `scoped` key; `_Gone` when
+    the statement is no longer the patient's."""
+    patient = await ctx.ehr.patient_id(nin)
+    if patient is None:
+        raise Forbidden()
+    updated = await ehr_medications.comment(
+        ctx.ehr, patient, statement_id, text, idempotency=scoped
+    )
+    if updated is None:
+        raise _Gone()
+    return updated
+
+
+def _comment_refused(
+    info: Info[Context, None], exc: UpstreamConflict | UpstreamRejected | _Gone
+) -> UserError:
+    """What the person is told when the EHR did not take the comment."""
+    if isinstance(exc, UpstreamConflict):  # the statement changed meanwhile
+        return user_error(info, "medicationId", "MEDICATION_CHANGED")
+    if isinstance(exc, UpstreamRejected):  # the EHR refused the text as it stands
+        return user_error(info, "text", "INVALID")
+    return user_error(info, "medicationId", "INVALID")
 
 
 @strawberry.type(description="Changes to the medication list.")

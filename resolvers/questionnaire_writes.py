@@ -164,7 +164,6 @@ async def answer_questionnaire(
     info: Info[Context, None], data: AnswerQuestionnaireInput
 ) -> AnswerQuestionnairePayload:
     """Answer a questionnaire as, or on behalf of, the person."""
-    ctx = info.context
     errors = check_key(info, data.idempotency_key)
     try:
         task_id: str | None = _task(data.questionnaire_id)
@@ -188,29 +187,42 @@ async def answer_questionnaire(
     if errors or invalid:
         return _reply([*errors, *invalid])
     parts = (task_id, tuple((a.link_id, a.value) for a in data.answers))
-
-    async def create(scoped: str) -> source.Assigned | UserError:
-        if state_of(found) is QuestionnaireState.ANSWERED:
-            return user_error(info, "questionnaireId", "ALREADY_ANSWERED")
-        patient = await ctx.ehr.patient_id(subject.nin)
-        if patient is None:
-            raise Forbidden()
-        try:
-            return await source.answer(
-                ctx.ehr, patient, found, items, idempotency=scoped, now=ctx.now
-            )
-        except UpstreamConflict:  # the task changed meanwhile: answered elsewhere
-            return user_error(info, "questionnaireId", "ALREADY_ANSWERED")
-        except UpstreamRejected:  # the EHR refused the answers as they stand
-            return user_error(info, "answers", "INVALID")
-
-    result = await once(info, subject, data.idempotency_key, parts, create)
+    result = await once(
+        info,
+        subject,
+        data.idempotency_key,
+        parts,
+        lambda scoped: _answer(info, subject.nin, found, items, scoped),
+    )
     if isinstance(result, UserError):
         return _reply([result])
     served(info, subject, CATEGORY, references(result), Action.WRITE)
     return AnswerQuestionnairePayload(
         questionnaire=Questionnaire(record=result, subject=subject), user_errors=[]
     )
+
+
+async def _answer(
+    info: Info[Context, None],
+    nin: str,
+    found: source.Assigned,
+    items: list[dict[str, Any]],
+    scoped: str,
+) -> source.Assigned | UserError:
+    """Store the answers in the EHR once per `scoped` key and complete the task; a user
+    error when it was answered already (here or elsewhere) or the EHR refused them."""
+    ctx = info.context
+    if state_of(found) is QuestionnaireState.ANSWERED:
+        return user_error(info, "questionnaireId", "ALREADY_ANSWERED")
+    patient = await ctx.ehr.patient_id(nin)
+    if patient is None:
+        raise Forbidden()
+    try:
+        return await source.answer(ctx.ehr, patient, found, items, idempotency=scoped, now=ctx.now)
+    except UpstreamConflict:  # the task changed meanwhile: answered elsewhere
+        return user_error(info, "questionnaireId", "ALREADY_ANSWERED")
+    except UpstreamRejected:  # the EHR refused the answers as they stand
+        return user_error(info, "answers", "INVALID")
 
 
 @strawberry.type(description="Answering questionnaires.")

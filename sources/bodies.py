@@ -52,54 +52,87 @@ async def read_body(
     budget cannot give the bytes needed (the gateway is full, the upstream did nothing
     wrong). A known length is reserved whole and read into one buffer; otherwise the
     chunks are kept and joined once, the joined copy reserved too while the chunks still
-    exist. On every way out the locals let go of what was read, so the traceback of an
-    error (which keeps this frame) keeps none of the body alive.
+    exist. On every way out the readers' locals let go of what was read, so the traceback
+    of an error (which keeps their frames) keeps none of the body alive.
     """
-    length = declared_length(response)
-    if length is not None and length > limit:
-        raise UpstreamBadResponse(source, operation, "response too large")
-    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
-        length = None  # the length counts the encoded bytes, not the decoded ones read
-
-    def reserve(size: int) -> None:
-        if not held.grow(size):
-            raise UpstreamSaturated(source, operation, "upstream buffers full")
-
-    whole = bytearray()  # the body when its length is known, filled in place
-    parts: list[bytes] = []  # otherwise its chunks
-    chunk = b""
+    length = _expected_length(response, limit, source, operation)
     try:
         if length is not None:
-            reserve(length)
-            whole = bytearray(length)
-        filled = 0
-        async for chunk in response.aiter_bytes():
-            end = filled + len(chunk)
-            if length is not None:
-                if end > length:
-                    raise UpstreamBadResponse(source, operation, "body over its length")
-                whole[filled:end] = chunk
-            else:
-                if end > limit:
-                    raise UpstreamBadResponse(source, operation, "response too large")
-                reserve(len(chunk))
-                parts.append(chunk)
-            filled = end
-        if length is not None:
-            if filled != length:
-                raise UpstreamBadResponse(source, operation, "body under its length")
-            return whole
-        if len(parts) == 1:
-            return parts[0]
-        reserve(filled)  # the joined copy, while the parts still live
-        body = b"".join(parts)
-        parts = []
-        held.shrink(filled)
-        return body
+            return await _read_known(response, held, length, source, operation)
+        return await _read_chunks(response, held, limit, source, operation)
     except httpx.TimeoutException as exc:
         raise UpstreamTimeout(source, operation) from exc
     except (httpx.HTTPError, OSError) as exc:
         raise UpstreamUnavailable(source, operation, type(exc).__name__) from exc
+
+
+def _expected_length(
+    response: httpx.Response, limit: int, source: str, operation: str
+) -> int | None:
+    """The number of bytes the body will read as, when the upstream declared it (for an
+    encoded body it declares the encoded bytes: not known); `UpstreamBadResponse`, before
+    a byte is read, when it declared more than `limit`."""
+    length = declared_length(response)
+    if length is not None and length > limit:
+        raise UpstreamBadResponse(source, operation, "response too large")
+    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        return None
+    return length
+
+
+async def _read_known(
+    response: httpx.Response, held: Reservation, length: int, source: str, operation: str
+) -> bytearray:
+    """A body of known `length`: reserved whole before reading, read into one buffer."""
+    _reserve(held, length, source, operation)
+    whole = bytearray(length)
+    chunk = b""
+    try:
+        filled = 0
+        async for chunk in response.aiter_bytes():
+            end = filled + len(chunk)
+            if end > length:
+                raise UpstreamBadResponse(source, operation, "body over its length")
+            whole[filled:end] = chunk
+            filled = end
+        if filled != length:
+            raise UpstreamBadResponse(source, operation, "body under its length")
+        return whole
     finally:
         # let go of the body: an error's traceback keeps this frame, and its locals
-        whole, parts, chunk = bytearray(), [], b""
+        whole, chunk = bytearray(), b""
+
+
+async def _read_chunks(
+    response: httpx.Response, held: Reservation, limit: int, source: str, operation: str
+) -> bytes:
+    """A body of unknown length: each chunk reserved and kept as it comes, up to `limit`,
+    then joined once, the joined copy reserved too while the chunks still exist."""
+    parts: list[bytes] = []
+    chunk = b""
+    try:
+        filled = 0
+        async for chunk in response.aiter_bytes():
+            end = filled + len(chunk)
+            if end > limit:
+                raise UpstreamBadResponse(source, operation, "response too large")
+            _reserve(held, len(chunk), source, operation)
+            parts.append(chunk)
+            filled = end
+        if len(parts) == 1:
+            return parts[0]
+        _reserve(held, filled, source, operation)  # the joined copy, while the parts still live
+        body = b"".join(parts)
+        parts = []
+        held.shrink(filled)
+        return body
+    finally:
+        # let go of the body: an error's traceback keeps this frame, and its locals
+        parts, chunk = [], b""
+
+
+def _reserve(held: Reservation, size: int, source: str, operation: str) -> None:
+    """`size` more bytes in `held`, or `UpstreamSaturated` at once: the gateway's buffers
+    are full (the upstream did nothing wrong)."""
+    if not held.grow(size):
+        raise UpstreamSaturated(source, operation, "upstream buffers full")

@@ -107,16 +107,53 @@ async def open_binary(upstream: Upstream, path: str, content_type: str) -> Downl
     request = upstream.request(
         "GET", path, headers={"accept": f"{accept}, application/fhir+json;q=0.1"}
     )
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + upstream.timeout_s
+    ends = asyncio.get_running_loop().time() + upstream.timeout_s
+    response = await _open(upstream, request, ends, operation)
+    received = media_type(response.headers.get("content-type"))
+    if received in ("application/fhir+json", "application/json") and content_type != received:
+        # The EHR sent the Binary resource itself: its content is base64 inside.
+        try:
+            data = await _decoded(response, upstream, ends, operation)
+        finally:
+            await response.aclose()
+        return Download(content_type, _once(data), _nothing)
+    return Download(content_type, _chunks(response, upstream, ends, operation), response.aclose)
+
+
+async def _open(
+    upstream: Upstream, request: httpx.Request, ends: float, operation: str
+) -> httpx.Response:
+    """The EHR's answer to `request`, its status and declared length checked, its body
+    unread; the breaker hears how it went."""
     ticket = upstream.breaker.admit(operation)
+    response = await _send(upstream, request, ends, operation, ticket)
+    try:
+        _check(response, upstream, operation)
+    except UpstreamUnavailable:
+        upstream.breaker.failure(ticket)
+        await response.aclose()
+        raise
+    except BaseException:
+        upstream.breaker.success(ticket)
+        await response.aclose()
+        raise
+    upstream.breaker.success(ticket)
+    return response
+
+
+async def _send(
+    upstream: Upstream, request: httpx.Request, ends: float, operation: str, ticket: int
+) -> httpx.Response:
+    """Send `request` holding one of the upstream's slots until the status and headers
+    have arrived, before `ends`; a failure is told to the breaker (`ticket`) and mapped
+    onto the `UpstreamError` family."""
     queued = True
     try:
         async with asyncio.timeout_at(ends):
             with waiting():
                 async with upstream.bulkhead:  # while opening: the body streams without one
                     queued = False
-                    response = await upstream.open(request)
+                    return await upstream.open(request)
     except BulkheadFull as exc:
         upstream.breaker.release(ticket)
         raise UpstreamSaturated(SOURCE, operation, "every slot busy, queue full") from exc
@@ -132,26 +169,6 @@ async def open_binary(upstream: Upstream, path: str, content_type: str) -> Downl
     except BaseException:
         upstream.breaker.release(ticket)
         raise
-    try:
-        _check(response, upstream, operation)
-    except UpstreamUnavailable:
-        upstream.breaker.failure(ticket)
-        await response.aclose()
-        raise
-    except BaseException:
-        upstream.breaker.success(ticket)
-        await response.aclose()
-        raise
-    upstream.breaker.success(ticket)
-    received = media_type(response.headers.get("content-type"))
-    if received in ("application/fhir+json", "application/json") and content_type != received:
-        # The EHR sent the Binary resource itself: its content is base64 inside.
-        try:
-            data = await _decoded(response, upstream, ends, operation)
-        finally:
-            await response.aclose()
-        return Download(content_type, _once(data), _nothing)
-    return Download(content_type, _chunks(response, upstream, ends, operation), response.aclose)
 
 
 def _check(response: httpx.Response, upstream: Upstream, operation: str) -> None:

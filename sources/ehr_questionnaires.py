@@ -231,6 +231,18 @@ async def answer(
     A retry finds the response created the first time (conditional create) and a task
     already completed with it.
     """
+    created = await ehr.create(
+        _response_resource(patient_id, item, answers, now), patient_id, idempotency=idempotency
+    )
+    task = await _complete_task(ehr, patient_id, item.id, created)
+    return assigned(task, {item.form.id: item.form}, {str(created["id"]): response(created)})
+
+
+def _response_resource(
+    patient_id: str, item: Assigned, answers: list[fhir.Json], now: dt.datetime
+) -> fhir.Json:
+    """The QuestionnaireResponse of the patient's `answers` to `item`'s form, tagged as
+    reported by the patient and carrying the task's sensitivity labels."""
     labels = []
     if item.security.sensitivity:
         act = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -239,22 +251,25 @@ async def answer(
     meta: dict[str, Any] = {"tag": [{"system": ORIGIN_SYSTEM, "code": PATIENT_REPORTED}]}
     if labels:
         meta["security"] = labels
-    created = await ehr.create(
-        {
-            "resourceType": "QuestionnaireResponse",
-            "meta": meta,
-            "questionnaire": item.form.url,
-            "status": "completed",
-            "subject": patient,
-            "authored": now.isoformat(timespec="seconds"),
-            "author": patient,
-            "source": patient,
-            "item": answers,
-        },
-        patient_id,
-        idempotency=idempotency,
-    )
-    task = await ehr.read("Task", item.id)
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "meta": meta,
+        "questionnaire": item.form.url,
+        "status": "completed",
+        "subject": patient,
+        "authored": now.isoformat(timespec="seconds"),
+        "author": patient,
+        "source": patient,
+        "item": answers,
+    }
+
+
+async def _complete_task(
+    ehr: EhrClient, patient_id: str, task_id: str, created: fhir.Json
+) -> fhir.Json:
+    """The task, completed with the `created` response unless it already was (a retry);
+    `UpstreamConflict` when it was completed with other answers."""
+    task = await ehr.read("Task", task_id)
     if task is None:
         raise UpstreamBadResponse("EHR", "read Task", "the task is gone")
     if task.get("status") == "requested":
@@ -271,4 +286,4 @@ async def answer(
     ]
     if str(created["id"]) not in answered_by:
         raise UpstreamConflict("EHR", "update Task", "answered with other answers")
-    return assigned(task, {item.form.id: item.form}, {str(created["id"]): response(created)})
+    return task

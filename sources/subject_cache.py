@@ -139,22 +139,7 @@ class RequestCache:
         flight under the same tokens are awaited, not asked again; the rest go out in one
         dispatch, and the requests waiting for them are told the answers."""
         flights = self._shared.in_flight
-        own: list[int] = []
-        mine: dict[int, asyncio.Future[Any]] = {}
-        waiting: list[tuple[int, asyncio.Future[Any]]] = []
-        for index in missing:
-            name, key = named[index], logical[index]
-            if name is None or key is None:
-                own.append(index)
-                continue
-            stamp = tuple(tokens[s] for s in name.subjects)
-            flight = flights.get(key)
-            if flight is not None and flight[0] == stamp:
-                waiting.append((index, flight[1]))
-                continue
-            mine[index] = asyncio.get_running_loop().create_future()
-            flights[key] = (stamp, mine[index])
-            own.append(index)
+        own, mine, waiting = self._board(missing, named, logical, tokens)
         try:
             answers = await dispatch([keys[i] for i in own]) if own else []
         except Exception as exc:  # the keys it was asked for fail; the ones found stand
@@ -171,14 +156,56 @@ class RequestCache:
             if name is None or key is None or answer is None or isinstance(answer, BaseException):
                 continue
             self._kept.append((key, {s: tokens[s] for s in name.subjects}, answer))
-        for index, future in waiting:
-            try:
-                with upstream_wait():  # on another request's identical call
-                    out[index] = await asyncio.shield(future)
-            except _Abandoned:
-                out[index] = await _alone(dispatch, keys[index])
-            except Exception as exc:
-                out[index] = exc
+        if waiting:
+            await _await_flights(waiting, keys, dispatch, out)
+
+    def _board(
+        self,
+        missing: list[int],
+        named: list[About | None],
+        logical: list[str | None],
+        tokens: dict[str, str],
+    ) -> tuple[list[int], dict[int, asyncio.Future[Any]], list[tuple[int, asyncio.Future[Any]]]]:
+        """Sort the `missing` reads: those another request has in flight under the same
+        tokens are to be awaited (`waiting`, with that flight's answer); the rest are this
+        request's own to ask (`own`), each named one announced as a flight of its own
+        (`mine`) for identical reads of other requests to await."""
+        flights = self._shared.in_flight
+        own: list[int] = []
+        mine: dict[int, asyncio.Future[Any]] = {}
+        waiting: list[tuple[int, asyncio.Future[Any]]] = []
+        for index in missing:
+            name, key = named[index], logical[index]
+            if name is None or key is None:
+                own.append(index)
+                continue
+            stamp = tuple(tokens[s] for s in name.subjects)
+            flight = flights.get(key)
+            if flight is not None and flight[0] == stamp:
+                waiting.append((index, flight[1]))
+                continue
+            mine[index] = asyncio.get_running_loop().create_future()
+            flights[key] = (stamp, mine[index])
+            own.append(index)
+        return own, mine, waiting
+
+
+async def _await_flights(
+    waiting: list[tuple[int, asyncio.Future[Any]]],
+    keys: Sequence[K],
+    dispatch: Dispatch[K],
+    out: list[Any],
+) -> None:
+    """The answers of the reads other requests had in flight, into `out`; a read whose
+    request was cancelled before its answer came is asked for alone."""
+    for index, future in waiting:
+        try:
+            with upstream_wait():  # on another request's identical call
+                out[index] = await asyncio.shield(future)
+        except _Abandoned:
+            out[index] = await _alone(dispatch, keys[index])
+        except Exception as exc:
+            out[index] = exc
 
 
 async def _alone(dispatch: Dispatch[K], key: K) -> Any:

@@ -81,6 +81,16 @@ class Upstream:
             max_concurrency, max_concurrency if max_queue is None else max_queue
         )
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not a secret)
+        self._connect(base_url, max_connections, transport, network)
+
+    def _connect(
+        self,
+        base_url: str,
+        max_connections: int,
+        transport: httpx.AsyncBaseTransport | None,
+        network: Literal["aiohttp", "httpx"],
+    ) -> None:
+        """The connection pool (`client`) and what `request` and `open` use of it."""
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
@@ -91,7 +101,7 @@ class Upstream:
                 transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
-            timeout=httpx.Timeout(timeout_s),
+            timeout=httpx.Timeout(self.timeout_s),
             limits=limits,
             transport=transport,
             follow_redirects=False,
@@ -102,7 +112,7 @@ class Upstream:
         # call's CPU, and an upstream's cookies must never be kept between citizens anyway.
         self._transport = transport
         self._headers = dict(self.client.headers)
-        self._timeout = httpx.Timeout(timeout_s).as_dict()
+        self._timeout = httpx.Timeout(self.timeout_s).as_dict()
         self._urls: dict[str, httpx.URL] = {}
 
     def _url(self, path: str) -> httpx.URL:
@@ -182,7 +192,9 @@ class Upstream:
     async def _attempts(
         self, request: httpx.Request, operation: str, not_found_ok: bool, idempotent: bool
     ) -> Any:
-        loop = asyncio.get_running_loop()
+        """Send `request` until it is answered, retried as `_retry_wait` allows, all within
+        the deadline; the breaker hears the verdict on each attempt that went out, and an
+        admission whose attempt never did is given back without one."""
         ticket: int | None = None  # the breaker's ticket while an attempt is admitted
         queued = False
         try:
@@ -200,32 +212,16 @@ class Upstream:
                             self.breaker.failure(ticket)
                             ticket = None
                             failure = exc
-                        except UpstreamSaturated:
-                            # the gateway's buffers were full: no verdict on the upstream
-                            self.breaker.release(ticket)
-                            ticket = None
-                            raise
-                        except UpstreamTimeout:
-                            self.breaker.failure(ticket)
-                            ticket = None
-                            raise
-                        except UpstreamError:
-                            self.breaker.success(ticket)  # it answered; the answer was bad
+                        except UpstreamError as exc:
+                            self._verdict(ticket, exc)
                             ticket = None
                             raise
                         else:
                             self.breaker.success(ticket)
                             ticket = None
                             return result
-                    when = deadline.when()
-                    remaining = (when - loop.time()) if when is not None else self.timeout_s
-                    wait = self.retry.delay(
-                        retry,
-                        retry_after_s=failure.retry_after_s,
-                        remaining_s=remaining,
-                        rng=self._rng,
-                    )
-                    if not idempotent or wait is None or not self.budget.try_retry():
+                    wait = self._retry_wait(retry, failure, deadline, idempotent)
+                    if wait is None:
                         raise failure
                     await asyncio.sleep(wait)
                 raise AssertionError("unreachable: the last attempt raises or returns")
@@ -234,16 +230,49 @@ class Upstream:
             self.breaker.release(ticket)  # never sent: no verdict on the upstream
             raise UpstreamSaturated(self.name, operation, "every slot busy, queue full") from exc
         except TimeoutError as exc:
-            if ticket is not None and queued:
-                self.breaker.release(ticket)
-                raise UpstreamSaturated(self.name, operation, "no free connection slot") from exc
-            if ticket is not None:
-                self.breaker.failure(ticket)
-            raise UpstreamTimeout(self.name, operation) from exc
+            raise self._late(ticket, queued, operation) from exc
         except BaseException:
             if ticket is not None:
                 self.breaker.release(ticket)
             raise
+
+    def _verdict(self, ticket: int, exc: UpstreamError) -> None:
+        """Tell the breaker how an attempt that raised `exc` (other than the upstream being
+        unavailable) went: full buffers are the gateway's, no verdict on the upstream; a
+        timeout is a failure; any other error came with an answer, so the upstream is up."""
+        if isinstance(exc, UpstreamSaturated):
+            self.breaker.release(ticket)
+        elif isinstance(exc, UpstreamTimeout):
+            self.breaker.failure(ticket)
+        else:
+            self.breaker.success(ticket)
+
+    def _retry_wait(
+        self, retry: int, failure: UpstreamUnavailable, deadline: asyncio.Timeout, idempotent: bool
+    ) -> float | None:
+        """The pause before trying again after `failure`, or None when there is no retry:
+        the attempts are used up, the call is not idempotent, no pause ends before the
+        deadline, or the retry budget is spent."""
+        when = deadline.when()
+        remaining = (
+            (when - asyncio.get_running_loop().time()) if when is not None else self.timeout_s
+        )
+        wait = self.retry.delay(
+            retry, retry_after_s=failure.retry_after_s, remaining_s=remaining, rng=self._rng
+        )
+        if not idempotent or wait is None or not self.budget.try_retry():
+            return None
+        return wait
+
+    def _late(self, ticket: int | None, queued: bool, operation: str) -> UpstreamError:
+        """The error for a call whose deadline passed, the breaker told: still queued for a
+        slot, the gateway was saturated (no verdict); sent, the upstream timed out."""
+        if ticket is not None and queued:
+            self.breaker.release(ticket)
+            return UpstreamSaturated(self.name, operation, "no free connection slot")
+        if ticket is not None:
+            self.breaker.failure(ticket)
+        return UpstreamTimeout(self.name, operation)
 
     async def _exchange(self, request: httpx.Request, operation: str, not_found_ok: bool) -> Any:
         try:
