@@ -6,6 +6,10 @@ basis does not include and items hidden by their labels alike. Each of those ref
 written to the audit trail with its reason before the 404 leaves, and the audit entry of
 a download before the first byte of content; when the trail cannot take it, nothing is
 sent (503).
+
+It decides, filters and records through the same guard as the graph's fields
+(`resolvers.guard`): the category decision (a denial recorded as a field's is), the
+item's labels, the served record and every refused id.
 """
 
 from __future__ import annotations
@@ -19,20 +23,19 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from authz import filters, refusals
-from authz.audit import NO_BASIS, NO_SUBJECT
-from authz.policy import Action
+from authz import refusals
 from gateway.admission import admitted
 from gateway.auditor import Auditor
 from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import JSON
 from gateway.responses import SOURCE_NAMES
 from gateway.services import Services
+from resolvers import guard
 from resolvers.access import Subject
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, GatewayError
+from resolvers.errors import CategoryUnavailable, ErrorCode, GatewayError
 from resolvers.i18n import negotiate
-from resolvers.ids import asked_for, entity_parts, key_subject_of
+from resolvers.ids import entity_parts
 from sources.documents import Download, open_binary
 from sources.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 from sources.models import Document
@@ -106,23 +109,11 @@ async def _serve(request: Request, services: Services, exchange: Exchange) -> Re
     except UpstreamError as error:
         if error.code == "UPSTREAM_NOT_FOUND":
             # the record listed it, the EHR no longer has its content: absent, like any other
-            _refused(context, subject, global_id, refusals.ITEM_UNAVAILABLE)
+            guard.refused(context, subject, global_id, refusals.ITEM_UNAVAILABLE)
             return await _not_found(services, context, exchange)
         log.warning("document download failed: %s", error.code)
         return _upstream_failed(exchange, error)
     return await _audited(services, context, exchange, subject, document, opened)
-
-
-def _refused(context: Context, subject: Subject | None, global_id: str, reason: str) -> None:
-    """Put a refused download on the record: about the person the id named (when the
-    viewer may act for them), else about the key the id carried, or about no one."""
-    parts = entity_parts(global_id)
-    asked = None if parts is None else asked_for(parts)
-    if subject is not None:
-        context.recorder.refused(subject.nin, subject.basis.value, reason, resource=asked)
-    else:
-        whose = NO_SUBJECT if parts is None else key_subject_of(parts[2])
-        context.recorder.refused(whose, NO_BASIS, reason, resource=asked)
 
 
 async def _not_found(services: Services, context: Context, exchange: Exchange) -> Response:
@@ -143,33 +134,31 @@ async def _find(context: Context, global_id: str) -> tuple[Subject, Document] | 
     """
     parts = entity_parts(global_id)
     if parts is None:
-        _refused(context, None, global_id, refusals.MALFORMED_ID)
+        guard.refused(context, None, global_id, refusals.MALFORMED_ID)
         return None
     type_name, source, person_key, record_id = parts
     if (type_name, source) != ("Document", "ehr"):
-        _refused(context, None, global_id, refusals.WRONG_ID_TYPE)
+        guard.refused(context, None, global_id, refusals.WRONG_ID_TYPE)
         return None
-    access = context.access
     try:
-        subject = await access.subject_by_key(person_key)  # records its own refusal
+        subject = await context.access.subject_by_key(person_key)  # records its own refusal
     except GatewayError:
         return None
     document, patient = await asyncio.gather(
         context.ehr.document(record_id), context.ehr.patient_id(subject.nin)
     )
-    decision = access.decide(subject, CATEGORY, Action.READ)
-    if not decision.allowed:
-        assert decision.reason is not None
-        context.recorder.denied(subject.nin, subject.basis.value, CATEGORY, reason=decision.reason)
+    try:
+        guard.require(context, subject, CATEGORY)  # records the denial, as a field does
+    except CategoryUnavailable:
         return None
     if (
         document is None
         or document.content_path is None
         or patient is None
         or document.patient_id != patient
-        or not filters.visible(access.policy, subject.view, document.security, now=context.now)
+        or not guard.shown(context, subject, document.security)
     ):
-        _refused(context, subject, global_id, refusals.ITEM_UNAVAILABLE)
+        guard.refused(context, subject, global_id, refusals.ITEM_UNAVAILABLE)
         return None
     return subject, document
 
@@ -196,9 +185,7 @@ async def _audited(
     opened: Download,
 ) -> Response:
     """Write the audit entry, then stream; without an entry, close the upstream unread."""
-    context.recorder.served(
-        subject.nin, subject.basis.value, CATEGORY, [f"EHR/DocumentReference/{document.id}"]
-    )
+    guard.served(context, subject, CATEGORY, [f"EHR/DocumentReference/{document.id}"])
     auditor = _auditor(context, exchange, services)
     try:
         written = await _recorded(auditor, context)

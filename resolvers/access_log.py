@@ -73,7 +73,7 @@ async def _gateway(info: Info[Context, None], subject: Subject, first: int) -> l
 
 async def _ehr(info: Info[Context, None], subject: Subject, first: int) -> list[AccessLogEntry]:
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         events: list[models.AccessEvent] = (
             [] if patient is None else await ctx.ehr.access_events(patient, first)
@@ -97,9 +97,9 @@ async def access_log_of(
     """The newest accesses first, from both logs."""
     if first < 1 or first > MAX_ENTRIES:
         raise BadUserInput(f"`first` must be between 1 and {MAX_ENTRIES}.", argument="first")
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     lists = await gather_sources(info, [_gateway(info, subject, first), _ehr(info, subject, first)])
     merged = [e for items in lists for e in items]
     merged.sort(key=lambda e: e.at, reverse=True)
-    served(info, subject, CATEGORY)
+    served(info.context, subject, CATEGORY)
     return merged[:first]

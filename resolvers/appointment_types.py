@@ -222,7 +222,7 @@ class Appointment(Node):
         return self._may_act(info) and check_in_problem(self.record, info.context.now) is None
 
     def _may_act(self, info: Info[Context, None]) -> bool:
-        return may(info, self.subject, category_of(self.record), Action.WRITE)
+        return may(info.context, self.subject, category_of(self.record), Action.WRITE)
 
     @strawberry.field(
         description="True when the person has asked to move it (`requestReschedule`) and "
@@ -232,7 +232,7 @@ class Appointment(Node):
         if not changeable(self.record):
             return False
         ctx = info.context
-        async with watch(info, self.subject, category_of(self.record)):
+        async with watch(info.context, self.subject, category_of(self.record)):
             patient = await ctx.ehr.patient_id(self.subject.nin)
             if patient is None:
                 return False

@@ -113,7 +113,7 @@ async def target(
             refused_item(info, subject, appointment_id)
         return subject, None, [*errors, user_error(info, FIELD, "INVALID")]
     try:
-        require(info, subject, category_of(record), Action.WRITE)
+        require(info.context, subject, category_of(record), Action.WRITE)
     except CategoryUnavailable:
         return subject, None, [*errors, user_error(info, "personId", "CATEGORY_UNAVAILABLE")]
     return subject, record, errors
@@ -161,7 +161,9 @@ async def change(
         )
     if isinstance(result, UserError):
         return AppointmentPayload(appointment=None, user_errors=[result])
-    served(info, subject, category_of(result.record), (audit_ref(result.record),), Action.WRITE)
+    served(
+        info.context, subject, category_of(result.record), (audit_ref(result.record),), Action.WRITE
+    )
     return AppointmentPayload(appointment=result, user_errors=[])
 
 

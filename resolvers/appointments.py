@@ -96,7 +96,7 @@ async def _ehr(
     info: Info[Context, None], subject: Subject, upcoming: bool, category: str
 ) -> list[models.Appointment]:
     ctx = info.context
-    async with watch(info, subject, category):
+    async with watch(info.context, subject, category):
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             return []
@@ -106,7 +106,7 @@ async def _ehr(
 async def _municipal_api(
     info: Info[Context, None], subject: Subject, municipality: str
 ) -> list[models.Appointment]:
-    async with watch(info, subject, MUNICIPAL):
+    async with watch(info.context, subject, MUNICIPAL):
         return await info.context.municipal.appointments(municipality, subject.nin)
 
 
@@ -115,10 +115,10 @@ async def visible_appointments(
 ) -> list[models.Appointment]:
     """Every upcoming (or past) appointment this view may see, from every source, each
     once, in list order; CategoryUnavailable when the view may see none."""
-    hospital = may(info, subject, HOSPITAL)
-    municipal = may(info, subject, MUNICIPAL)
+    hospital = may(info.context, subject, HOSPITAL)
+    municipal = may(info.context, subject, MUNICIPAL)
     if not (hospital or municipal):
-        require(info, subject, HOSPITAL)
+        require(info.context, subject, HOSPITAL)
     policy = info.context.access.policy
     if not upcoming and not policy.past_appointments(subject.view):
         grant = policy.grant(subject.view)
@@ -140,7 +140,7 @@ async def visible_appointments(
         and category_of(a) in allowed
         and (a.municipality is None or on_shared_ehr(info, a.municipality))
     ]
-    merged = visible(info, subject, merged, lambda a: a.security)
+    merged = visible(info.context, subject, merged, lambda a: a.security)
     merged.sort(key=lambda a: (a.start, a.id), reverse=not upcoming)
     return merged
 
@@ -151,7 +151,7 @@ async def _route(
     """Where the municipal appointments are; when the registry cannot tell, the EHR's
     share is still read with the hospital ones (reported as a partial failure)."""
     try:
-        async with watch(info, subject, MUNICIPAL):
+        async with watch(info.context, subject, MUNICIPAL):
             return await municipal_route(info, subject)
     except UpstreamError as failure:
         if not hospital:
@@ -189,7 +189,7 @@ async def appointments_of(
     for category in (HOSPITAL, MUNICIPAL):
         refs = [audit_ref(a) for _, a in picked if category_of(a) == category]
         if refs:
-            served(info, subject, category, refs)
+            served(info.context, subject, category, refs)
     return AppointmentConnection(
         edges=[
             AppointmentEdge(cursor=c, node=Appointment(record=a, subject=subject))
@@ -208,7 +208,7 @@ async def fetch_appointment(
     found = await find_appointment(info, subject, source, upstream_id)
     if found is None:
         return None
-    served(info, subject, category_of(found), (audit_ref(found),))
+    served(info.context, subject, category_of(found), (audit_ref(found),))
     return Appointment(record=found, subject=subject)
 
 
@@ -218,9 +218,9 @@ async def find_appointment(
     """The appointment, when this view may see it (as in the lists), else None."""
     ctx = info.context
     if source == "ehr":
-        if not (may(info, subject, HOSPITAL) or may(info, subject, MUNICIPAL)):
+        if not (may(info.context, subject, HOSPITAL) or may(info.context, subject, MUNICIPAL)):
             return None
-        async with watch(info, subject, HOSPITAL):
+        async with watch(info.context, subject, HOSPITAL):
             patient = await ctx.ehr.patient_id(subject.nin)
             found = (
                 None
@@ -229,7 +229,7 @@ async def find_appointment(
             )
         candidates = [] if found is None else [found[0]]
     else:
-        if not may(info, subject, MUNICIPAL):
+        if not may(info.context, subject, MUNICIPAL):
             return None
         route = await municipal_route(info, subject)
         if not route.api or source != f"m{route.municipality}" or route.municipality is None:
@@ -239,10 +239,10 @@ async def find_appointment(
     candidates = [
         a
         for a in candidates
-        if may(info, subject, category_of(a))
+        if may(info.context, subject, category_of(a))
         and (a.municipality is None or on_shared_ehr(info, a.municipality))
     ]
-    candidates = visible(info, subject, candidates, lambda a: a.security)
+    candidates = visible(info.context, subject, candidates, lambda a: a.security)
     if not candidates:
         return None
     record = candidates[0]

@@ -110,14 +110,14 @@ _ORDER = list(CareTeamRole)
 
 async def visible_members(info: Info[Context, None], subject: Subject) -> list[MemberRecord]:
     """The care-team members this view may see, by role."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await ehr_care_team.care_team(ctx.ehr, patient)
     today = ctx.now.date()
     current = [m for m in records if m.end is None or m.end >= today]
-    shown = visible(info, subject, current, lambda m: m.security)
+    shown = visible(info.context, subject, current, lambda m: m.security)
     order = {role.name: n for n, role in enumerate(_ORDER)}
     shown.sort(key=lambda m: (order.get(m.role.upper().replace("-", "_"), 99), m.id))
     return shown
@@ -130,7 +130,7 @@ def _teams(members: list[MemberRecord]) -> set[str]:
 async def care_team_of(info: Info[Context, None], subject: Subject) -> list[CareTeamMember]:
     """The current members of the person's care teams."""
     shown = await visible_members(info, subject)
-    served(info, subject, CATEGORY, sorted(_teams(shown)))
+    served(info.context, subject, CATEGORY, sorted(_teams(shown)))
     return [CareTeamMember(record=m, subject=subject) for m in shown]
 
 
@@ -143,7 +143,7 @@ async def fetch_member(
         return None
     for record in await visible_members(info, subject):
         if record.id == upstream_id:
-            served(info, subject, CATEGORY, sorted(_teams([record])))
+            served(info.context, subject, CATEGORY, sorted(_teams([record])))
             return CareTeamMember(record=record, subject=subject)
     return None
 

@@ -60,17 +60,17 @@ async def critical_information_of(
 ) -> list[CriticalInformation]:
     """The critical information this view may see, newest first."""
     shown = await visible_entries(info, subject)
-    served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{e.id}" for e in shown))
+    served(info.context, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{e.id}" for e in shown))
     return [CriticalInformation(entry=e, subject=subject) for e in shown]
 
 
 async def visible_entries(
     info: Info[Context, None], subject: Subject
 ) -> list[models.CriticalEntry]:
-    require(info, subject, CATEGORY)
-    async with watch(info, subject, CATEGORY):
+    require(info.context, subject, CATEGORY)
+    async with watch(info.context, subject, CATEGORY):
         entries = await info.context.national.critical_information(subject.nin)
-    shown = visible(info, subject, entries, lambda e: e.security)
+    shown = visible(info.context, subject, entries, lambda e: e.security)
     shown.sort(key=lambda e: (e.registered_on or dt.date.min, e.id), reverse=True)
     return shown
 
@@ -82,6 +82,6 @@ async def fetch_critical_information(
     """One entry by id, as listed."""
     for entry in await visible_entries(info, subject) if source == "nat" else []:
         if entry.id == upstream_id:
-            served(info, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{entry.id}",))
+            served(info.context, subject, CATEGORY, (f"NATIONAL/CriticalInformation/{entry.id}",))
             return CriticalInformation(entry=entry, subject=subject)
     return None

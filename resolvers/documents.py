@@ -113,12 +113,12 @@ class DocumentFilter:
 
 async def visible_documents(info: Info[Context, None], subject: Subject) -> list[models.Document]:
     """Every document of the person this view may see, newest first."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await ctx.ehr.documents(patient)
-    shown = visible(info, subject, records, lambda d: d.security)
+    shown = visible(info.context, subject, records, lambda d: d.security)
     shown.sort(key=lambda d: (d.date or dt.datetime.min.replace(tzinfo=dt.UTC), d.id), reverse=True)
     return shown
 
@@ -142,7 +142,7 @@ async def documents_of(
         kinds = set(chosen_filter.types)
         shown = [d for d in shown if document_type(d) in kinds]
     chosen, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, (f"EHR/DocumentReference/{d.id}" for _, d in chosen))
+    served(info.context, subject, CATEGORY, (f"EHR/DocumentReference/{d.id}" for _, d in chosen))
     return DocumentConnection(
         edges=[DocumentEdge(cursor=c, node=Document(record=d, subject=subject)) for c, d in chosen],
         page_info=page_info,
@@ -159,6 +159,6 @@ async def fetch_document(
         return None
     for record in await visible_documents(info, subject):
         if record.id == upstream_id:
-            served(info, subject, CATEGORY, (f"EHR/DocumentReference/{record.id}",))
+            served(info.context, subject, CATEGORY, (f"EHR/DocumentReference/{record.id}",))
             return Document(record=record, subject=subject)
     return None

@@ -49,12 +49,12 @@ def _office(office: models.GpOffice | None) -> GpOffice | None:
 
 async def gp_of(info: Info[Context, None], subject: Subject) -> GeneralPractitioner | None:
     """The subject's regular GP; null when the registry lists none."""
-    require(info, subject, CATEGORY)
-    async with watch(info, subject, CATEGORY):
+    require(info.context, subject, CATEGORY)
+    async with watch(info.context, subject, CATEGORY):
         listed = await info.context.national.gps.load(subject.nin)
     if listed is None:
         return None
-    served(info, subject, CATEGORY, [f"NATIONAL/GP/{listed.hpr_number or 'unknown'}"])
+    served(info.context, subject, CATEGORY, [f"NATIONAL/GP/{listed.hpr_number or 'unknown'}"])
     return GeneralPractitioner(
         name=listed.name, hpr_number=listed.hpr_number, office=_office(listed.office)
     )

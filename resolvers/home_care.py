@@ -185,8 +185,8 @@ class HomeCareVisitFilter:
 async def _visits(
     info: Info[Context, None], subject: Subject, start: dt.date | None, end: dt.date | None
 ) -> list[Visit]:
-    require(info, subject, CATEGORY)
-    async with watch(info, subject, CATEGORY):
+    require(info.context, subject, CATEGORY)
+    async with watch(info.context, subject, CATEGORY):
         municipality = await home_municipality(info, subject)
         if municipality is None:
             return []
@@ -207,7 +207,7 @@ async def home_care_visits_of(
         raise BadUserInput("`filter.to` must not be before `filter.from`.", argument="filter")
     shown = await _visits(info, subject, start, end)
     chosen, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, (reference(v) for _, v in chosen))
+    served(info.context, subject, CATEGORY, (reference(v) for _, v in chosen))
     return HomeCareVisitConnection(
         edges=[
             HomeCareVisitEdge(cursor=c, node=HomeCareVisit(record=v, subject=subject))
@@ -225,7 +225,7 @@ async def fetch_visit(
     """One visit by id, through the same checks as the list."""
     for visit in await _visits(info, subject, None, None):
         if visit.id == upstream_id and _key(visit) == source:
-            served(info, subject, CATEGORY, (reference(visit),))
+            served(info.context, subject, CATEGORY, (reference(visit),))
             return HomeCareVisit(record=visit, subject=subject)
     return None
 

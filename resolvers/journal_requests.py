@@ -142,14 +142,14 @@ class JournalRequestConnection:
 
 async def visible_requests(info: Info[Context, None], subject: Subject) -> list[RequestRecord]:
     """Every journal request of the person this view may see, newest first."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         found = (
             [] if patient is None else await ehr_journal_requests.journal_requests(ctx.ehr, patient)
         )
-    shown = visible(info, subject, found, lambda r: r.security)
+    shown = visible(info.context, subject, found, lambda r: r.security)
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     shown.sort(key=lambda r: (r.requested_at or oldest, r.id), reverse=True)
     return shown
@@ -161,7 +161,7 @@ async def journal_requests_of(
     """A page of the person's journal requests."""
     shown = await visible_requests(info, subject)
     chosen, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, (f"EHR/Task/{r.id}" for _, r in chosen))
+    served(info.context, subject, CATEGORY, (f"EHR/Task/{r.id}" for _, r in chosen))
     return JournalRequestConnection(
         edges=[
             JournalRequestEdge(cursor=c, node=JournalRequest(record=r, subject=subject))
@@ -181,7 +181,7 @@ async def fetch_request(
         return None
     for record in await visible_requests(info, subject):
         if record.id == upstream_id:
-            served(info, subject, CATEGORY, (f"EHR/Task/{record.id}",))
+            served(info.context, subject, CATEGORY, (f"EHR/Task/{record.id}",))
             return JournalRequest(record=record, subject=subject)
     return None
 
@@ -279,7 +279,7 @@ async def request_journal_access(
     )
     if isinstance(record, UserError):
         return RequestJournalAccessPayload(journal_request=None, user_errors=[record])
-    served(info, subject, CATEGORY, (f"EHR/Task/{record.id}",), Action.WRITE)
+    served(info.context, subject, CATEGORY, (f"EHR/Task/{record.id}",), Action.WRITE)
     return RequestJournalAccessPayload(
         journal_request=JournalRequest(record=record, subject=subject), user_errors=[]
     )

@@ -149,7 +149,7 @@ async def mark_messages_read(
         )
     if isinstance(marked, UserError):
         return MarkMessagesReadPayload(messages=None, user_errors=[marked])
-    served(info, subject, CATEGORY, references(marked), Action.WRITE)
+    served(info.context, subject, CATEGORY, references(marked), Action.WRITE)
     return MarkMessagesReadPayload(
         messages=[Message(subject_=subject, record=m) for m in marked], user_errors=[]
     )

@@ -151,7 +151,7 @@ async def add_medication(
     entry = await once(info, subject, data.idempotency_key, parts, create)
     if isinstance(entry, UserError):
         return AddMedicationPayload(medication=None, user_errors=[entry])
-    served(info, subject, CATEGORY, (f"EHR/MedicationStatement/{entry.id}",), Action.WRITE)
+    served(info.context, subject, CATEGORY, (f"EHR/MedicationStatement/{entry.id}",), Action.WRITE)
     (medication,) = merge_medications(subject, [entry])
     return AddMedicationPayload(medication=medication, user_errors=[])
 
@@ -192,7 +192,7 @@ async def comment_on_medication(
         result = _comment_refused(info, exc)
     if isinstance(result, UserError):
         return _not_commented([result])
-    served(info, subject, CATEGORY, (f"EHR/MedicationStatement/{result.id}",), Action.WRITE)
+    served(info.context, subject, CATEGORY, (f"EHR/MedicationStatement/{result.id}",), Action.WRITE)
     entries = [result if e.id == result.id else e for e in found.entries]
     return CommentOnMedicationPayload(
         medication=Medication(entries=entries, subject=subject), user_errors=[]

@@ -159,7 +159,7 @@ def merge_medications(subject: Subject, entries: list[models.MedicationEntry]) -
 
 
 async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.MedicationEntry]:
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await info.context.ehr.patient_id(subject.nin)
         if patient is None:
             return []
@@ -167,14 +167,14 @@ async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.Medic
 
 
 async def _national(info: Info[Context, None], subject: Subject) -> list[models.MedicationEntry]:
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         return await info.context.national.prescriptions(subject.nin)
 
 
 async def visible_medications(info: Info[Context, None], subject: Subject) -> list[Medication]:
     """The merged medication list this view may see (nothing recorded as served yet): the
     sources its grant reads, active prescriptions and those ended within its window."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     policy, today = info.context.access.policy, oslo_date(info.context.now)
     kinds = filters.prescription_sources(policy, subject.view)
     reads = [
@@ -183,7 +183,9 @@ async def visible_medications(info: Info[Context, None], subject: Subject) -> li
         if kinds is None or kind.value in kinds  # a source the view never lists is not asked
     ]
     lists = await gather_sources(info, reads)
-    entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
+    entries = visible(
+        info.context, subject, [e for items in lists for e in items], lambda e: e.security
+    )
     listed = [
         e
         for e in entries
@@ -202,7 +204,7 @@ async def visible_medications(info: Info[Context, None], subject: Subject) -> li
 async def medications_of(info: Info[Context, None], subject: Subject) -> list[Medication]:
     """The merged medication list this view may see."""
     merged = await visible_medications(info, subject)
-    served(info, subject, CATEGORY, (reference(e) for m in merged for e in m.entries))
+    served(info.context, subject, CATEGORY, (reference(e) for m in merged for e in m.entries))
     return merged
 
 
@@ -213,7 +215,7 @@ async def find_medication(
     for medication in await visible_medications(info, subject):
         first = medication.entries[0]
         if (_source_key(first), first.id) == (source_key, upstream_id):
-            served(info, subject, CATEGORY, [reference(e) for e in medication.entries])
+            served(info.context, subject, CATEGORY, [reference(e) for e in medication.entries])
             return medication
     return None
 

@@ -179,7 +179,7 @@ async def send_message(info: Info[Context, None], data: SendMessageInput) -> Sen
     sent = await once(info, subject, data.idempotency_key, parts, create)
     if isinstance(sent, UserError):
         return SendMessagePayload(message=None, user_errors=[sent])
-    served(info, subject, CATEGORY, references([sent]), Action.WRITE)
+    served(info.context, subject, CATEGORY, references([sent]), Action.WRITE)
     return SendMessagePayload(message=Message(subject_=subject, record=sent), user_errors=[])
 
 

@@ -134,7 +134,7 @@ def unread(record: models.Message) -> bool:
 
 async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.Message]:
     ehr = info.context.ehr
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ehr.patient_id(subject.nin)
         return [] if patient is None else await ehr_messages.messages(ehr, patient)
 
@@ -142,7 +142,7 @@ async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.Messa
 async def _municipal(
     info: Info[Context, None], subject: Subject, municipality: str
 ) -> list[models.Message]:
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         return await municipal_messages.messages(info.context.municipal, municipality, subject.nin)
 
 
@@ -151,7 +151,7 @@ async def inbox(info: Info[Context, None], subject: Subject) -> list[models.Mess
     own when it is not on the shared EHR (so nothing appears twice), with the kinds of
     care provider its grant reads (the youth basis: GP and municipality). A failing
     source is reported and the other still shows."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     calls = [_ehr(info, subject)]
     try:
         route = await municipal_route(info, subject)
@@ -163,7 +163,7 @@ async def inbox(info: Info[Context, None], subject: Subject) -> list[models.Mess
     found = [m for part in await gather_sources(info, calls) for m in part]
     policy = info.context.access.policy
     found = [m for m in found if filters.message_shown(policy, subject.view, m.counterpart_kind)]
-    shown = visible(info, subject, found, lambda m: m.security)
+    shown = visible(info.context, subject, found, lambda m: m.security)
     return sorted(shown, key=lambda m: (m.sent_at or EPOCH, m.id), reverse=True)
 
 
@@ -180,7 +180,7 @@ def references(records: list[models.Message]) -> list[str]:
 async def unread_message_count(info: Info[Context, None], subject: Subject) -> int:
     """Unread messages to the person that this view may see, over every source."""
     shown = await inbox(info, subject)
-    served(info, subject, CATEGORY)
+    served(info.context, subject, CATEGORY)
     return sum(1 for m in shown if unread(m))
 
 
@@ -192,7 +192,7 @@ async def messages_of(
     if unread_only:
         shown = [m for m in shown if unread(m)]
     chosen, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, references([m for _, m in chosen]))
+    served(info.context, subject, CATEGORY, references([m for _, m in chosen]))
     return MessageConnection(
         edges=[MessageEdge(cursor=c, node=Message(subject_=subject, record=m)) for c, m in chosen],
         page_info=page_info,
@@ -215,5 +215,5 @@ async def fetch_message(
     )
     if found is None:
         return None
-    served(info, subject, CATEGORY, references([found]))
+    served(info.context, subject, CATEGORY, references([found]))
     return Message(subject_=subject, record=found)

@@ -205,12 +205,12 @@ async def visible_measurements(
     info: Info[Context, None], subject: Subject
 ) -> list[source.Measurement]:
     """Every measurement this view may see, newest first."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await source.measurements(ctx.ehr, patient)
-    shown = visible(info, subject, records, lambda m: m.security)
+    shown = visible(info.context, subject, records, lambda m: m.security)
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     shown.sort(key=lambda m: (m.at or epoch, m.id), reverse=True)
     return shown
@@ -218,12 +218,12 @@ async def visible_measurements(
 
 async def visible_programmes(info: Info[Context, None], subject: Subject) -> list[source.Programme]:
     """Every programme this view may see."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await source.programmes(ctx.ehr, patient)
-    return visible(info, subject, records, lambda p: p.security)
+    return visible(info.context, subject, records, lambda p: p.security)
 
 
 async def measurements_of(
@@ -243,7 +243,7 @@ async def measurements_of(
     if chosen.to is not None:
         shown = [m for m in shown if m.at is not None and m.at < chosen.to]
     picked, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, (f"EHR/Observation/{m.id}" for _, m in picked))
+    served(info.context, subject, CATEGORY, (f"EHR/Observation/{m.id}" for _, m in picked))
     return MeasurementConnection(
         edges=[
             MeasurementEdge(cursor=c, node=Measurement(record=m, subject=subject))
@@ -263,7 +263,7 @@ async def fetch_measurement(
         return None
     for record in await visible_measurements(info, subject):
         if record.id == upstream_id:
-            served(info, subject, CATEGORY, (f"EHR/Observation/{record.id}",))
+            served(info.context, subject, CATEGORY, (f"EHR/Observation/{record.id}",))
             return Measurement(record=record, subject=subject)
     return None
 
@@ -277,7 +277,7 @@ async def fetch_programme(
         return None
     for record in await visible_programmes(info, subject):
         if record.id == upstream_id:
-            served(info, subject, CATEGORY, (f"EHR/CarePlan/{record.id}",))
+            served(info.context, subject, CATEGORY, (f"EHR/CarePlan/{record.id}",))
             return FollowUpProgramme(record=record, subject=subject)
     return None
 
@@ -294,7 +294,7 @@ class MonitoringFields:
         self, info: Info[Context, None]
     ) -> list[FollowUpProgramme] | None:
         found = await visible_programmes(info, self.subject)
-        served(info, self.subject, CATEGORY, (f"EHR/CarePlan/{p.id}" for p in found))
+        served(info.context, self.subject, CATEGORY, (f"EHR/CarePlan/{p.id}" for p in found))
         return [FollowUpProgramme(record=p, subject=self.subject) for p in found]
 
     @strawberry.field(

@@ -171,7 +171,7 @@ async def submit_measurement(
     result = await once(info, subject, data.idempotency_key, parts, create)
     if isinstance(result, UserError):
         return _reply([result])
-    served(info, subject, CATEGORY, (f"EHR/Observation/{result.id}",), Action.WRITE)
+    served(info.context, subject, CATEGORY, (f"EHR/Observation/{result.id}",), Action.WRITE)
     return SubmitMeasurementPayload(
         measurement=Measurement(record=result, subject=subject), user_errors=[]
     )

@@ -148,7 +148,7 @@ class MunicipalApplication(Node):
             return None
         for entry in await decisions_of(info, self.subject):
             if entry.id == wanted and entry.source == self.record.source:
-                served(info, self.subject, CATEGORY, (decision_reference(entry),))
+                served(info.context, self.subject, CATEGORY, (decision_reference(entry),))
                 return MunicipalService(entry=entry, subject=self.subject)
         return None
 
@@ -181,15 +181,15 @@ class MunicipalApplicationFilter:
 
 async def visible_applications(info: Info[Context, None], subject: Subject) -> list[Application]:
     """Every application of the person this view may see, newest first (not yet audited)."""
-    require(info, subject, CATEGORY)
-    async with watch(info, subject, CATEGORY):
+    require(info.context, subject, CATEGORY)
+    async with watch(info.context, subject, CATEGORY):
         municipality = await home_municipality(info, subject)
         records = (
             []
             if municipality is None
             else await source_module.applications(info.context.municipal, municipality, subject.nin)
         )
-    shown = visible(info, subject, records, lambda a: a.security)
+    shown = visible(info.context, subject, records, lambda a: a.security)
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     shown.sort(key=lambda a: (a.submitted_at or oldest, a.id), reverse=True)
     return shown
@@ -208,7 +208,7 @@ async def applications_of(
     if wanted is not None:
         shown = [a for a in shown if application_status(a) in set(wanted)]
     chosen, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, (reference(a) for _, a in chosen))
+    served(info.context, subject, CATEGORY, (reference(a) for _, a in chosen))
     return MunicipalApplicationConnection(
         edges=[
             MunicipalApplicationEdge(cursor=c, node=MunicipalApplication(record=a, subject=subject))
@@ -226,7 +226,7 @@ async def fetch_application(
     """One application by id, through the same checks as the list."""
     for record in await visible_applications(info, subject):
         if record.id == upstream_id and _key(record) == source:
-            served(info, subject, CATEGORY, (reference(record),))
+            served(info.context, subject, CATEGORY, (reference(record),))
             return MunicipalApplication(record=record, subject=subject)
     return None
 

@@ -114,7 +114,7 @@ async def apply_for_municipal_service(
         return ApplyForMunicipalServicePayload(application=None, user_errors=[*errors, *denied])
     municipal = info.context.municipal
     code = SERVICE_CODES[data.service]
-    async with watch(info, subject, CATEGORY, Action.WRITE):
+    async with watch(info.context, subject, CATEGORY, Action.WRITE):
         municipality = await home_municipality(info, subject)
         offered = (
             None if municipality is None else await applications.offerings(municipal, municipality)
@@ -134,7 +134,7 @@ async def apply_for_municipal_service(
 
     async def send(scoped: str) -> applications.Application | UserError:
         try:
-            async with watch(info, subject, CATEGORY, Action.WRITE):
+            async with watch(info.context, subject, CATEGORY, Action.WRITE):
                 return await applications.apply(
                     municipal, municipality, subject.nin, new, idempotency=scoped
                 )
@@ -145,7 +145,7 @@ async def apply_for_municipal_service(
     result = await once(info, subject, data.idempotency_key, parts, send)
     if isinstance(result, UserError):
         return ApplyForMunicipalServicePayload(application=None, user_errors=[result])
-    served(info, subject, CATEGORY, (reference(result),), Action.WRITE)
+    served(info.context, subject, CATEGORY, (reference(result),), Action.WRITE)
     application = MunicipalApplication(record=result, subject=subject)
     return ApplyForMunicipalServicePayload(application=application, user_errors=[])
 

@@ -139,14 +139,14 @@ async def decisions_of(
 ) -> list[models.MunicipalServiceEntry]:
     """The decisions of the subject's home municipality this view may see, newest first
     (not yet audited: call `served` for those that reach the client)."""
-    require(info, subject, CATEGORY)
-    async with watch(info, subject, CATEGORY):
+    require(info.context, subject, CATEGORY)
+    async with watch(info.context, subject, CATEGORY):
         municipality = await home_municipality(info, subject)
         if municipality is None:
             entries: list[models.MunicipalServiceEntry] = []
         else:
             entries = await info.context.municipal.services(municipality, subject.nin)
-    shown = visible(info, subject, entries, lambda e: e.security)
+    shown = visible(info.context, subject, entries, lambda e: e.security)
     shown.sort(key=lambda e: (e.decided_on or dt.date.min, e.id), reverse=True)
     return shown
 
@@ -156,7 +156,7 @@ async def municipal_services_of(
 ) -> list[MunicipalService]:
     """The decisions of the subject's home municipality this view may see, newest first."""
     shown = await decisions_of(info, subject)
-    served(info, subject, CATEGORY, (reference(e) for e in shown))
+    served(info.context, subject, CATEGORY, (reference(e) for e in shown))
     return [MunicipalService(entry=e, subject=subject) for e in shown]
 
 
@@ -167,7 +167,7 @@ async def fetch_municipal_service(
     """One decision by id, through the same checks as the list."""
     for entry in await decisions_of(info, subject):
         if entry.id == upstream_id and f"m{entry.source.municipality}" == source:
-            served(info, subject, CATEGORY, (reference(entry),))
+            served(info.context, subject, CATEGORY, (reference(entry),))
             return MunicipalService(entry=entry, subject=subject)
     return None
 

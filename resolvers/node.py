@@ -35,7 +35,8 @@ from authz.policy import Action
 from resolvers.access import Subject
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Forbidden
-from resolvers.ids import PERSON, asked_for, decode, encode, entity_parts, key_subject_of
+from resolvers.guard import refused
+from resolvers.ids import PERSON, decode, encode, entity_parts, key_subject_of
 
 Fetcher = Callable[[Info[Context, None], Subject, str, str], Awaitable[Any]]
 """(info, subject, source, upstream id) -> the Node, or None when it is not there."""
@@ -87,15 +88,9 @@ def refused_item(
     action: Action = Action.WRITE,
 ) -> None:
     """Record that `global_id`, sent for `subject`, reached no item it may have (by
-    default: a well-formed id of theirs whose item is absent or hidden)."""
-    parts = entity_parts(global_id)
-    info.context.recorder.refused(
-        subject.nin,
-        subject.basis.value,
-        reason,
-        action,
-        None if parts is None else asked_for(parts),
-    )
+    default: a well-formed id of theirs whose item is absent or hidden); as
+    `guard.refused`, with the mutations' action by default."""
+    refused(info.context, subject, global_id, reason, action)
 
 
 def own_entity(

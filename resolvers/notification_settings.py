@@ -169,10 +169,10 @@ async def notification_settings_of(
     info: Info[Context, None], subject: Subject
 ) -> NotificationSettings:
     """The subject's settings (the defaults until something is changed)."""
-    require(info, subject, CATEGORY)
-    async with watch(info, subject, CATEGORY):
+    require(info.context, subject, CATEGORY)
+    async with watch(info.context, subject, CATEGORY):
         stored = await info.context.userdata.settings(subject_key(info, subject))
-    served(info, subject, CATEGORY, (AUDIT_REF,))
+    served(info.context, subject, CATEGORY, (AUDIT_REF,))
     return _settings(stored)
 
 
@@ -256,7 +256,7 @@ async def update_notification_settings(
         return UpdateNotificationSettingsPayload(settings=None, user_errors=[*errors, *denied])
 
     async def change(scoped: str) -> StoredSettings:
-        async with watch(info, subject, CATEGORY, Action.WRITE):
+        async with watch(info.context, subject, CATEGORY, Action.WRITE):
             return await ctx.userdata.change_settings(
                 subject_key(info, subject), changes, now=ctx.now
             )
@@ -264,7 +264,7 @@ async def update_notification_settings(
     stored = await once(info, subject, data.idempotency_key, sorted(changes.items()), change)
     if isinstance(stored, UserError):
         return UpdateNotificationSettingsPayload(settings=None, user_errors=[stored])
-    served(info, subject, CATEGORY, (AUDIT_REF,), Action.WRITE)
+    served(info.context, subject, CATEGORY, (AUDIT_REF,), Action.WRITE)
     return UpdateNotificationSettingsPayload(settings=_settings(stored), user_errors=[])
 
 

@@ -61,10 +61,10 @@ class AccessBasis(Enum):
 
 
 async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFacts | None:
-    require(info, subject, "identity")
+    require(info.context, subject, "identity")
     facts = await info.context.national.persons.load(subject.nin)
     if facts is not None:
-        served(info, subject, "identity")
+        served(info.context, subject, "identity")
     return facts
 
 

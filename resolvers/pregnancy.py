@@ -128,10 +128,15 @@ class PregnancyCare:
         description="Documents of the pregnancy care; empty when the viewer may not see documents."
     )
     def documents(self, info: Info[Context, None]) -> list[PregnancyDocument]:
-        if not may(info, self.subject, "documents"):
+        if not may(info.context, self.subject, "documents"):
             return []
-        shown = visible(info, self.subject, self.record.documents, lambda d: d.security)
-        served(info, self.subject, "documents", (f"EHR/DocumentReference/{d.id}" for d in shown))
+        shown = visible(info.context, self.subject, self.record.documents, lambda d: d.security)
+        served(
+            info.context,
+            self.subject,
+            "documents",
+            (f"EHR/DocumentReference/{d.id}" for d in shown),
+        )
         return [
             PregnancyDocument(
                 id=node_id(info, self.subject, "Document", "ehr", d.id), title=d.title, date=d.date
@@ -150,14 +155,14 @@ def _references(found: source.Pregnancy) -> list[str]:
 
 async def pregnancy_of(info: Info[Context, None], subject: Subject) -> PregnancyCare | None:
     """The person's pregnancy care, when there is one this view may see."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         found = None if patient is None else await source.pregnancy(ctx.ehr, patient)
-    if found is None or not visible(info, subject, [found], lambda p: p.security):
+    if found is None or not visible(info.context, subject, [found], lambda p: p.security):
         return None
-    measurements = tuple(visible(info, subject, found.measurements, lambda m: m.security))
+    measurements = tuple(visible(info.context, subject, found.measurements, lambda m: m.security))
     shown = source.Pregnancy(
         id=found.id,
         status=found.status,
@@ -168,7 +173,7 @@ async def pregnancy_of(info: Info[Context, None], subject: Subject) -> Pregnancy
         documents=found.documents,
         security=found.security,
     )
-    served(info, subject, CATEGORY, _references(shown))
+    served(info.context, subject, CATEGORY, _references(shown))
     return PregnancyCare(record=shown, subject=subject)
 
 

@@ -147,7 +147,7 @@ async def create_private_note(
 
     async def create(scoped: str) -> Note | UserError:
         try:
-            async with watch(info, subject, CATEGORY, Action.WRITE):
+            async with watch(info.context, subject, CATEGORY, Action.WRITE):
                 return await ctx.userdata.create_note(
                     subject_key(info, subject),
                     content,
@@ -162,7 +162,7 @@ async def create_private_note(
     note = await once(info, subject, data.idempotency_key, parts, create)
     if isinstance(note, UserError):
         return PrivateNotePayload(note=None, user_errors=[note])
-    served(info, subject, CATEGORY, (audit_ref(note.id),), Action.WRITE)
+    served(info.context, subject, CATEGORY, (audit_ref(note.id),), Action.WRITE)
     return PrivateNotePayload(note=PrivateNote(note=note, subject=subject), user_errors=[])
 
 
@@ -188,7 +188,7 @@ async def update_private_note(
 
     async def update(scoped: str) -> Note | UserError:
         try:
-            async with watch(info, subject, CATEGORY, Action.WRITE):
+            async with watch(info.context, subject, CATEGORY, Action.WRITE):
                 return await ctx.userdata.update_note(
                     subject_key(info, subject),
                     found_id,
@@ -207,7 +207,7 @@ async def update_private_note(
     note = await once(info, subject, data.idempotency_key, parts, update)
     if isinstance(note, UserError):
         return PrivateNotePayload(note=None, user_errors=[note])
-    served(info, subject, CATEGORY, (audit_ref(note.id),), Action.WRITE)
+    served(info.context, subject, CATEGORY, (audit_ref(note.id),), Action.WRITE)
     return PrivateNotePayload(note=PrivateNote(note=note, subject=subject), user_errors=[])
 
 
@@ -231,7 +231,7 @@ async def delete_private_note(
 
     async def delete(scoped: str) -> UserError | None:
         try:
-            async with watch(info, subject, CATEGORY, Action.WRITE):
+            async with watch(info.context, subject, CATEGORY, Action.WRITE):
                 await ctx.userdata.delete_note(
                     subject_key(info, subject), found_id, expected_version=data.expected_version
                 )
@@ -247,7 +247,7 @@ async def delete_private_note(
     )
     if failed is not None:
         return DeletePrivateNotePayload(deleted_id=None, user_errors=[failed])
-    served(info, subject, CATEGORY, (audit_ref(found_id),), Action.WRITE)
+    served(info.context, subject, CATEGORY, (audit_ref(found_id),), Action.WRITE)
     return DeletePrivateNotePayload(deleted_id=data.id, user_errors=[])
 
 

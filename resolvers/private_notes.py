@@ -136,8 +136,8 @@ def subject_key(info: Info[Context, None], subject: Subject) -> str:
 
 async def visible_notes(info: Info[Context, None], subject: Subject) -> list[Note]:
     """The subject's notes, newest first, when this view may read them."""
-    require(info, subject, CATEGORY)
-    async with watch(info, subject, CATEGORY):
+    require(info.context, subject, CATEGORY)
+    async with watch(info.context, subject, CATEGORY):
         return await info.context.userdata.notes(subject_key(info, subject))
 
 
@@ -147,7 +147,7 @@ async def private_notes_of(
     """A page of the subject's notes."""
     notes = await visible_notes(info, subject)
     chosen, page_info = page(notes, first, after)
-    served(info, subject, CATEGORY, (audit_ref(n.id) for _, n in chosen))
+    served(info.context, subject, CATEGORY, (audit_ref(n.id) for _, n in chosen))
     return PrivateNoteConnection(
         edges=[
             PrivateNoteEdge(cursor=c, node=PrivateNote(note=n, subject=subject)) for c, n in chosen
@@ -162,13 +162,13 @@ async def fetch_private_note(
     info: Info[Context, None], subject: Subject, source: str, upstream_id: str
 ) -> PrivateNote | None:
     """One note by id, through the same checks as the list."""
-    if source != SOURCE or not may(info, subject, CATEGORY):
+    if source != SOURCE or not may(info.context, subject, CATEGORY):
         return None
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         note = await info.context.userdata.note(subject_key(info, subject), upstream_id)
     if note is None:
         return None
-    served(info, subject, CATEGORY, (audit_ref(note.id),))
+    served(info.context, subject, CATEGORY, (audit_ref(note.id),))
     return PrivateNote(note=note, subject=subject)
 
 

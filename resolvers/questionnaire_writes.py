@@ -196,7 +196,7 @@ async def answer_questionnaire(
     )
     if isinstance(result, UserError):
         return _reply([result])
-    served(info, subject, CATEGORY, references(result), Action.WRITE)
+    served(info.context, subject, CATEGORY, references(result), Action.WRITE)
     return AnswerQuestionnairePayload(
         questionnaire=Questionnaire(record=result, subject=subject), user_errors=[]
     )

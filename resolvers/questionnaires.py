@@ -163,12 +163,12 @@ async def visible_questionnaires(
     info: Info[Context, None], subject: Subject
 ) -> list[source.Assigned]:
     """Every questionnaire of the person this view may see, in list order."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await source.questionnaires(ctx.ehr, patient)
-    shown = visible(info, subject, records, lambda r: r.security)
+    shown = visible(info.context, subject, records, lambda r: r.security)
     shown.sort(key=lambda r: (*_order(r), r.id))
     return shown
 
@@ -208,7 +208,7 @@ async def questionnaires_of(
     if appointment is not None:
         shown = [r for r in shown if r.appointment_id == appointment]
     picked, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, [ref for _, r in picked for ref in references(r)])
+    served(info.context, subject, CATEGORY, [ref for _, r in picked for ref in references(r)])
     return QuestionnaireConnection(
         edges=[
             QuestionnaireEdge(cursor=c, node=Questionnaire(record=r, subject=subject))
@@ -228,7 +228,7 @@ async def fetch_questionnaire(
         return None
     for record in await visible_questionnaires(info, subject):
         if record.id == upstream_id:
-            served(info, subject, CATEGORY, references(record))
+            served(info.context, subject, CATEGORY, references(record))
             return Questionnaire(record=record, subject=subject)
     return None
 

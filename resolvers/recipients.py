@@ -55,9 +55,9 @@ def recipient_key(recipient_id: str) -> str:
 
 
 async def _gp(info: Info[Context, None], subject: Subject) -> list[Recipient]:
-    if not may(info, subject, "gp"):
+    if not may(info.context, subject, "gp"):
         return []  # who the GP is belongs to the `gp` category
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         listed = await info.context.national.gps.load(subject.nin)
     if listed is None or not listed.hpr_number:
         return []
@@ -68,11 +68,11 @@ async def _gp(info: Info[Context, None], subject: Subject) -> list[Recipient]:
 async def _hospital(info: Info[Context, None], subject: Subject) -> list[Recipient]:
     """Departments of the hospital appointments this view may see (past ones only where
     the basis includes them): the list must not reveal visits the basis hides."""
-    if not may(info, subject, HOSPITAL):
+    if not may(info.context, subject, HOSPITAL):
         return []
     ctx = info.context
     past_too = ctx.access.policy.past_appointments(subject.view)
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             return []
@@ -81,7 +81,7 @@ async def _hospital(info: Info[Context, None], subject: Subject) -> list[Recipie
             reads.append(ctx.ehr.appointments(patient, upcoming=False, now=ctx.now))
         found = [a for part in await asyncio.gather(*reads) for a in part]
         hospital = [a for a in found if category_of(a) == HOSPITAL]
-        shown = visible(info, subject, hospital, lambda a: a.security)
+        shown = visible(info.context, subject, hospital, lambda a: a.security)
         ids = sorted({a.location_id for a in shown if a.location_id})
         places = await asyncio.gather(*(ctx.ehr.read("Location", i) for i in ids))
     named: dict[str, Recipient] = {}  # one per department, however many places it has
@@ -117,7 +117,7 @@ async def _municipality(info: Info[Context, None], subject: Subject) -> list[Rec
 async def recipients(info: Info[Context, None], subject: Subject) -> list[Recipient]:
     """Everyone this view may write to for the subject (policy: some bases may write only
     to some kinds), GP first, then hospital departments by name, then the municipality."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     parts = await gather_sources(
         info, [_gp(info, subject), _hospital(info, subject), _municipality(info, subject)]
     )
@@ -132,7 +132,7 @@ async def message_recipients_of(
 ) -> list[MessageRecipient]:
     """The `Person.messageRecipients` field."""
     found = await recipients(info, subject)
-    served(info, subject, CATEGORY)
+    served(info.context, subject, CATEGORY)
     return [MessageRecipient(record=r) for r in found]
 
 

@@ -158,7 +158,7 @@ class Referral(Node):
     @strawberry.field(description="The place on the waiting list, when the person has one.")
     def waiting_list(self, info: Info[Context, None]) -> WaitingListPlace | None:
         place = self.record.waiting_list
-        if place is None or not visible(info, self.subject, [place], lambda p: p.security):
+        if place is None or not visible(info.context, self.subject, [place], lambda p: p.security):
             return None
         return WaitingListPlace(record=place)
 
@@ -193,12 +193,12 @@ def references(record: ReferralRecord) -> list[str]:
 
 async def visible_referrals(info: Info[Context, None], subject: Subject) -> list[ReferralRecord]:
     """Every referral of the person this view may see, newest first."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await ehr_referrals.referrals(ctx.ehr, patient)
-    shown = visible(info, subject, records, lambda r: r.security)
+    shown = visible(info.context, subject, records, lambda r: r.security)
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     shown.sort(key=lambda r: (r.received_at or oldest, r.id), reverse=True)
     return shown
@@ -217,7 +217,7 @@ async def referrals_of(
         wanted = {s.name for s in filter.status}
         shown = [r for r in shown if r.status.upper() in wanted]
     chosen, page_info = page(shown, first, after)
-    served(info, subject, CATEGORY, (ref for _, r in chosen for ref in references(r)))
+    served(info.context, subject, CATEGORY, (ref for _, r in chosen for ref in references(r)))
     return ReferralConnection(
         edges=[ReferralEdge(cursor=c, node=Referral(record=r, subject=subject)) for c, r in chosen],
         page_info=page_info,
@@ -234,7 +234,7 @@ async def fetch_referral(
         return None
     for record in await visible_referrals(info, subject):
         if record.id == upstream_id:
-            served(info, subject, CATEGORY, references(record))
+            served(info.context, subject, CATEGORY, references(record))
             return Referral(record=record, subject=subject)
     return None
 

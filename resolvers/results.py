@@ -87,12 +87,12 @@ async def visible_lab_results(
     info: Info[Context, None], subject: Subject
 ) -> list[models.LabResult]:
     """The newest results (up to 100 read) this view may see, newest first; not audited."""
-    require(info, subject, "results")
+    require(info.context, subject, "results")
     ctx = info.context
-    async with watch(info, subject, "results"):
+    async with watch(info.context, subject, "results"):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await ctx.ehr.lab_results(patient, FETCH)
-    return visible(info, subject, records, lambda r: r.security, lambda r: r.taken_at)
+    return visible(info.context, subject, records, lambda r: r.security, lambda r: r.taken_at)
 
 
 async def latest_lab_results(
@@ -102,7 +102,7 @@ async def latest_lab_results(
     if first < 1 or first > MAX_RESULTS:
         raise BadUserInput(f"`first` must be between 1 and {MAX_RESULTS}.", argument="first")
     shown = (await visible_lab_results(info, subject))[:first]
-    served(info, subject, "results", (f"EHR/Observation/{r.id}" for r in shown))
+    served(info.context, subject, "results", (f"EHR/Observation/{r.id}" for r in shown))
     return [LabResult(record=r, subject=subject) for r in shown]
 
 
@@ -113,9 +113,9 @@ async def fetch_lab_result(
     """One result by id: the person's, a laboratory result, and visible to this view."""
     if source != "ehr":
         return None
-    require(info, subject, "results")
+    require(info.context, subject, "results")
     ctx = info.context
-    async with watch(info, subject, "results"):
+    async with watch(info.context, subject, "results"):
         patient, resource = await asyncio.gather(
             ctx.ehr.patient_id(subject.nin), ctx.ehr.read("Observation", upstream_id)
         )
@@ -124,9 +124,9 @@ async def fetch_lab_result(
     if not belongs_to_patient(resource, patient):
         return None
     record = fhir.lab_result(resource)
-    if not visible(info, subject, [record], lambda r: r.security, lambda r: r.taken_at):
+    if not visible(info.context, subject, [record], lambda r: r.security, lambda r: r.taken_at):
         return None
-    served(info, subject, "results", (f"EHR/Observation/{record.id}",))
+    served(info.context, subject, "results", (f"EHR/Observation/{record.id}",))
     return LabResult(record=record, subject=subject)
 
 

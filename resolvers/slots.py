@@ -133,11 +133,11 @@ def _window(chosen: BookableSlotFilter, now: dt.datetime) -> tuple[dt.datetime, 
 async def _free(
     info: Info[Context, None], subject: Subject, chosen: BookableSlotFilter
 ) -> list[BookableSlot]:
-    require(info, subject, HOSPITAL, Action.WRITE)
+    require(info.context, subject, HOSPITAL, Action.WRITE)
     start, end = _window(chosen, info.context.now)
     if end <= start:
         return []
-    async with watch(info, subject, HOSPITAL):
+    async with watch(info.context, subject, HOSPITAL):
         slots, schedules = await ehr_appointments.free_slots(
             info.context.ehr, start, end, chosen.service
         )
@@ -169,7 +169,7 @@ class SlotFields:
     ) -> BookableSlotConnection | None:
         free = await _free(info, self.subject, filter or BookableSlotFilter())
         chosen, page_info = page(free, first, after)
-        served(info, self.subject, HOSPITAL, (f"EHR/Slot/{s.slot.id}" for _, s in chosen))
+        served(info.context, self.subject, HOSPITAL, (f"EHR/Slot/{s.slot.id}" for _, s in chosen))
         return BookableSlotConnection(
             edges=[BookableSlotEdge(cursor=c, node=s) for c, s in chosen],
             page_info=page_info,
@@ -182,9 +182,9 @@ async def fetch_slot(
     info: Info[Context, None], subject: Subject, source: str, upstream_id: str
 ) -> BookableSlot | None:
     """One free time by id, for a viewer who may book for the person."""
-    if source != "ehr" or not may(info, subject, HOSPITAL, Action.WRITE):
+    if source != "ehr" or not may(info.context, subject, HOSPITAL, Action.WRITE):
         return None
-    async with watch(info, subject, HOSPITAL):
+    async with watch(info.context, subject, HOSPITAL):
         found = await ehr_appointments.slot(info.context.ehr, upstream_id)
         if found is None or not found.free or found.start < info.context.now:
             return None
@@ -193,7 +193,7 @@ async def fetch_slot(
             if found.schedule_id
             else None
         )
-    served(info, subject, HOSPITAL, (f"EHR/Slot/{found.id}",))
+    served(info.context, subject, HOSPITAL, (f"EHR/Slot/{found.id}",))
     return BookableSlot(slot=found, schedule=schedule, subject=subject)
 
 
@@ -256,7 +256,7 @@ async def book_appointment(
         )
     if isinstance(result, UserError):
         return AppointmentPayload(appointment=None, user_errors=[result])
-    served(info, subject, HOSPITAL, (audit_ref(result.record),), Action.WRITE)
+    served(info.context, subject, HOSPITAL, (audit_ref(result.record),), Action.WRITE)
     return AppointmentPayload(appointment=result, user_errors=[])
 
 

@@ -135,7 +135,7 @@ class MessageThread(Node):
     ) -> MessageConnection:
         items = self.conversation.messages
         chosen, page_info = page(items, first, after)
-        served(info, self.subject_, CATEGORY, references([m for _, m in chosen]))
+        served(info.context, self.subject_, CATEGORY, references([m for _, m in chosen]))
         return MessageConnection(
             edges=[
                 MessageEdge(cursor=c, node=Message(subject_=self.subject_, record=m))
@@ -176,7 +176,7 @@ async def threads_of(
         found = [c for c in found if c.care_side.counterpart_kind == kind]
     chosen, page_info = page(found, first, after)
     # a thread shows its subject, counterpart, dates and unread count: its messages
-    served(info, subject, CATEGORY, references([m for _, t in chosen for m in t.messages]))
+    served(info.context, subject, CATEGORY, references([m for _, t in chosen for m in t.messages]))
     return MessageThreadConnection(
         edges=[
             MessageThreadEdge(cursor=c, node=MessageThread(subject_=subject, conversation=t))
@@ -195,5 +195,5 @@ async def fetch_thread(
     found = await conversation(info, subject, source_id, upstream_id)
     if found is None:
         return None
-    served(info, subject, CATEGORY, references(list(found.messages)))
+    served(info.context, subject, CATEGORY, references(list(found.messages)))
     return MessageThread(subject_=subject, conversation=found)

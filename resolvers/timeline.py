@@ -181,7 +181,8 @@ async def timeline_of(
     wanted = [
         c
         for c in CONTRIBUTORS
-        if c.kind in kinds and any(may(info, subject, category) for category in c.categories)
+        if c.kind in kinds
+        and any(may(info.context, subject, category) for category in c.categories)
     ]
     lists = (
         await gather_sources(info, [_tagged(info, subject, c) for c in wanted]) if wanted else []
@@ -194,7 +195,7 @@ async def timeline_of(
     page_items, page_info = page(events, first, after)
     for _, (registered, event) in page_items:
         category = event.category or registered.categories[0]
-        served(info, subject, category, (event.reference,))
+        served(info.context, subject, category, (event.reference,))
     return TimelineConnection(
         edges=[
             TimelineEdge(cursor=c, node=TimelineEvent(event=e, kind_code=r.kind))

@@ -66,7 +66,7 @@ def merge_vaccinations(
 
 async def _municipal(info: Info[Context, None], subject: Subject) -> list[models.VaccinationEntry]:
     ctx = info.context
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         municipality = await home_municipality(info, subject)
         if municipality is None:
             return []
@@ -74,22 +74,24 @@ async def _municipal(info: Info[Context, None], subject: Subject) -> list[models
 
 
 async def _national(info: Info[Context, None], subject: Subject) -> list[models.VaccinationEntry]:
-    async with watch(info, subject, CATEGORY):
+    async with watch(info.context, subject, CATEGORY):
         return await info.context.national.vaccinations(subject.nin)
 
 
 async def merged_vaccinations(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
     """The merged list this view may see, newest first; not audited."""
-    require(info, subject, CATEGORY)
+    require(info.context, subject, CATEGORY)
     lists = await gather_sources(info, [_national(info, subject), _municipal(info, subject)])
-    entries = visible(info, subject, [e for items in lists for e in items], lambda e: e.security)
+    entries = visible(
+        info.context, subject, [e for items in lists for e in items], lambda e: e.security
+    )
     return merge_vaccinations(entries, subject)
 
 
 async def vaccinations_of(info: Info[Context, None], subject: Subject) -> list[Vaccination]:
     """The merged vaccination list this view may see, newest first."""
     merged = await merged_vaccinations(info, subject)
-    served(info, subject, CATEGORY, (reference(e) for v in merged for e in v.entries))
+    served(info.context, subject, CATEGORY, (reference(e) for v in merged for e in v.entries))
     return merged
 
 
@@ -101,7 +103,7 @@ async def fetch_vaccination(
     for vaccination in await merged_vaccinations(info, subject):
         first = vaccination.entries[0]
         if (_source_key(first), first.id) == (source_key, upstream_id):
-            served(info, subject, CATEGORY, (reference(e) for e in vaccination.entries))
+            served(info.context, subject, CATEGORY, (reference(e) for e in vaccination.entries))
             return vaccination
     return None
 

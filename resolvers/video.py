@@ -86,7 +86,7 @@ def video_state(record: models.Appointment, now: dt.datetime) -> VideoState:
 
 def may_attend(info: Info[Context, None], subject: Subject, category: str) -> bool:
     """True when the viewer's basis may act on appointments of this category."""
-    return may(info, subject, category, Action.WRITE)
+    return may(info.context, subject, category, Action.WRITE)
 
 
 @strawberry.type(description="How to take part in a video consultation.")

@@ -9,7 +9,7 @@ A mutation resolver reads like this:
     result = await once(info, subject, data.idempotency_key, (fields...), create)
     if isinstance(result, UserError):
         return Payload(thing=None, user_errors=[result])
-    served(info, subject, "questionnaires", (reference,), Action.WRITE)   # the audit record
+    served(info.context, subject, "questionnaires", (reference,), Action.WRITE)   # the audit record
 
 Expected failures are `UserError`s naming the input field, in the caller's language;
 only faults (an upstream down) are GraphQL errors.
@@ -92,7 +92,7 @@ async def acting(
     except Forbidden:
         return None, [user_error(info, field, "FORBIDDEN")]
     try:
-        require(info, subject, category, action)
+        require(info.context, subject, category, action)
     except CategoryUnavailable:
         return None, [user_error(info, field, "CATEGORY_UNAVAILABLE")]
     return subject, []
