@@ -25,7 +25,6 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from authz.policy import Action
 from authz.principal import Principal
 from authz.relations import oslo_date
 from gateway.admission import admitted, check_limits
@@ -249,12 +248,13 @@ async def _execute(
         )
     except CannotGetOperationTypeError as exc:
         return exchange.refuse(exc.as_http_error_reason(), ErrorCode.BAD_REQUEST, 400)
+    if context.changed_people and services.responses is not None:
+        # whom the writes named (`Context.changed`), audited or not: before the answer
+        # (and before a refusal for want of an audit trail), so no next read is stale
+        await services.responses.changed(sorted(context.changed_people))
     entries = context.recorder.entries(**audit.stamp()) if context.recorder else []
     if entries and not await audit.write(entries):
         return audit.refused()
-    written = [e.subject for e in entries if e.action == Action.WRITE.value]
-    if written and services.responses is not None:
-        await services.responses.changed(written)  # before the answer: no stale next read
     payload: dict[str, Any] = {}
     reveal = not services.settings.production  # introspection is off: so is the schema
     errors = [

@@ -31,7 +31,12 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Who is asking, the clock, and fresh per-request upstream clients and loaders."""
+    """Who is asking, the clock, and fresh per-request upstream clients and loaders.
+
+    `changed_people` is whose data this request's writes changed (or may have: a write
+    that failed midway counts), named by `changed`; the endpoint invalidates exactly
+    their cached answers before answering. It is separate from the audit record.
+    """
 
     principal: Principal
     request_id: str
@@ -48,6 +53,7 @@ class Context:
     raw: RequestCache | None = None  # this request's use of the raw upstream cache
     problems: list[Problem] = field(default_factory=list)
     recorder: AccessRecorder = field(default_factory=AccessRecorder)
+    changed_people: set[str] = field(default_factory=set)  # national ids; see `changed`
 
     @property
     def today(self) -> dt.date:
@@ -57,3 +63,9 @@ class Context:
     def report(self, error: UpstreamError, path: tuple[str | int, ...]) -> None:
         """Record a partial failure to return beside the data."""
         self.problems.append(Problem(error, path))
+
+    def changed(self, nin: str) -> None:
+        """This request changes (or is about to change) data of the person `nin`: every
+        cached answer about them is stale once it has run. Writes call it through
+        `resolvers.writes.once`, whether or not they are audited."""
+        self.changed_people.add(nin)

@@ -1,4 +1,5 @@
-"""What every mutation shares: user errors, the acting basis, idempotency, the audit record.
+"""What every mutation shares: user errors, the acting basis, idempotency (and with it
+naming whose data changed), the audit record.
 
 A mutation resolver reads like this:
 
@@ -10,6 +11,10 @@ A mutation resolver reads like this:
     if isinstance(result, UserError):
         return Payload(thing=None, user_errors=[result])
     served(info.context, subject, "questionnaires", (reference,), Action.WRITE)   # the audit record
+
+Every write runs through `once`, which also names the subject as changed
+(`Context.changed`): the endpoint invalidates their cached answers from that, not from
+the audit record, so a write cannot leave stale caches by forgetting (or failing) to audit.
 
 Expected failures are `UserError`s naming the input field, in the caller's language;
 only faults (an upstream down) are GraphQL errors.
@@ -111,8 +116,13 @@ async def once(
     same key and parts gets the first result, with other parts a KEY_REUSED error.
     `action` receives the scoped key to hand upstream (e.g. `EhrClient.create`), so a
     retry that reaches another replica still writes once.
+
+    The subject is named as changed before anything runs: the write may land even when
+    it then fails (a timeout after the upstream stored it), and a retry answered from an
+    attempt still in flight must not find a stale cache either.
     """
     ctx = info.context
+    ctx.changed(subject.nin)
     caller = f"{ctx.principal.nin}:{ctx.principal.actor_client_id or ''}"
     digest = hashlib.sha256(subject.nin.encode())
     for part in parts:

@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from authz.policy import Action
 from gateway.app import create_app
 from gateway.persisted import OPERATIONS_DIR
 from mocks.app import MockUpstreams
+from resolvers import message_writes
 from sources.audit import AuditUnavailable
 from tests.conftest import REDIS_URL, REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings
@@ -104,6 +106,59 @@ async def test_a_proxy_sees_the_grantors_own_write_at_once(harness: Harness) -> 
     assert sent["data"]["sendMessage"]["userErrors"] == []
     after = (await harness.query("kari", INBOX, {"id": ola})).json()["data"]["person"]
     assert after["messages"]["totalCount"] == before["messages"]["totalCount"] + 1
+
+
+async def message_count(harness: Harness, kari: str) -> int:
+    """Kari's messages as her inbox shows them (the answer is then kept in the cache)."""
+    answer = (await harness.query("kari", INBOX, {"id": kari})).json()
+    count: int = answer["data"]["person"]["messages"]["totalCount"]
+    return count
+
+
+async def send_to_her_gp(harness: Harness, kari: str) -> httpx.Response:
+    message = {
+        "personId": kari,
+        "subject": "Spørsmål",
+        "text": "Hei!",
+        "idempotencyKey": f"cache-{uuid.uuid4().hex}",
+    }
+    return await harness.query("kari", SEND, {"input": message})
+
+
+async def test_a_write_without_its_audit_entry_still_invalidates_its_person(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes name whom they changed themselves: the audit entry is not what invalidates."""
+    monkeypatch.setattr(message_writes, "served", lambda *args, **kwargs: None)
+    kari = await person_id(harness, "kari")
+    before = await message_count(harness, kari)
+    sent = (await send_to_her_gp(harness, kari)).json()
+    assert sent["data"]["sendMessage"]["userErrors"] == []
+    assert await message_count(harness, kari) == before + 1
+    writes = [e for e in await audited(harness) if e.action == Action.WRITE.value]
+    assert writes == []  # the write really went unaudited
+
+
+async def test_a_write_refused_for_want_of_an_audit_trail_still_invalidates(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message reached the EHR before the trail failed: the next read must show it."""
+    append = harness.app_services.audit.append
+    down = False
+
+    async def flaky(entries: Any) -> None:
+        if down:
+            raise AuditUnavailable("down")
+        await append(entries)
+
+    monkeypatch.setattr(harness.app_services.audit, "append", flaky)
+    kari = await person_id(harness, "kari")
+    before = await message_count(harness, kari)
+    down = True
+    refused = await send_to_her_gp(harness, kari)
+    down = False
+    assert refused.status_code == 503
+    assert await message_count(harness, kari) == before + 1
 
 
 async def test_no_audit_no_cached_answer(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
