@@ -162,21 +162,24 @@ async def test_a_redirect_to_another_host_is_not_followed(harness: Harness) -> N
 
 async def test_the_breaker_opens_fails_fast_and_closes_after_the_cool_down() -> None:
     # caching off: the national upstream is asked on every request, not the cache
-    breaker = {"retries": 0, "breaker_min_requests": 3, "breaker_cooldown_s": 0.3}
+    # a cool-down long enough that a busy machine does not reach it mid-check
+    breaker = {"retries": 0, "breaker_min_requests": 3, "breaker_cooldown_s": 2.0}
     async with gateway(cache=False, **breaker) as harness:
         faults = harness.mocks.ehr.faults
         faults.error_rate = 1.0
         for _ in range(3):
             assert ehr_codes(await home(harness)) == {"UPSTREAM_UNAVAILABLE"}
         # open: the EHR is not called at all, and the rest of the screen still loads
+        faults.latency_ms = 1_500  # were it called, each answer would wait for it
         for _ in range(3):
             started = time.monotonic()
             ehr_codes(await home(harness))
             assert harness.mocks.counts()["EHR"] == 0
             assert harness.mocks.counts()["NATIONAL"] >= 1
-            assert time.monotonic() - started < 0.3
+            assert time.monotonic() - started < 1.0
         faults.error_rate = 0.0
-        await asyncio.sleep(0.35)
+        faults.latency_ms = 0
+        await asyncio.sleep(2.05)
         # half-open: the first call is the probe; its success closes the breaker
         assert_whole(await home(harness))
         assert harness.mocks.counts()["EHR"] == 2
