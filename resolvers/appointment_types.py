@@ -26,7 +26,7 @@ from resolvers.i18n import add_texts, text
 from resolvers.ids import encode
 from resolvers.node import Node, node_id
 from resolvers.video import VideoConsultation
-from sources import ehr_appointments, models
+from sources import models
 from sources.reference_cache import Copy
 
 T = TypeVar("T")
@@ -236,7 +236,7 @@ class Appointment(Node):
             patient = await ctx.ehr.patient_id(self.subject.nin)
             if patient is None:
                 return False
-            asked = await ehr_appointments.reschedule_requests(ctx.ehr, patient)
+            asked = await ctx.ehr.appointments.reschedule_requests(patient)
         return self.record.id in asked
 
     @strawberry.field(description="The system the appointment was read from.")

@@ -34,7 +34,7 @@ from resolvers.guard import require, served
 from resolvers.i18n import add_texts
 from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, check_key, check_text, once, user_error
-from sources import ehr_appointments, models
+from sources import models
 from sources.errors import UpstreamConflict, UpstreamRejected
 
 MAX_REASON = 500
@@ -139,9 +139,7 @@ async def change(
             raise Refused(refuse)  # the municipal APIs take no changes
         patient = await ctx.ehr.patient_id(subject.nin)
         found = (
-            None
-            if patient is None
-            else await ehr_appointments.appointment(ctx.ehr, patient, record.id)
+            None if patient is None else await ctx.ehr.appointments.appointment(patient, record.id)
         )
         if patient is None or found is None:
             raise Refused("INVALID")
@@ -230,8 +228,8 @@ async def cancel_appointment(
         if problem is not None:
             raise Refused(problem)
         reason = data.reason.strip() if data.reason else None
-        return await ehr_appointments.set_status(
-            info.context.ehr, dict(resource), patient, "cancelled", reason
+        return await info.context.ehr.appointments.set_status(
+            dict(resource), patient, "cancelled", reason
         )
 
     parts = ("cancel", data.reason)
@@ -258,8 +256,8 @@ async def request_reschedule(
         problem = reschedule_problem(current, now)
         if problem is not None:
             raise Refused(problem)
-        await ehr_appointments.request_reschedule(
-            info.context.ehr, patient, current.id, data.message.strip(), idempotency=scoped
+        await info.context.ehr.appointments.request_reschedule(
+            patient, current.id, data.message.strip(), idempotency=scoped
         )
         return current
 
@@ -286,9 +284,7 @@ async def check_in(info: Info[Context, None], data: CheckInInput) -> Appointment
         problem = check_in_problem(current, now)
         if problem is not None:
             raise Refused(problem)
-        return await ehr_appointments.set_status(
-            info.context.ehr, dict(resource), patient, "arrived"
-        )
+        return await info.context.ehr.appointments.set_status(dict(resource), patient, "arrived")
 
     parts = ("check-in",)
     return await change(info, subject, record, data.idempotency_key, parts, apply, "NOT_CHECKABLE")

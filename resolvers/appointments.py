@@ -31,7 +31,7 @@ from resolvers.errors import BadUserInput, CategoryUnavailable
 from resolvers.guard import may, require, served, visible, watch
 from resolvers.node import fetches
 from resolvers.routing import MunicipalRoute, municipal_route, on_shared_ehr
-from sources import ehr_appointments, models
+from sources import models
 from sources.errors import UpstreamError
 
 __all__ = [
@@ -100,7 +100,7 @@ async def _ehr(
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             return []
-        return await ctx.ehr.appointments(patient, upcoming=upcoming, now=ctx.now)
+        return await ctx.ehr.appointments.of(patient, upcoming=upcoming, now=ctx.now)
 
 
 async def _municipal_api(
@@ -225,7 +225,7 @@ async def find_appointment(
             found = (
                 None
                 if patient is None
-                else await ehr_appointments.appointment(ctx.ehr, patient, upstream_id)
+                else await ctx.ehr.appointments.appointment(patient, upstream_id)
             )
         candidates = [] if found is None else [found[0]]
     else:

@@ -13,7 +13,6 @@ from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
 from resolvers.i18n import add_texts, text
 from resolvers.node import Node, fetches, node_id
-from sources import ehr_care_team
 from sources.ehr_care_team import CareTeamMember as MemberRecord
 
 CATEGORY = "care_team"
@@ -114,7 +113,7 @@ async def visible_members(info: Info[Context, None], subject: Subject) -> list[M
     ctx = info.context
     async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
-        records = [] if patient is None else await ehr_care_team.care_team(ctx.ehr, patient)
+        records = [] if patient is None else await ctx.ehr.care_team.of(patient)
     today = ctx.now.date()
     current = [m for m in records if m.end is None or m.end >= today]
     shown = visible(info.context, subject, current, lambda m: m.security)

@@ -19,7 +19,6 @@ from resolvers.i18n import add_texts, text
 from resolvers.node import Node, fetches, node_id
 from resolvers.ranges import DateRange
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
-from sources import ehr_journal_requests
 from sources.ehr_journal_requests import JournalRequest as RequestRecord
 
 CATEGORY = "journal_requests"
@@ -146,9 +145,7 @@ async def visible_requests(info: Info[Context, None], subject: Subject) -> list[
     ctx = info.context
     async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
-        found = (
-            [] if patient is None else await ehr_journal_requests.journal_requests(ctx.ehr, patient)
-        )
+        found = [] if patient is None else await ctx.ehr.journal_requests.of(patient)
     shown = visible(info.context, subject, found, lambda r: r.security)
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     shown.sort(key=lambda r: (r.requested_at or oldest, r.id), reverse=True)
@@ -265,8 +262,7 @@ async def request_journal_access(
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             raise Forbidden()
-        return await ehr_journal_requests.request_journal_access(
-            ctx.ehr,
+        return await ctx.ehr.journal_requests.request(
             patient,
             kind=data.kind.name.lower(),
             period=period,

@@ -15,7 +15,7 @@ from resolvers.guard import served
 from resolvers.messages import CATEGORY, Message, inbox, references, source_key, thread_key
 from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, once, user_error
-from sources import ehr_messages, models, municipal_messages
+from sources import models, municipal_messages
 from sources.errors import UpstreamConflict
 
 MAX_IDS = 100
@@ -117,7 +117,7 @@ async def _mark(
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             raise Forbidden()
-        marked = await ehr_messages.mark_read(ctx.ehr, patient, record.id)
+        marked = await ctx.ehr.messages.mark_read(patient, record.id)
     return record if marked is None else marked
 
 

@@ -15,7 +15,6 @@ from resolvers.i18n import add_texts
 from resolvers.medications import CATEGORY, Medication, find_medication, merge_medications
 from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
-from sources import ehr_medications
 from sources.ehr_medications import EhrMedicationEntry
 from sources.errors import UpstreamConflict, UpstreamRejected
 
@@ -137,8 +136,7 @@ async def add_medication(
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             raise Forbidden()
-        return await ehr_medications.add_medication(
-            ctx.ehr,
+        return await ctx.ehr.medications.add_medication(
             patient,
             name=name,
             dosage=dosage,
@@ -211,9 +209,7 @@ async def _comment(
     patient = await ctx.ehr.patient_id(nin)
     if patient is None:
         raise Forbidden()
-    updated = await ehr_medications.comment(
-        ctx.ehr, patient, statement_id, text, idempotency=scoped
-    )
+    updated = await ctx.ehr.medications.comment(patient, statement_id, text, idempotency=scoped)
     if updated is None:
         raise _Gone()
     return updated

@@ -26,7 +26,7 @@ from resolvers.medication_entries import (
     origin_of,
 )
 from resolvers.node import Node, fetches, node_id
-from sources import ehr_medications, models
+from sources import models
 from sources.ehr_medications import EhrMedicationEntry
 
 CATEGORY = "prescriptions"
@@ -163,7 +163,7 @@ async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.Medic
         patient = await info.context.ehr.patient_id(subject.nin)
         if patient is None:
             return []
-        return list(await ehr_medications.medications(info.context.ehr, patient))
+        return list(await info.context.ehr.medications.of(patient))
 
 
 async def _national(info: Info[Context, None], subject: Subject) -> list[models.MedicationEntry]:

@@ -18,7 +18,7 @@ from resolvers.node import own_entity, refused_item
 from resolvers.recipients import may_write_to, recipient_key, recipients
 from resolvers.threads import conversation
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
-from sources import ehr_messages, models, municipal_messages
+from sources import models, municipal_messages
 
 MAX_TEXT = 5000
 MAX_SUBJECT = 200
@@ -148,12 +148,11 @@ async def _deliver(
     patient = await ctx.ehr.patient_id(subject.nin)
     if patient is None:
         raise Forbidden()
-    return await ehr_messages.send(
-        ctx.ehr,
+    return await ctx.ehr.messages.send(
         patient,
         subject=data.subject,
         text=data.text,
-        thread_id=to.thread or ehr_messages.new_thread_id(scoped),
+        thread_id=to.thread,
         replying_to=to.replying_to,
         counterpart=(to.key, to.name, to.kind) if to.key else None,
         sent_by=sent_by,

@@ -17,7 +17,7 @@ from resolvers.guard import require, served, visible, watch
 from resolvers.i18n import add_texts
 from resolvers.node import Node, fetches, node_id
 from resolvers.routing import municipal_route
-from sources import ehr_messages, models, municipal_messages
+from sources import models, municipal_messages
 from sources.errors import UpstreamError
 
 CATEGORY = "messages"
@@ -136,7 +136,7 @@ async def _ehr(info: Info[Context, None], subject: Subject) -> list[models.Messa
     ehr = info.context.ehr
     async with watch(info.context, subject, CATEGORY):
         patient = await ehr.patient_id(subject.nin)
-        return [] if patient is None else await ehr_messages.messages(ehr, patient)
+        return [] if patient is None else await ehr.messages.of(patient)
 
 
 async def _municipal(

@@ -209,7 +209,7 @@ async def visible_measurements(
     ctx = info.context
     async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
-        records = [] if patient is None else await source.measurements(ctx.ehr, patient)
+        records = [] if patient is None else await ctx.ehr.care.measurements(patient)
     shown = visible(info.context, subject, records, lambda m: m.security)
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     shown.sort(key=lambda m: (m.at or epoch, m.id), reverse=True)
@@ -222,7 +222,7 @@ async def visible_programmes(info: Info[Context, None], subject: Subject) -> lis
     ctx = info.context
     async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
-        records = [] if patient is None else await source.programmes(ctx.ehr, patient)
+        records = [] if patient is None else await ctx.ehr.care.programmes(patient)
     return visible(info.context, subject, records, lambda p: p.security)
 
 

@@ -163,9 +163,7 @@ async def submit_measurement(
         if patient is None:
             raise Forbidden()
         kind = kind_of(data.type)
-        return await source.submit(
-            ctx.ehr, patient, kind, values, at, programme, idempotency=scoped
-        )
+        return await ctx.ehr.care.submit(patient, kind, values, at, programme, idempotency=scoped)
 
     parts = (data.type.value, values, at.isoformat(), programme)
     result = await once(info, subject, data.idempotency_key, parts, create)

@@ -159,7 +159,7 @@ async def pregnancy_of(info: Info[Context, None], subject: Subject) -> Pregnancy
     ctx = info.context
     async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
-        found = None if patient is None else await source.pregnancy(ctx.ehr, patient)
+        found = None if patient is None else await ctx.ehr.pregnancy.of(patient)
     if found is None or not visible(info.context, subject, [found], lambda p: p.security):
         return None
     measurements = tuple(visible(info.context, subject, found.measurements, lambda m: m.security))

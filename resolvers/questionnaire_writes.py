@@ -218,7 +218,9 @@ async def _answer(
     if patient is None:
         raise Forbidden()
     try:
-        return await source.answer(ctx.ehr, patient, found, items, idempotency=scoped, now=ctx.now)
+        return await ctx.ehr.questionnaires.answer(
+            patient, found, items, idempotency=scoped, now=ctx.now
+        )
     except UpstreamConflict:  # the task changed meanwhile: answered elsewhere
         return user_error(info, "questionnaireId", "ALREADY_ANSWERED")
     except UpstreamRejected:  # the EHR refused the answers as they stand

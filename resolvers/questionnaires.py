@@ -167,7 +167,7 @@ async def visible_questionnaires(
     ctx = info.context
     async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
-        records = [] if patient is None else await source.questionnaires(ctx.ehr, patient)
+        records = [] if patient is None else await ctx.ehr.questionnaires.of(patient)
     shown = visible(info.context, subject, records, lambda r: r.security)
     shown.sort(key=lambda r: (*_order(r), r.id))
     return shown

@@ -76,9 +76,9 @@ async def _hospital(info: Info[Context, None], subject: Subject) -> list[Recipie
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:
             return []
-        reads = [ctx.ehr.appointments(patient, upcoming=True, now=ctx.now)]
+        reads = [ctx.ehr.appointments.of(patient, upcoming=True, now=ctx.now)]
         if past_too:
-            reads.append(ctx.ehr.appointments(patient, upcoming=False, now=ctx.now))
+            reads.append(ctx.ehr.appointments.of(patient, upcoming=False, now=ctx.now))
         found = [a for part in await asyncio.gather(*reads) for a in part]
         hospital = [a for a in found if category_of(a) == HOSPITAL]
         shown = visible(info.context, subject, hospital, lambda a: a.security)

@@ -197,7 +197,7 @@ async def visible_referrals(info: Info[Context, None], subject: Subject) -> list
     ctx = info.context
     async with watch(info.context, subject, CATEGORY):
         patient = await ctx.ehr.patient_id(subject.nin)
-        records = [] if patient is None else await ehr_referrals.referrals(ctx.ehr, patient)
+        records = [] if patient is None else await ctx.ehr.referrals.of(patient)
     shown = visible(info.context, subject, records, lambda r: r.security)
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     shown.sort(key=lambda r: (r.received_at or oldest, r.id), reverse=True)

@@ -27,7 +27,6 @@ from resolvers.guard import may, require, served, watch
 from resolvers.i18n import add_texts
 from resolvers.node import Node, fetches, node_id, own_entity
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
-from sources import ehr_appointments
 from sources.errors import UpstreamConflict, UpstreamRejected
 from sources.fhir_appointments import Schedule, Slot
 
@@ -138,8 +137,8 @@ async def _free(
     if end <= start:
         return []
     async with watch(info.context, subject, HOSPITAL):
-        slots, schedules = await ehr_appointments.free_slots(
-            info.context.ehr, start, end, chosen.service
+        slots, schedules = await info.context.ehr.appointments.free_slots(
+            start, end, chosen.service
         )
     return [
         BookableSlot(
@@ -185,11 +184,11 @@ async def fetch_slot(
     if source != "ehr" or not may(info.context, subject, HOSPITAL, Action.WRITE):
         return None
     async with watch(info.context, subject, HOSPITAL):
-        found = await ehr_appointments.slot(info.context.ehr, upstream_id)
+        found = await info.context.ehr.appointments.slot(upstream_id)
         if found is None or not found.free or found.start < info.context.now:
             return None
         schedule = (
-            await ehr_appointments.schedule(info.context.ehr, found.schedule_id)
+            await info.context.ehr.appointments.schedule(found.schedule_id)
             if found.schedule_id
             else None
         )
@@ -241,7 +240,7 @@ async def book_appointment(
         if patient is None:
             raise Refused("INVALID")
         try:
-            record = await ehr_appointments.book(ctx.ehr, patient, slot, reason, idempotency=scoped)
+            record = await ctx.ehr.appointments.book(patient, slot, reason, idempotency=scoped)
         except UpstreamConflict:
             raise Refused("SLOT_TAKEN") from None
         except UpstreamRejected:

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
-from sources import fhir, fhir_appointments
+from sources import fhir
 from sources.coalescer import Coalescer
 from sources.documents import document as parse_document
+from sources.ehr_appointments import EhrAppointments
+from sources.ehr_care import EhrCare
+from sources.ehr_care_team import EhrCareTeam
 from sources.ehr_directory import Directory
+from sources.ehr_journal_requests import EhrJournalRequests
+from sources.ehr_medications import EhrMedications
+from sources.ehr_messages import EhrMessages
+from sources.ehr_pregnancy import EhrPregnancy
+from sources.ehr_questionnaires import EhrQuestionnaires
+from sources.ehr_referrals import EhrReferrals
 from sources.errors import UpstreamBadResponse, UpstreamNotFound, status_error
+from sources.fhir import query
 from sources.models import (
     AccessEvent,
-    Appointment,
     Document,
     LabResult,
-    Message,
 )
 from sources.ownership import NIN_SYSTEM, own_patients, own_resources
 from sources.reference_cache import ReferenceCache
@@ -34,14 +41,6 @@ FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 def _reads_only(bundle: dict[str, Any]) -> bool:
     """True when every entry of a batch Bundle is a GET: the batch is safe to retry."""
     return all(e["request"]["method"] == "GET" for e in bundle["entry"])
-
-
-def query(resource_type: str, **params: str) -> str:
-    """A relative FHIR search url, `Type?name=value&...`."""
-    return f"{resource_type}?{urlencode(params, safe=',:|')}"
-
-
-_query = query
 
 
 class EhrClient:
@@ -73,6 +72,16 @@ class EhrClient:
         )
         self.practitioners = self._directory.practitioners
         self.locations = self._directory.locations
+        # One object per domain, each holding this client: `ehr.appointments.book(...)`.
+        self.appointments = EhrAppointments(self)
+        self.care = EhrCare(self)
+        self.care_team = EhrCareTeam(self)
+        self.journal_requests = EhrJournalRequests(self)
+        self.medications = EhrMedications(self)
+        self.messages = EhrMessages(self)
+        self.pregnancy = EhrPregnancy(self)
+        self.questionnaires = EhrQuestionnaires(self)
+        self.referrals = EhrReferrals(self)
 
     # -- transport -----------------------------------------------------------------
 
@@ -138,6 +147,11 @@ class EhrClient:
         bundle: dict[str, Any] = await self._search(url)
         return bundle
 
+    def include(self, bundle: dict[str, Any]) -> None:
+        """Keep the practitioners and locations `bundle` includes for this request's
+        `practitioners` and `locations` loaders."""
+        self._directory.prime_included(bundle)
+
     def own(self, bundle: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
         """The matched resources of `bundle` that belong to `patient_id` (others dropped)."""
         return self._own(bundle, patient_id)
@@ -161,7 +175,7 @@ class EhrClient:
         return result
 
     async def _by_ids(self, resource_type: str, ids: list[str]) -> Any:
-        return await self._search(_query(resource_type, _id=",".join(ids)))
+        return await self._search(query(resource_type, _id=",".join(ids)))
 
     @staticmethod
     def _own(bundle: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
@@ -171,7 +185,7 @@ class EhrClient:
 
     async def patient_id(self, nin: str) -> str | None:
         """The EHR's Patient id for a national id, or None when the EHR has no such patient."""
-        bundle = await self._search(_query("Patient", identifier=f"{NIN_SYSTEM}|{nin}"))
+        bundle = await self._search(query("Patient", identifier=f"{NIN_SYSTEM}|{nin}"))
         patients = own_patients(fhir.bundle_resources(bundle), nin, source=SOURCE)
         if not patients:
             return None
@@ -179,33 +193,10 @@ class EhrClient:
         self._patients[found] = nin
         return found
 
-    async def appointments(
-        self, patient_id: str, *, upcoming: bool, now: dt.datetime
-    ) -> list[Appointment]:
-        """Upcoming (soonest first) or past (latest first) appointments, with their
-        practitioners and locations included in the same read."""
-        # Asked to the minute (a search that repeats within it is the same, so cacheable),
-        # then cut at `now` exactly.
-        minute = now.replace(second=0, microsecond=0)
-        bound = minute if upcoming else minute + dt.timedelta(minutes=1)
-        bundle = await self._search(
-            _query(
-                "Appointment",
-                patient=patient_id,
-                date=("ge" if upcoming else "lt") + bound.isoformat(timespec="seconds"),
-                _sort="date" if upcoming else "-date",
-                _count="100",
-                _include="Appointment:actor",
-            )
-        )
-        self._directory.prime_included(bundle)
-        found = [fhir_appointments.appointment(r) for r in self._own(bundle, patient_id)]
-        return [a for a in found if (a.start >= now) is upcoming]
-
     async def lab_results(self, patient_id: str, count: int) -> list[LabResult]:
         """The newest laboratory results, newest first."""
         bundle = await self._search(
-            _query(
+            query(
                 "Observation",
                 patient=patient_id,
                 category="laboratory",
@@ -215,22 +206,10 @@ class EhrClient:
         )
         return [fhir.lab_result(r) for r in self._own(bundle, patient_id)]
 
-    async def messages(self, patient_id: str) -> list[Message]:
-        """The patient's messages, newest first (up to the 200 most recent)."""
-        bundle = await self._search(
-            _query(
-                "Communication",
-                patient=patient_id,
-                _sort="-date",
-                _count="200",
-            )
-        )
-        return [fhir.message(r) for r in self._own(bundle, patient_id)]
-
     async def documents(self, patient_id: str) -> list[Document]:
         """The patient's current documents, newest first (up to the 200 most recent)."""
         bundle = await self._search(
-            _query(
+            query(
                 "DocumentReference",
                 patient=patient_id,
                 status="current",
@@ -255,7 +234,7 @@ class EhrClient:
     async def access_events(self, patient_id: str, count: int) -> list[AccessEvent]:
         """The EHR's own log of who opened the patient's record, newest first."""
         bundle = await self._search(
-            _query(
+            query(
                 "AuditEvent",
                 patient=patient_id,
                 _sort="-date",
@@ -314,30 +293,3 @@ class EhrClient:
         if not own_resources([answer], patient_id, source=SOURCE):
             raise UpstreamBadResponse(SOURCE, f"{verb} {kind}", "another patient's")
         return answer
-
-    async def send_message(
-        self,
-        patient_id: str,
-        *,
-        subject: str | None,
-        text: str,
-        thread_id: str | None,
-        sent_by: str,
-        idempotency: str,
-        now: dt.datetime,
-    ) -> Message:
-        """Create a Communication from the patient (see `sources.ehr_messages.send`)."""
-        from sources import ehr_messages  # builds on this client; imported late
-
-        return await ehr_messages.send(
-            self,
-            patient_id,
-            subject=subject,
-            text=text,
-            thread_id=thread_id or ehr_messages.new_thread_id(idempotency),
-            replying_to=None,
-            counterpart=None,
-            sent_by=sent_by,
-            idempotency=idempotency,
-            now=now,
-        )

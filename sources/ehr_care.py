@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authz.facts import Security
 from sources import fhir
-from sources.ehr import EhrClient, query
+from sources.fhir import query
+
+if TYPE_CHECKING:
+    from sources.ehr import EhrClient
 
 PROFILE = "https://fhir.helsegraf.dev/"
 LOINC = "http://loinc.org"
@@ -165,63 +168,71 @@ def programme(resource: fhir.Json) -> Programme:
     )
 
 
-async def programmes(ehr: EhrClient, patient_id: str) -> list[Programme]:
-    """The patient's follow-up programmes."""
-    bundle = await ehr.search(query("CarePlan", patient=patient_id, _count="100"))
-    return [programme(r) for r in ehr.own(bundle, patient_id)]
+class EhrCare:
+    """Follow-up programmes and measurements in the EHR."""
 
+    def __init__(self, ehr: EhrClient) -> None:
+        self._ehr = ehr
 
-async def measurements(ehr: EhrClient, patient_id: str) -> list[Measurement]:
-    """The patient's vital-sign measurements, newest first."""
-    bundle = await ehr.search(
-        query(
-            "Observation", patient=patient_id, category="vital-signs", _sort="-date", _count="200"
+    async def programmes(self, patient_id: str) -> list[Programme]:
+        """The patient's follow-up programmes."""
+        bundle = await self._ehr.search(query("CarePlan", patient=patient_id, _count="100"))
+        return [programme(r) for r in self._ehr.own(bundle, patient_id)]
+
+    async def measurements(self, patient_id: str) -> list[Measurement]:
+        """The patient's vital-sign measurements, newest first."""
+        bundle = await self._ehr.search(
+            query(
+                "Observation",
+                patient=patient_id,
+                category="vital-signs",
+                _sort="-date",
+                _count="200",
+            )
         )
-    )
-    found = (measurement(r) for r in ehr.own(bundle, patient_id))
-    return [m for m in found if m is not None]
+        found = (measurement(r) for r in self._ehr.own(bundle, patient_id))
+        return [m for m in found if m is not None]
 
+    async def submit(
+        self,
+        patient_id: str,
+        kind: str,
+        values: tuple[float, ...],
+        at: dt.datetime,
+        programme_id: str | None,
+        *,
+        idempotency: str,
+    ) -> Measurement:
+        """Store a patient-reported measurement (preliminary, tagged patient-reported)."""
+        code, display, unit = KINDS[kind]
+        patient = {"reference": f"Patient/{patient_id}"}
+        resource: dict[str, Any] = {
+            "resourceType": "Observation",
+            "meta": {"tag": [{"system": ORIGIN_SYSTEM, "code": PATIENT_REPORTED}]},
+            "status": "preliminary",
+            "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+            "subject": patient,
+            "effectiveDateTime": at.isoformat(timespec="seconds"),
+            "performer": [patient],
+        }
+        if programme_id:
+            resource["basedOn"] = [{"reference": f"CarePlan/{programme_id}"}]
 
-async def submit(
-    ehr: EhrClient,
-    patient_id: str,
-    kind: str,
-    values: tuple[float, ...],
-    at: dt.datetime,
-    programme_id: str | None,
-    *,
-    idempotency: str,
-) -> Measurement:
-    """Store a patient-reported measurement (preliminary, tagged patient-reported)."""
-    code, display, unit = KINDS[kind]
-    patient = {"reference": f"Patient/{patient_id}"}
-    resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "meta": {"tag": [{"system": ORIGIN_SYSTEM, "code": PATIENT_REPORTED}]},
-        "status": "preliminary",
-        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}],
-        "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
-        "subject": patient,
-        "effectiveDateTime": at.isoformat(timespec="seconds"),
-        "performer": [patient],
-    }
-    if programme_id:
-        resource["basedOn"] = [{"reference": f"CarePlan/{programme_id}"}]
+        def quantity(value: float) -> dict[str, Any]:
+            return {"value": value, "unit": unit, "system": UCUM, "code": unit}
 
-    def quantity(value: float) -> dict[str, Any]:
-        return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+        if kind == "blood-pressure":
+            resource["component"] = [
+                {"code": {"coding": [{"system": LOINC, "code": c}]}, "valueQuantity": quantity(v)}
+                for c, v in zip((SYSTOLIC, DIASTOLIC), values, strict=True)
+            ]
+        else:
+            resource["valueQuantity"] = quantity(values[0])
+        created = await self._ehr.create(resource, patient_id, idempotency=idempotency)
+        parsed = measurement(created)
+        if parsed is None:
+            from sources.errors import UpstreamBadResponse
 
-    if kind == "blood-pressure":
-        resource["component"] = [
-            {"code": {"coding": [{"system": LOINC, "code": c}]}, "valueQuantity": quantity(v)}
-            for c, v in zip((SYSTOLIC, DIASTOLIC), values, strict=True)
-        ]
-    else:
-        resource["valueQuantity"] = quantity(values[0])
-    created = await ehr.create(resource, patient_id, idempotency=idempotency)
-    parsed = measurement(created)
-    if parsed is None:
-        from sources.errors import UpstreamBadResponse
-
-        raise UpstreamBadResponse("EHR", "create Observation", "not a measurement")
-    return parsed
+            raise UpstreamBadResponse("EHR", "create Observation", "not a measurement")
+        return parsed

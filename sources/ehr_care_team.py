@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authz.facts import NO_LABELS, Security
 from sources import fhir
-from sources.ehr import EhrClient, query
-from sources.fhir import EXT, security
+from sources.fhir import EXT, query, security
+
+if TYPE_CHECKING:
+    from sources.ehr import EhrClient
 
 ROLE_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/care-team-role"
 CONTACT_URL = EXT + "participant-contact"
@@ -81,7 +83,15 @@ def members(resource: dict[str, Any]) -> list[CareTeamMember]:
     return out
 
 
-async def care_team(ehr: EhrClient, patient_id: str) -> list[CareTeamMember]:
-    """The members of the patient's active care teams."""
-    bundle = await ehr.search(query("CareTeam", patient=patient_id, status="active", _count="50"))
-    return [m for team in ehr.own(bundle, patient_id) for m in members(team)]
+class EhrCareTeam:
+    """The patient's care team in the EHR."""
+
+    def __init__(self, ehr: EhrClient) -> None:
+        self._ehr = ehr
+
+    async def of(self, patient_id: str) -> list[CareTeamMember]:
+        """The members of the patient's active care teams."""
+        bundle = await self._ehr.search(
+            query("CareTeam", patient=patient_id, status="active", _count="50")
+        )
+        return [m for team in self._ehr.own(bundle, patient_id) for m in members(team)]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authz.facts import NO_LABELS, Security
 from sources import fhir
-from sources.ehr import EhrClient, query
 from sources.errors import UpstreamBadResponse
-from sources.fhir import security
+from sources.fhir import query, security
+
+if TYPE_CHECKING:
+    from sources.ehr import EhrClient
 
 KIND_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/journal-request"
 INPUT_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/journal-request-input"
@@ -65,47 +67,56 @@ def journal_request(resource: dict[str, Any]) -> JournalRequest | None:
     )
 
 
-async def journal_requests(ehr: EhrClient, patient_id: str) -> list[JournalRequest]:
-    """The patient's journal requests, newest first."""
-    bundle = await ehr.search(
-        query(
-            "Task", patient=patient_id, code=f"{KIND_SYSTEM}|", _sort="-authored-on", _count="100"
+class EhrJournalRequests:
+    """The patient's requests about their journal in the EHR."""
+
+    def __init__(self, ehr: EhrClient) -> None:
+        self._ehr = ehr
+
+    async def of(self, patient_id: str) -> list[JournalRequest]:
+        """The patient's journal requests, newest first."""
+        bundle = await self._ehr.search(
+            query(
+                "Task",
+                patient=patient_id,
+                code=f"{KIND_SYSTEM}|",
+                _sort="-authored-on",
+                _count="100",
+            )
         )
-    )
-    found = (journal_request(r) for r in ehr.own(bundle, patient_id))
-    return [r for r in found if r is not None]
+        found = (journal_request(r) for r in self._ehr.own(bundle, patient_id))
+        return [r for r in found if r is not None]
 
-
-async def request_journal_access(
-    ehr: EhrClient,
-    patient_id: str,
-    *,
-    kind: str,
-    period: tuple[dt.date | None, dt.date | None] | None,
-    message: str | None,
-    idempotency: str,
-) -> JournalRequest:
-    """File a request (a Task, status requested) for the patient, at most once per key."""
-    resource: dict[str, Any] = {
-        "resourceType": "Task",
-        "status": "requested",
-        "intent": "order",
-        "code": {"coding": [{"system": KIND_SYSTEM, "code": kind}]},
-        "for": {"reference": f"Patient/{patient_id}"},
-        "requester": {"reference": f"Patient/{patient_id}"},
-    }
-    if period is not None:
-        bounds = {k: v.isoformat() for k, v in zip(("start", "end"), period, strict=True) if v}
-        resource["input"] = [
-            {
-                "type": {"coding": [{"system": INPUT_SYSTEM, "code": "period"}]},
-                "valuePeriod": bounds,
-            }
-        ]
-    if message:
-        resource["note"] = [{"text": message}]
-    created = await ehr.create(resource, patient_id, idempotency=idempotency)
-    parsed = journal_request(created)
-    if parsed is None:
-        raise UpstreamBadResponse("EHR", "create Task", "not a journal request")
-    return parsed
+    async def request(
+        self,
+        patient_id: str,
+        *,
+        kind: str,
+        period: tuple[dt.date | None, dt.date | None] | None,
+        message: str | None,
+        idempotency: str,
+    ) -> JournalRequest:
+        """File a request (a Task, status requested) for the patient, at most once per key."""
+        resource: dict[str, Any] = {
+            "resourceType": "Task",
+            "status": "requested",
+            "intent": "order",
+            "code": {"coding": [{"system": KIND_SYSTEM, "code": kind}]},
+            "for": {"reference": f"Patient/{patient_id}"},
+            "requester": {"reference": f"Patient/{patient_id}"},
+        }
+        if period is not None:
+            bounds = {k: v.isoformat() for k, v in zip(("start", "end"), period, strict=True) if v}
+            resource["input"] = [
+                {
+                    "type": {"coding": [{"system": INPUT_SYSTEM, "code": "period"}]},
+                    "valuePeriod": bounds,
+                }
+            ]
+        if message:
+            resource["note"] = [{"text": message}]
+        created = await self._ehr.create(resource, patient_id, idempotency=idempotency)
+        parsed = journal_request(created)
+        if parsed is None:
+            raise UpstreamBadResponse("EHR", "create Task", "not a journal request")
+        return parsed

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sources import fhir
-from sources.ehr import EhrClient, query
 from sources.errors import UpstreamConflict
-from sources.fhir import ATC_SYSTEM, EXT, security
+from sources.fhir import ATC_SYSTEM, EXT, query, security
 from sources.models import EHR, MedicationEntry
+
+if TYPE_CHECKING:
+    from sources.ehr import EhrClient
 
 ORIGIN_SYSTEM = "https://fhir.helsegraf.dev/CodeSystem/medication-origin"
 CONFIRMATION_URL = EXT + "clinician-confirmation"
@@ -87,43 +89,6 @@ def medication(resource: dict[str, Any]) -> EhrMedicationEntry:
     )
 
 
-async def medications(ehr: EhrClient, patient_id: str) -> list[EhrMedicationEntry]:
-    """The patient's active medication statements."""
-    bundle = await ehr.search(
-        query("MedicationStatement", patient=patient_id, status="active", _count="200")
-    )
-    return [medication(r) for r in ehr.own(bundle, patient_id)]
-
-
-async def add_medication(
-    ehr: EhrClient,
-    patient_id: str,
-    *,
-    name: str,
-    dosage: str | None,
-    reason: str | None,
-    started_on: dt.date | None,
-    idempotency: str,
-) -> EhrMedicationEntry:
-    """Record a medicine the patient reports using (unconfirmed), at most once per key."""
-    patient = {"reference": f"Patient/{patient_id}"}
-    resource: dict[str, Any] = {
-        "resourceType": "MedicationStatement",
-        "meta": {"tag": [{"system": ORIGIN_SYSTEM, "code": "patient-reported"}]},
-        "status": "active",
-        "medicationCodeableConcept": {"text": name},
-        "subject": patient,
-        "informationSource": patient,
-    }
-    if started_on is not None:
-        resource["effectivePeriod"] = {"start": started_on.isoformat()}
-    if dosage:
-        resource["dosage"] = [{"text": dosage}]
-    if reason:
-        resource["reasonCode"] = [{"text": reason}]
-    return medication(await ehr.create(resource, patient_id, idempotency=idempotency))
-
-
 def _has_comment(resource: dict[str, Any], key: str) -> bool:
     return any(
         e.get("url") == COMMENT_KEY_URL and e.get("valueString") == key
@@ -132,43 +97,83 @@ def _has_comment(resource: dict[str, Any], key: str) -> bool:
     )
 
 
-async def comment(
-    ehr: EhrClient, patient_id: str, statement_id: str, text: str, *, idempotency: str
-) -> EhrMedicationEntry | None:
-    """Add the patient's comment to a statement (re-read and retried once when it changed
-    meanwhile; UpstreamConflict when it changed again). None when there is no such
-    statement of this patient."""
-    for attempt in range(2):
-        current = await _current(ehr, patient_id, statement_id, fresh=attempt > 0)
-        if current is None:
-            return None
-        if _has_comment(current, idempotency):
-            return medication(current)  # written before: a retry writes nothing
-        note = {
-            "text": text,
-            "authorReference": {"reference": f"Patient/{patient_id}"},
-            "extension": [{"url": COMMENT_KEY_URL, "valueString": idempotency}],
+class EhrMedications:
+    """The medication list kept in the EHR: reads, patient-reported entries, comments."""
+
+    def __init__(self, ehr: EhrClient) -> None:
+        self._ehr = ehr
+
+    async def of(self, patient_id: str) -> list[EhrMedicationEntry]:
+        """The patient's active medication statements."""
+        bundle = await self._ehr.search(
+            query("MedicationStatement", patient=patient_id, status="active", _count="200")
+        )
+        return [medication(r) for r in self._ehr.own(bundle, patient_id)]
+
+    async def add_medication(
+        self,
+        patient_id: str,
+        *,
+        name: str,
+        dosage: str | None,
+        reason: str | None,
+        started_on: dt.date | None,
+        idempotency: str,
+    ) -> EhrMedicationEntry:
+        """Record a medicine the patient reports using (unconfirmed), at most once per key."""
+        patient = {"reference": f"Patient/{patient_id}"}
+        resource: dict[str, Any] = {
+            "resourceType": "MedicationStatement",
+            "meta": {"tag": [{"system": ORIGIN_SYSTEM, "code": "patient-reported"}]},
+            "status": "active",
+            "medicationCodeableConcept": {"text": name},
+            "subject": patient,
+            "informationSource": patient,
         }
-        changed = {**current, "note": [*current.get("note", []), note]}
-        try:
-            return medication(await ehr.update(changed, patient_id))
-        except UpstreamConflict:
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
+        if started_on is not None:
+            resource["effectivePeriod"] = {"start": started_on.isoformat()}
+        if dosage:
+            resource["dosage"] = [{"text": dosage}]
+        if reason:
+            resource["reasonCode"] = [{"text": reason}]
+        return medication(await self._ehr.create(resource, patient_id, idempotency=idempotency))
 
+    async def comment(
+        self, patient_id: str, statement_id: str, text: str, *, idempotency: str
+    ) -> EhrMedicationEntry | None:
+        """Add the patient's comment to a statement (re-read and retried once when it changed
+        meanwhile; UpstreamConflict when it changed again). None when there is no such
+        statement of this patient."""
+        for attempt in range(2):
+            current = await self._current(patient_id, statement_id, fresh=attempt > 0)
+            if current is None:
+                return None
+            if _has_comment(current, idempotency):
+                return medication(current)  # written before: a retry writes nothing
+            note = {
+                "text": text,
+                "authorReference": {"reference": f"Patient/{patient_id}"},
+                "extension": [{"url": COMMENT_KEY_URL, "valueString": idempotency}],
+            }
+            changed = {**current, "note": [*current.get("note", []), note]}
+            try:
+                return medication(await self._ehr.update(changed, patient_id))
+            except UpstreamConflict:
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
 
-async def _current(
-    ehr: EhrClient, patient_id: str, statement_id: str, *, fresh: bool
-) -> dict[str, Any] | None:
-    """The statement as stored, when it is this patient's. `fresh` reads it again by a
-    search (a read of the same url is answered from this request's first read)."""
-    if fresh:
-        bundle = await ehr.search(query("MedicationStatement", _id=statement_id))
-    else:
-        found = await ehr.read("MedicationStatement", statement_id)
-        if found is None:
-            return None
-        bundle = {"resourceType": "Bundle", "entry": [{"resource": found}]}
-    owned = ehr.own(bundle, patient_id)
-    return owned[0] if owned else None
+    async def _current(
+        self, patient_id: str, statement_id: str, *, fresh: bool
+    ) -> dict[str, Any] | None:
+        """The statement as stored, when it is this patient's. `fresh` reads it again by a
+        search (a read of the same url is answered from this request's first read)."""
+        if fresh:
+            bundle = await self._ehr.search(query("MedicationStatement", _id=statement_id))
+        else:
+            found = await self._ehr.read("MedicationStatement", statement_id)
+            if found is None:
+                return None
+            bundle = {"resourceType": "Bundle", "entry": [{"resource": found}]}
+        owned = self._ehr.own(bundle, patient_id)
+        return owned[0] if owned else None

@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from authz.facts import Security
 from sources import fhir
 from sources.documents import document as parse_document
-from sources.ehr import EhrClient, query
 from sources.ehr_care import Measurement, measurement
-from sources.fhir import day, when
+from sources.fhir import day, query, when
 from sources.models import Document
+
+if TYPE_CHECKING:
+    from sources.ehr import EhrClient
 
 DUE_DATE_URL = "https://fhir.helsegraf.dev/StructureDefinition/estimated-due-date"
 PREGNANCY = "http://snomed.info/sct|77386006"
@@ -45,47 +48,61 @@ class Pregnancy:
     security: Security
 
 
-async def pregnancy(ehr: EhrClient, patient_id: str) -> Pregnancy | None:
-    """The patient's current pregnancy care with what hangs on it; None when there is none."""
-    episodes, observations, appointments, documents = await asyncio.gather(
-        ehr.search(query("EpisodeOfCare", patient=patient_id, type=PREGNANCY, _count="20")),
-        ehr.search(query("Observation", patient=patient_id, _sort="-date", _count="200")),
-        ehr.search(query("Appointment", patient=patient_id, _sort="date", _count="200")),
-        ehr.search(query("DocumentReference", patient=patient_id, status="current", _count="200")),
-    )
-    found = [
-        e
-        for e in ehr.own(episodes, patient_id)
-        if e.get("status") in ("active", "planned", "waitlist")
-    ]
-    if not found:
-        return None
-    episode = found[0]
-    ref = f"EpisodeOfCare/{episode['id']}"
-    own_measurements = (measurement(r) for r in ehr.own(observations, patient_id))
-    checks = [
-        Check(id=str(a["id"]), start=when(a.get("start")), status=str(a.get("status", "")))
-        for a in ehr.own(appointments, patient_id)
-        if any(s.get("reference") == ref for s in a.get("supportingInformation", ()))
-    ]
-    docs = [
-        parse_document(d)
-        for d in ehr.own(documents, patient_id)
-        if any(c.get("reference") == ref for c in (d.get("context") or {}).get("encounter", ()))
-    ]
-    due = next(
-        (e.get("valueDate") for e in episode.get("extension", ()) if e.get("url") == DUE_DATE_URL),
-        None,
-    )
-    return Pregnancy(
-        id=str(episode["id"]),
-        status=str(episode.get("status")),
-        start=day((episode.get("period") or {}).get("start")),
-        due=day(due),
-        measurements=tuple(
-            m for m in own_measurements if m is not None and m.episode_id == episode["id"]
-        ),
-        checks=tuple(checks),
-        documents=tuple(docs),
-        security=fhir.security(episode),
-    )
+class EhrPregnancy:
+    """Pregnancy care in the EHR."""
+
+    def __init__(self, ehr: EhrClient) -> None:
+        self._ehr = ehr
+
+    async def of(self, patient_id: str) -> Pregnancy | None:
+        """The patient's current pregnancy care with what hangs on it; None when there is none."""
+        episodes, observations, appointments, documents = await asyncio.gather(
+            self._ehr.search(
+                query("EpisodeOfCare", patient=patient_id, type=PREGNANCY, _count="20")
+            ),
+            self._ehr.search(query("Observation", patient=patient_id, _sort="-date", _count="200")),
+            self._ehr.search(query("Appointment", patient=patient_id, _sort="date", _count="200")),
+            self._ehr.search(
+                query("DocumentReference", patient=patient_id, status="current", _count="200")
+            ),
+        )
+        found = [
+            e
+            for e in self._ehr.own(episodes, patient_id)
+            if e.get("status") in ("active", "planned", "waitlist")
+        ]
+        if not found:
+            return None
+        episode = found[0]
+        ref = f"EpisodeOfCare/{episode['id']}"
+        own_measurements = (measurement(r) for r in self._ehr.own(observations, patient_id))
+        checks = [
+            Check(id=str(a["id"]), start=when(a.get("start")), status=str(a.get("status", "")))
+            for a in self._ehr.own(appointments, patient_id)
+            if any(s.get("reference") == ref for s in a.get("supportingInformation", ()))
+        ]
+        docs = [
+            parse_document(d)
+            for d in self._ehr.own(documents, patient_id)
+            if any(c.get("reference") == ref for c in (d.get("context") or {}).get("encounter", ()))
+        ]
+        due = next(
+            (
+                e.get("valueDate")
+                for e in episode.get("extension", ())
+                if e.get("url") == DUE_DATE_URL
+            ),
+            None,
+        )
+        return Pregnancy(
+            id=str(episode["id"]),
+            status=str(episode.get("status")),
+            start=day((episode.get("period") or {}).get("start")),
+            due=day(due),
+            measurements=tuple(
+                m for m in own_measurements if m is not None and m.episode_id == episode["id"]
+            ),
+            checks=tuple(checks),
+            documents=tuple(docs),
+            security=fhir.security(episode),
+        )

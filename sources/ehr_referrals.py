@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authz.facts import NO_LABELS, Security
 from sources import fhir
-from sources.ehr import EhrClient, query
-from sources.fhir import EXT, security
+from sources.fhir import EXT, query, security
+
+if TYPE_CHECKING:
+    from sources.ehr import EhrClient
 
 REFERRAL_STATUS_URL = EXT + "referral-status"
 DEADLINE_URL = EXT + "treatment-deadline"
@@ -98,16 +100,24 @@ def referral(resource: dict[str, Any], place: WaitingListPlace | None) -> Referr
     )
 
 
-async def referrals(ehr: EhrClient, patient_id: str) -> list[Referral]:
-    """The patient's referrals, newest first, each with its waiting-list place."""
-    requests, episodes = await asyncio.gather(
-        ehr.search(query("ServiceRequest", patient=patient_id, _sort="-authored", _count="200")),
-        ehr.search(query("EpisodeOfCare", patient=patient_id, _count="200")),
-    )
-    places: dict[str, WaitingListPlace] = {}
-    for episode in ehr.own(episodes, patient_id):
-        for target in episode.get("referralRequest", ()):
-            reference = str(target.get("reference", ""))
-            if reference.startswith("ServiceRequest/"):
-                places[reference.removeprefix("ServiceRequest/")] = waiting_list_place(episode)
-    return [referral(r, places.get(r["id"])) for r in ehr.own(requests, patient_id)]
+class EhrReferrals:
+    """The patient's referrals and waiting-list places in the EHR."""
+
+    def __init__(self, ehr: EhrClient) -> None:
+        self._ehr = ehr
+
+    async def of(self, patient_id: str) -> list[Referral]:
+        """The patient's referrals, newest first, each with its waiting-list place."""
+        requests, episodes = await asyncio.gather(
+            self._ehr.search(
+                query("ServiceRequest", patient=patient_id, _sort="-authored", _count="200")
+            ),
+            self._ehr.search(query("EpisodeOfCare", patient=patient_id, _count="200")),
+        )
+        places: dict[str, WaitingListPlace] = {}
+        for episode in self._ehr.own(episodes, patient_id):
+            for target in episode.get("referralRequest", ()):
+                reference = str(target.get("reference", ""))
+                if reference.startswith("ServiceRequest/"):
+                    places[reference.removeprefix("ServiceRequest/")] = waiting_list_place(episode)
+        return [referral(r, places.get(r["id"])) for r in self._ehr.own(requests, patient_id)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from authz.facts import NO_LABELS, Address, Security
 from sources.errors import UpstreamBadResponse
@@ -232,3 +233,8 @@ def bundle_resources(bundle: Json, mode: str = "match") -> list[Json]:
         if entry_mode == mode:
             out.append(resource)
     return out
+
+
+def query(resource_type: str, **params: str) -> str:
+    """A relative FHIR search url, `Type?name=value&...`."""
+    return f"{resource_type}?{urlencode(params, safe=',:|')}"

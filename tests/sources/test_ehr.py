@@ -143,8 +143,8 @@ async def test_sibling_reads_go_out_as_one_batch_bundle() -> None:
 
     ehr, seen = client(handler)
     appointments, unread, labs = await asyncio.gather(
-        ehr.appointments("e1", upcoming=True, now=NOW),
-        ehr.messages("e1"),
+        ehr.appointments.of("e1", upcoming=True, now=NOW),
+        ehr.messages.of("e1"),
         ehr.lab_results("e1", 5),
     )
     assert len(seen) == 1
@@ -197,7 +197,7 @@ async def test_a_failed_batch_entry_fails_only_its_read() -> None:
 
     ehr, _ = client(handler)
     unread, labs = await asyncio.gather(
-        ehr.messages("e1"), ehr.lab_results("e1", 5), return_exceptions=True
+        ehr.messages.of("e1"), ehr.lab_results("e1", 5), return_exceptions=True
     )
     assert unread == []
     assert isinstance(labs, UpstreamUnavailable)

@@ -11,7 +11,6 @@ import pytest
 
 from resolvers.appointment_rules import cancel_problem, category_of, check_in_problem
 from resolvers.video import VideoState, video_state
-from sources import ehr_appointments
 from sources.errors import UpstreamConflict
 from sources.fhir_appointments import appointment, duration, public_link
 from tests.sources.test_ehr import client
@@ -149,8 +148,8 @@ async def test_a_status_change_is_a_versioned_put_and_a_412_is_a_conflict() -> N
 
     ehr, seen = client(handler)
     with pytest.raises(UpstreamConflict):
-        await ehr_appointments.set_status(ehr, resource(), "e1", "cancelled", "Syk")
-    changed = await ehr_appointments.set_status(ehr, resource(), "e1", "cancelled", "Syk")
+        await ehr.appointments.set_status(resource(), "e1", "cancelled", "Syk")
+    changed = await ehr.appointments.set_status(resource(), "e1", "cancelled", "Syk")
     assert changed.status == "cancelled"
     assert len(seen) == 2
 
@@ -167,7 +166,7 @@ async def test_booking_is_a_conditional_create_naming_the_slot() -> None:
         return httpx.Response(201, json=resource(slot=body["slot"]))
 
     ehr, _ = client(handler)
-    booked = await ehr_appointments.book(ehr, "e1", "sl-1", None, idempotency="scoped-key")
+    booked = await ehr.appointments.book("e1", "sl-1", None, idempotency="scoped-key")
     assert booked.id == "e1-ap1"
     with pytest.raises(UpstreamConflict):
-        await ehr_appointments.book(ehr, "e1", "sl-1", "Vondt", idempotency="scoped-key")
+        await ehr.appointments.book("e1", "sl-1", "Vondt", idempotency="scoped-key")

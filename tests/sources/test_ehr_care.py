@@ -118,7 +118,7 @@ async def test_answering_completes_the_task_and_a_race_is_a_conflict(
 
     patient = population.persona("per").fhir_id
     now = store.now()  # the mock's clock: answers from its future are refused
-    found = await ehr_questionnaires.questionnaires(ehr(), patient)
+    found = await ehr().questionnaires.of(patient)
     item = next(q for q in found if q.status == "requested" and q.form.id == "q-general-health")
     answers = [
         {"linkId": "smoker", "answer": [{"valueBoolean": False}]},
@@ -135,15 +135,11 @@ async def test_answering_completes_the_task_and_a_race_is_a_conflict(
             ],
         },
     ]
-    done = await ehr_questionnaires.answer(
-        ehr(), patient, item, answers, idempotency="k-1", now=now
-    )
+    done = await ehr().questionnaires.answer(patient, item, answers, idempotency="k-1", now=now)
     assert done.status == "completed"
     assert done.response is not None
     assert done.response.reported_by_patient
-    retry = await ehr_questionnaires.answer(
-        ehr(), patient, item, answers, idempotency="k-1", now=now
-    )
+    retry = await ehr().questionnaires.answer(patient, item, answers, idempotency="k-1", now=now)
     assert retry.response == done.response
     with pytest.raises(UpstreamConflict):
-        await ehr_questionnaires.answer(ehr(), patient, item, answers, idempotency="k-2", now=now)
+        await ehr().questionnaires.answer(patient, item, answers, idempotency="k-2", now=now)

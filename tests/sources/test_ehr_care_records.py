@@ -102,7 +102,7 @@ async def test_referrals_join_their_waiting_list_place_and_drop_other_patients()
         )
 
     ehr, seen = client(handler)
-    found = await ehr_referrals.referrals(ehr, PATIENT)
+    found = await ehr.referrals.of(PATIENT)
     assert seen == ["POST /fhir/"]  # both searches in one batch
     assert [r.id for r in found] == ["sr1"]
     place = found[0].waiting_list
@@ -212,8 +212,8 @@ def _versions(conflicts: int) -> Callable[[httpx.Request], httpx.Response]:
 
 async def test_a_comment_is_an_appended_patient_note_sent_with_if_match() -> None:
     ehr, seen = client(_versions(0))
-    updated = await ehr_medications.comment(
-        ehr, PATIENT, "ms1", "Tar den om kvelden", idempotency="k" * 64
+    updated = await ehr.medications.comment(
+        PATIENT, "ms1", "Tar den om kvelden", idempotency="k" * 64
     )
     assert updated is not None
     assert [c.text for c in updated.comments] == ["Tar den om kvelden"]
@@ -222,7 +222,7 @@ async def test_a_comment_is_an_appended_patient_note_sent_with_if_match() -> Non
 
 async def test_a_conflict_is_retried_once_on_a_fresh_read_then_raised() -> None:
     ehr, seen = client(_versions(1))
-    assert await ehr_medications.comment(ehr, PATIENT, "ms1", "Hei", idempotency="k" * 64)
+    assert await ehr.medications.comment(PATIENT, "ms1", "Hei", idempotency="k" * 64)
     assert seen == [
         "GET /fhir/MedicationStatement/ms1",
         "PUT /fhir/MedicationStatement/ms1",
@@ -231,7 +231,7 @@ async def test_a_conflict_is_retried_once_on_a_fresh_read_then_raised() -> None:
     ]
     ehr, seen = client(_versions(2))
     with pytest.raises(UpstreamConflict):
-        await ehr_medications.comment(ehr, PATIENT, "ms1", "Hei", idempotency="k" * 64)
+        await ehr.medications.comment(PATIENT, "ms1", "Hei", idempotency="k" * 64)
     assert len(seen) == 4
 
 
@@ -247,7 +247,7 @@ async def test_a_comment_already_written_under_the_key_is_not_written_again() ->
         ],
     }
     ehr, seen = client(lambda request: httpx.Response(200, json=written))
-    found = await ehr_medications.comment(ehr, PATIENT, "ms1", "Hei", idempotency="k" * 64)
+    found = await ehr.medications.comment(PATIENT, "ms1", "Hei", idempotency="k" * 64)
     assert found is not None
     assert seen == ["GET /fhir/MedicationStatement/ms1"]
 
@@ -255,5 +255,5 @@ async def test_a_comment_already_written_under_the_key_is_not_written_again() ->
 async def test_another_patients_statement_is_not_commented() -> None:
     other = {**STATEMENT, "subject": {"reference": "Patient/p2"}}
     ehr, seen = client(lambda request: httpx.Response(200, json=other))
-    assert await ehr_medications.comment(ehr, PATIENT, "ms1", "Hei", idempotency="k" * 64) is None
+    assert await ehr.medications.comment(PATIENT, "ms1", "Hei", idempotency="k" * 64) is None
     assert seen == ["GET /fhir/MedicationStatement/ms1"]

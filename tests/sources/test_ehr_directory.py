@@ -176,7 +176,7 @@ async def test_not_found_is_an_answer_not_an_outage(world: World) -> None:
 
 
 async def test_included_resources_are_kept_as_fresh_copies(world: World) -> None:
-    await world.request().appointments("e1", upcoming=True, now=T0 - dt.timedelta(days=30))
+    await world.request().appointments.of("e1", upcoming=True, now=T0 - dt.timedelta(days=30))
     assert world.directory.asked == []  # they came with the appointments
     client = world.request()
     person, place = await asyncio.gather(

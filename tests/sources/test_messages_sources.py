@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sources import ehr_messages, fhir, municipal_messages
+from sources import fhir, municipal_messages
 from sources.ehr import EhrClient
 from sources.errors import UpstreamBadResponse, UpstreamConflict
 from sources.models import SourceKind
@@ -87,7 +87,7 @@ async def test_mark_read_puts_the_same_resource_with_only_patient_read_true() ->
         return httpx.Response(200, json={**body, "meta": {"versionId": "4"}})
 
     ehr, seen = client(handler)
-    marked = await ehr_messages.mark_read(ehr, "p1", "p1-cm1")
+    marked = await ehr.messages.mark_read("p1", "p1-cm1")
     assert marked is not None
     assert marked.read is True
     put = seen[-1]
@@ -103,7 +103,7 @@ async def test_mark_read_puts_the_same_resource_with_only_patient_read_true() ->
 async def test_mark_read_of_a_read_message_writes_nothing_and_a_conflict_is_raised() -> None:
     read = communication(extension=[{"url": fhir.PATIENT_READ_URL, "valueBoolean": True}])
     ehr, seen = client(lambda r: httpx.Response(200, json=read))
-    assert (await ehr_messages.mark_read(ehr, "p1", "p1-cm1")) is not None
+    assert (await ehr.messages.mark_read("p1", "p1-cm1")) is not None
     assert [r.method for r in seen] == ["GET"]
 
     def changed(request: httpx.Request) -> httpx.Response:
@@ -113,7 +113,7 @@ async def test_mark_read_of_a_read_message_writes_nothing_and_a_conflict_is_rais
 
     ehr, _ = client(changed)
     with pytest.raises(UpstreamConflict):
-        await ehr_messages.mark_read(ehr, "p1", "p1-cm1")
+        await ehr.messages.mark_read("p1", "p1-cm1")
 
 
 def municipal(handler: Callable[[httpx.Request], httpx.Response]) -> MunicipalClient:

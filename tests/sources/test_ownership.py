@@ -153,7 +153,7 @@ async def test_a_created_message_for_another_patient_is_refused() -> None:
     }
     client = ehr(created)
     with pytest.raises(Exception, match="another patient"):
-        await client.send_message(
+        await client.messages.send(
             "e1",
             subject=None,
             text="Hei",

@@ -312,7 +312,7 @@ async def test_a_conditional_create_is_retried_with_the_same_condition() -> None
         "payload": [{"contentString": "Hei"}],
     }
     upstream, seen = scripted(httpx.Response(503), httpx.Response(201, json=created))
-    message = await EhrClient(upstream).send_message(
+    message = await EhrClient(upstream).messages.send(
         "e1",
         subject=None,
         text="Hei",

@@ -205,7 +205,7 @@ async def test_the_ehr_caches_searches_of_a_patient_it_resolved_and_nothing_else
         client = ehr(handler, request)
         patient = await client.patient_id(KARI)
         assert patient == "e1"
-        await client.messages(patient)
+        await client.messages.of(patient)
         await client.read("Observation", "o1")  # a read by id: about no one it can tell
         await request.flush()
     assert asked == [
@@ -227,7 +227,7 @@ async def test_appointments_are_asked_to_the_minute_and_cut_at_now(upcoming: boo
         # as the EHR would answer the minute asked for: both fall inside it
         return httpx.Response(200, json=searchset(appointment("a", early), appointment("b", late)))
 
-    found = await ehr(handler, None).appointments("e1", upcoming=upcoming, now=now)
+    found = await ehr(handler, None).appointments.of("e1", upcoming=upcoming, now=now)
     if upcoming:
         assert asked == ["ge2026-11-23T12:00:00+00:00"]
         assert [a.id for a in found] == ["b"]
