@@ -4,7 +4,6 @@ appointments with, and their home municipality's health and care services."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -22,7 +21,6 @@ from sources.message_records import Recipient
 from sources.models import EHR, SourceKind, SourceRef
 
 ID_TYPE = "MessageRecipient"
-HOSPITAL_TYPES = frozenset({"sykehus", "hospital"})
 
 
 @strawberry.type(description="Someone the person may write a new message to.")
@@ -83,24 +81,14 @@ async def _hospital(info: Info[Context, None], subject: Subject) -> list[Recipie
         hospital = [a for a in found if category_of(a) == HOSPITAL]
         shown = visible(info.context, subject, hospital, lambda a: a.security)
         ids = sorted({a.location_id for a in shown if a.location_id})
-        places = await asyncio.gather(*(ctx.ehr.read("Location", i) for i in ids))
+        places = await asyncio.gather(*(ctx.ehr.hospital(i) for i in ids))
     named: dict[str, Recipient] = {}  # one per department, however many places it has
     for place in places:
-        if place is None or not _hospital_place(place):
+        if place is None:
             continue
-        name = str(place.get("name") or "")
-        if name and name not in named:
-            named[name] = Recipient(f"hospital:{place['id']}", name, "HOSPITAL", EHR)
+        if place.name and place.name not in named:
+            named[place.name] = Recipient(f"hospital:{place.id}", place.name, "HOSPITAL", EHR)
     return list(named.values())
-
-
-def _hospital_place(location: dict[str, Any]) -> bool:
-    """A hospital's place (Location.type HOSP, or the record's own word for hospital)."""
-    for concept in location.get("type") or ():
-        codes = {c.get("code") for c in concept.get("coding") or ()}
-        if "HOSP" in codes or str(concept.get("text", "")).lower() in HOSPITAL_TYPES:
-            return True
-    return False
 
 
 async def _municipality(info: Info[Context, None], subject: Subject) -> list[Recipient]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from enum import Enum
 
@@ -14,8 +13,7 @@ from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
-from sources import fhir, models
-from sources.ownership import belongs_to_patient
+from sources import models
 
 MAX_RESULTS = 50
 FETCH = 100  # read past hidden items, so a hidden result never leaves a gap
@@ -114,28 +112,11 @@ async def fetch_lab_result(
     if source != "ehr":
         return None
     require(info.context, subject, "results")
-    ctx = info.context
     async with watch(info.context, subject, "results"):
-        patient, resource = await asyncio.gather(
-            ctx.ehr.patient_id(subject.nin), ctx.ehr.read("Observation", upstream_id)
-        )
-    if patient is None or resource is None or not _laboratory(resource):
+        record = await info.context.ehr.lab_result(subject.nin, upstream_id)
+    if record is None:
         return None
-    if not belongs_to_patient(resource, patient):
-        return None
-    record = fhir.lab_result(resource)
     if not visible(info.context, subject, [record], lambda r: r.security, lambda r: r.taken_at):
         return None
     served(info.context, subject, "results", (f"EHR/Observation/{record.id}",))
     return LabResult(record=record, subject=subject)
-
-
-def _laboratory(resource: dict[str, object]) -> bool:
-    categories = resource.get("category")
-    return isinstance(categories, list) and any(
-        coding.get("code") == "laboratory"
-        for category in categories
-        if isinstance(category, dict)
-        for coding in category.get("coding") or []
-        if isinstance(coding, dict)
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -26,8 +27,9 @@ from sources.models import (
     AccessEvent,
     Document,
     LabResult,
+    Location,
 )
-from sources.ownership import NIN_SYSTEM, own_patients, own_resources
+from sources.ownership import NIN_SYSTEM, belongs_to_patient, own_patients, own_resources
 from sources.reference_cache import ReferenceCache
 from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream
@@ -220,16 +222,30 @@ class EhrClient:
         return [parse_document(r) for r in self._own(bundle, patient_id)]
 
     async def document(self, document_id: str) -> Document | None:
-        """One DocumentReference by id; None when the EHR has no such document."""
-        if not FHIR_ID.match(document_id):
-            return None  # not a FHIR id: no such document, and never a path elsewhere
-        try:
-            resource = await self._reads.load(f"DocumentReference/{document_id}")
-        except UpstreamNotFound:
+        """One DocumentReference by id; None when the EHR has none (or the id is no FHIR
+        id: never a path elsewhere)."""
+        resource = await self.read("DocumentReference", document_id)
+        return None if resource is None else parse_document(resource)
+
+    async def lab_result(self, nin: str, observation_id: str) -> LabResult | None:
+        """One laboratory result of the person with national id `nin`; None when the EHR
+        has no such Observation, it is no laboratory result, or it is someone else's."""
+        patient, resource = await asyncio.gather(
+            self.patient_id(nin), self.read("Observation", observation_id)
+        )
+        if patient is None or resource is None or not fhir.is_laboratory(resource):
             return None
-        if not isinstance(resource, dict) or resource.get("resourceType") != "DocumentReference":
-            raise UpstreamBadResponse(SOURCE, "read DocumentReference", "not a DocumentReference")
-        return parse_document(resource)
+        if not belongs_to_patient(resource, patient):
+            return None
+        return fhir.lab_result(resource)
+
+    async def hospital(self, location_id: str) -> Location | None:
+        """A Location by id when it is a hospital's place (`fhir.is_hospital`); None when
+        it is not, or the EHR has none."""
+        resource = await self.read("Location", location_id)
+        if resource is None or not fhir.is_hospital(resource):
+            return None
+        return Location(id=str(resource["id"]), name=str(resource.get("name") or ""))
 
     async def access_events(self, patient_id: str, count: int) -> list[AccessEvent]:
         """The EHR's own log of who opened the patient's record, newest first."""

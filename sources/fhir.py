@@ -238,3 +238,27 @@ def bundle_resources(bundle: Json, mode: str = "match") -> list[Json]:
 def query(resource_type: str, **params: str) -> str:
     """A relative FHIR search url, `Type?name=value&...`."""
     return f"{resource_type}?{urlencode(params, safe=',:|')}"
+
+
+HOSPITAL_TYPES = frozenset({"sykehus", "hospital"})
+
+
+def is_hospital(location: Json) -> bool:
+    """A hospital's place (Location.type HOSP, or the record's own word for hospital)."""
+    for concept in location.get("type") or ():
+        codes = {c.get("code") for c in concept.get("coding") or ()}
+        if "HOSP" in codes or str(concept.get("text", "")).lower() in HOSPITAL_TYPES:
+            return True
+    return False
+
+
+def is_laboratory(observation: Json) -> bool:
+    """An Observation of the category `laboratory`."""
+    categories = observation.get("category")
+    return isinstance(categories, list) and any(
+        coding.get("code") == "laboratory"
+        for category in categories
+        if isinstance(category, dict)
+        for coding in category.get("coding") or []
+        if isinstance(coding, dict)
+    )
