@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.policy import Action
 from resolvers.access import Subject
 from resolvers.common import PageInfo, page
@@ -22,7 +23,7 @@ from resolvers.writes import UserError, acting, check_key, check_text, once, use
 from sources import ehr_journal_requests
 from sources.ehr_journal_requests import JournalRequest as RequestRecord
 
-CATEGORY = "journal_requests"
+CATEGORY = Category.JOURNAL_REQUESTS
 MAX_MESSAGE = 2000
 
 add_texts(
