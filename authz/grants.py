@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from authz.categories import Category
 from authz.codes import is_reason_code
 
 
@@ -37,8 +38,8 @@ class Grant:
     item rules that narrow a category it may read (None: no narrowing)."""
 
     name: str
-    read: frozenset[str]
-    write: frozenset[str]
+    read: frozenset[Category]
+    write: frozenset[Category]
     reason: str
     past_appointments: bool = True
     from_age: int = 0
@@ -50,22 +51,43 @@ class Grant:
     # active ones only.
     prescription_months: int = 0
 
-    def allows(self, category: str, action: Action) -> bool:
+    def allows(self, category: Category, action: Action) -> bool:
         """True when `action` on `category` is granted."""
         return category in (self.read if action is Action.READ else self.write)
 
 
-def strs(value: Any, key: str, known: frozenset[str] | None = None) -> frozenset[str]:
-    """A list of names (or "*" for every one of `known`), each one of `known` if given."""
-    if value == "*" and known is not None:
-        return known
+def strs(value: Any, key: str) -> frozenset[str]:
+    """A list of names."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise PolicyError(f'{key} must be a list of category names or "*"')
-    if known is not None:
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise PolicyError(f"{key} names unknown categories: {', '.join(unknown)}")
     return frozenset(value)
+
+
+def categories(value: Any, key: str, known: frozenset[Category]) -> frozenset[Category]:
+    """A list of category names (or "*" for every one of `known`), each one of `known`."""
+    if value == "*":
+        return known
+    unknown = sorted(set(strs(value, key)) - known)
+    if unknown:
+        raise PolicyError(f"{key} names unknown categories: {', '.join(unknown)}")
+    return frozenset(Category(v) for v in value)
+
+
+def category_table(section: Mapping[str, Any]) -> tuple[frozenset[Category], frozenset[Category]]:
+    """Every category, and those that are not health data, from the policy file's
+    `[categories]`: each `Category` listed once with `health = true` or `false`; an
+    unknown name and a missing `Category` are errors naming them."""
+    for name, spec in section.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("health"), bool):
+            raise PolicyError(f"categories.{name}.health must be true or false")
+    unknown = sorted(set(section) - set(Category))
+    if unknown:
+        raise PolicyError(f"categories names unknown categories: {', '.join(unknown)}")
+    missing = sorted(set(Category) - set(section))
+    if missing:
+        raise PolicyError(f"categories lacks {', '.join(missing)}: list every category once")
+    non_health = frozenset(Category(n) for n, spec in section.items() if spec["health"] is False)
+    return frozenset(Category), non_health
 
 
 def integer(table: Mapping[str, Any], key: str, path: str) -> int:
@@ -100,7 +122,7 @@ def table(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
     return value
 
 
-def grant(name: str, spec: Any, path: str, known: frozenset[str]) -> Grant:
+def grant(name: str, spec: Any, path: str, known: frozenset[Category]) -> Grant:
     """One grant from its table at `path`."""
     if not isinstance(spec, dict):
         raise PolicyError(f"{path} must be a table")
@@ -109,8 +131,8 @@ def grant(name: str, spec: Any, path: str, known: frozenset[str]) -> Grant:
         raise PolicyError(f"{path}.past_appointments must be true or false")
     return Grant(
         name=name,
-        read=strs(spec.get("read"), f"{path}.read", known),
-        write=strs(spec.get("write"), f"{path}.write", known),
+        read=categories(spec.get("read"), f"{path}.read", known),
+        write=categories(spec.get("write"), f"{path}.write", known),
         reason=reason(spec, path),
         past_appointments=past,
         from_age=integer(spec, "from_age", path) if "from_age" in spec else 0,

@@ -17,10 +17,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from authz.categories import Category
 from authz.grants import (
     Action,
     Grant,
     PolicyError,
+    category_table,
     grant,
     integer,
     reason,
@@ -78,7 +80,7 @@ class View:
     proxy_kind: str | None = None
     proxy_areas: tuple[int, ...] = ()
     scopes: frozenset[str] = frozenset()  # a partner's delegated scopes
-    registered: frozenset[str] = frozenset()  # the categories a partner is registered for
+    registered: frozenset[Category] = frozenset()  # the categories a partner is registered for
     citizen: View | None = None  # a partner's: the citizen's own view (SELF or YOUTH)
 
     def __post_init__(self) -> None:
@@ -88,7 +90,7 @@ class View:
             raise ValueError("only a partner view carries a citizen view, SELF or YOUTH")
 
 
-def partner_view(citizen: View, *, scopes: frozenset[str], registered: frozenset[str]) -> View:
+def partner_view(citizen: View, *, scopes: frozenset[str], registered: frozenset[Category]) -> View:
     """A partner's view of the citizen whose own view is `citizen`: never more than that
     view, and only the categories both the token's scopes and the registry name."""
     return View(
@@ -130,17 +132,8 @@ class Policy:
         self._read_analyst(raw)
 
     def _read_categories(self, raw: Mapping[str, Any]) -> None:
-        """The categories of data, each saying whether it is health data."""
-        categories = table(raw, "categories", "")
-        self.categories = frozenset(categories)
-        self.non_health = frozenset(
-            name
-            for name, spec in categories.items()
-            if isinstance(spec, dict) and spec.get("health") is False
-        )
-        for name, spec in categories.items():
-            if not isinstance(spec, dict) or not isinstance(spec.get("health"), bool):
-                raise PolicyError(f"categories.{name}.health must be true or false")
+        """The categories of data (every `Category`), each saying whether it is health data."""
+        self.categories, self.non_health = category_table(table(raw, "categories", ""))
 
     def _read_labels(self, raw: Mapping[str, Any]) -> None:
         """The high assurance level, the security labels and the release delay."""
@@ -262,7 +255,7 @@ class Policy:
             return union(areas) if areas else None
         return None
 
-    def decide(self, view: View, category: str, action: Action) -> Decision:
+    def decide(self, view: View, category: Category, action: Action) -> Decision:
         """May the viewer do `action` on `category` of this subject?"""
         if category not in self.categories:
             raise PolicyError(f"unknown category {category!r}")
@@ -277,13 +270,13 @@ class Policy:
             return Decision(False, LOW_ASSURANCE)
         return ALLOW
 
-    def _partner_may(self, view: View, category: str, action: Action) -> bool:
+    def _partner_may(self, view: View, category: Category, action: Action) -> bool:
         scope = f"{self.partner_prefix}{category}.{action.value}"
         return category in view.registered and scope in view.scopes
 
     def restrictions(
-        self, view: View, categories: Iterable[str] | None = None
-    ) -> list[tuple[str, str]]:
+        self, view: View, categories: Iterable[Category] | None = None
+    ) -> list[tuple[Category, str]]:
         """(category, reason) for every category the viewer may not read, in name order."""
         out = []
         for category in sorted(categories if categories is not None else self.categories):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from authz.categories import Category
 from authz.principal import Principal
 from gateway.auth import AuthenticationError
 from gateway.settings import ClientSettings
@@ -32,7 +33,7 @@ class Client:
 
     id: str
     kind: ClientKind
-    categories: frozenset[str] = frozenset()
+    categories: frozenset[Category] = frozenset()
     operations: frozenset[str] = frozenset()
 
 
@@ -50,7 +51,7 @@ class ClientRegistry:
         cls,
         configured: Mapping[str, ClientSettings],
         *,
-        categories: frozenset[str],
+        categories: frozenset[Category],
         operations: frozenset[str],
     ) -> ClientRegistry:
         """The registry `configured` describes, every category checked against the policy's
@@ -61,7 +62,7 @@ class ClientRegistry:
             clients[client_id] = Client(
                 client_id,
                 ClientKind(spec.kind),
-                _known(spec.categories, categories, f"{key}.categories", "category"),
+                _categories(spec.categories, categories, f"{key}.categories"),
                 _known(spec.operations, operations, f"{key}.operations", "persisted operation"),
             )
         return cls(clients)
@@ -101,3 +102,9 @@ def _known(names: list[str] | str, known: frozenset[str], key: str, what: str) -
     if unknown:
         raise ValueError(f"{key} names an unknown {what}: {', '.join(unknown)}")
     return frozenset(names)
+
+
+def _categories(
+    names: list[str] | str, known: frozenset[Category], key: str
+) -> frozenset[Category]:
+    return frozenset(Category(name) for name in _known(names, known, key, "category"))

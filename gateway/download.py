@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from authz import refusals
+from authz.categories import Category
 from gateway.admission import admitted
 from gateway.auditor import Auditor
 from gateway.exchange import Exchange, guarded, request_id_of
@@ -42,7 +43,7 @@ from sources.models import Document
 
 log = logging.getLogger("helsegraf.http")
 
-CATEGORY = "documents"
+CATEGORY = Category.DOCUMENTS
 # What a download's audit records name as their operation: it has no GraphQL document to
 # hash, so the route itself, the same for every download (never the id asked for).
 OPERATION = "GET /documents/{id}"

@@ -12,6 +12,7 @@ from typing import Literal
 import httpx
 from graphql import GraphQLSchema
 
+from authz.categories import Category
 from authz.policy import Policy
 from authz.principal import Principal
 from authz.relations import OSLO, oslo_date
@@ -28,7 +29,6 @@ from gateway.schema import GatewaySchema
 from gateway.settings import Settings, UpstreamSettings
 from gateway.stores import open_audit_store, open_userdata_store
 from resolvers.access import Access
-from resolvers.categories import CATEGORY_NAMES
 from resolvers.context import Context
 from resolvers.i18n import Language
 from resolvers.ids import IdCodec
@@ -111,12 +111,8 @@ def _reference(settings: Settings, clock: Clock) -> ReferenceCache:
 
 
 def load_policy(path: str | None = None) -> Policy:
-    """The access policy, checked against the categories the graph knows."""
-    policy = Policy.load(Path(path)) if path else Policy.load()
-    if policy.categories != CATEGORY_NAMES:
-        missing = sorted(CATEGORY_NAMES ^ policy.categories)
-        raise ValueError(f"the policy and the graph disagree on categories: {missing}")
-    return policy
+    """The access policy (which lists every `Category`, the graph's `DataCategory` too)."""
+    return Policy.load(Path(path)) if path else Policy.load()
 
 
 def load_safelist(settings: Settings) -> PersistedOperations:
@@ -144,7 +140,7 @@ def load_safelist(settings: Settings) -> PersistedOperations:
     return operations
 
 
-def _registered(clients: ClientRegistry, principal: Principal) -> frozenset[str]:
+def _registered(clients: ClientRegistry, principal: Principal) -> frozenset[Category]:
     partner = clients.partner(principal)
     return frozenset() if partner is None else partner.categories
 

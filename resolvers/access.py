@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from authz import refusals
 from authz.audit import NO_BASIS, NO_SUBJECT
+from authz.categories import Category
 from authz.facts import PersonFacts
 from authz.identity import parse_national_id
 from authz.policy import Action, Basis, Decision, Policy, View, partner_view
@@ -69,7 +70,7 @@ class Access:
         principal: Principal,
         today: dt.date,
         recorder: AccessRecorder,
-        registered: frozenset[str] = frozenset(),
+        registered: frozenset[Category] = frozenset(),
     ) -> None:
         """`registered`: the categories a partner caller is registered for (none else).
         `recorder` is the request's: every refusal to reach a person goes on the record
@@ -87,7 +88,9 @@ class Access:
         self._relations: asyncio.Task[list[Relation]] | None = None
         self._ages: dict[str, int] = {}
 
-    def decide(self, subject: Subject, category: str, action: Action = Action.READ) -> Decision:
+    def decide(
+        self, subject: Subject, category: Category, action: Action = Action.READ
+    ) -> Decision:
         """The policy's answer for this subject, category and action."""
         return self.policy.decide(subject.view, category, action)
 

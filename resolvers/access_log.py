@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import gather_sources
 from resolvers.context import Context
@@ -16,7 +17,7 @@ from resolvers.guard import require, served, watch
 from resolvers.i18n import text
 from sources import models
 
-CATEGORY = "access_log"
+CATEGORY = Category.ACCESS_LOG
 MAX_ENTRIES = 200
 
 

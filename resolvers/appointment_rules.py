@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from authz.categories import Category
 from authz.relations import OSLO
 from sources import models
 
-HOSPITAL = "hospital_appointments"
-MUNICIPAL = "municipal_appointments"
+HOSPITAL = Category.HOSPITAL_APPOINTMENTS
+MUNICIPAL = Category.MUNICIPAL_APPOINTMENTS
 CANCEL_DEADLINE = dt.timedelta(hours=24)
 CHECK_IN_OPENS = dt.timedelta(minutes=60)
 CHECK_IN_CLOSES = dt.timedelta(minutes=15)
 CANCELLABLE = frozenset({"booked", "proposed", "pending"})
 
 
-def category_of(record: models.Appointment) -> str:
+def category_of(record: models.Appointment) -> Category:
     """The policy category: municipal care (from the municipal API or run by a
     municipality on the shared EHR) or hospital care."""
     if record.municipality is not None or record.source.municipality is not None:

@@ -16,6 +16,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.relations import OSLO
 from resolvers.access import Subject
 from resolvers.appointment_rules import HOSPITAL, MUNICIPAL, category_of
@@ -93,7 +94,7 @@ def _on_days(record: models.Appointment, chosen: AppointmentFilter) -> bool:
 
 
 async def _ehr(
-    info: Info[Context, None], subject: Subject, upcoming: bool, category: str
+    info: Info[Context, None], subject: Subject, upcoming: bool, category: Category
 ) -> list[models.Appointment]:
     ctx = info.context
     async with watch(info.context, subject, category):

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
@@ -15,7 +16,7 @@ from resolvers.i18n import add_texts, text
 from resolvers.node import Node, fetches, node_id
 from sources.ehr_care_team import CareTeamMember as MemberRecord
 
-CATEGORY = "care_team"
+CATEGORY = Category.CARE_TEAM
 
 add_texts(
     {

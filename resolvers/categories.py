@@ -1,4 +1,8 @@
-"""Data categories and the restrictions a basis has, as the graph shows them."""
+"""Data categories and the restrictions a basis has, as the graph shows them.
+
+`DataCategory` is `authz.categories.Category` as a GraphQL enum: the same members, in the
+same order, each valued by its `Category` (tests/resolvers/test_categories.py checks it),
+with the description the schema shows."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.context import Context
 from resolvers.i18n import text
@@ -14,46 +19,49 @@ from resolvers.i18n import text
 
 @strawberry.enum(description="A kind of data about a person; access is decided per category.")
 class DataCategory(Enum):
-    IDENTITY = strawberry.enum_value("identity", description="Name and date of birth.")
-    SETTINGS = strawberry.enum_value("settings", description="The person's own settings.")
-    GP = strawberry.enum_value("gp", description="The regular GP (fastlege).")
+    """`Category` for the graph; a member's value is its `Category`."""
+
+    IDENTITY = strawberry.enum_value(Category.IDENTITY, description="Name and date of birth.")
+    SETTINGS = strawberry.enum_value(Category.SETTINGS, description="The person's own settings.")
+    GP = strawberry.enum_value(Category.GP, description="The regular GP (fastlege).")
     MUNICIPAL_APPOINTMENTS = strawberry.enum_value(
-        "municipal_appointments", description="Health-station and municipal appointments."
+        Category.MUNICIPAL_APPOINTMENTS, description="Health-station and municipal appointments."
     )
     MUNICIPAL_SERVICES = strawberry.enum_value(
-        "municipal_services",
+        Category.MUNICIPAL_SERVICES,
         description="Municipal care services: home-care decisions and their status.",
     )
     HOSPITAL_APPOINTMENTS = strawberry.enum_value(
-        "hospital_appointments", description="Hospital and specialist appointments."
+        Category.HOSPITAL_APPOINTMENTS, description="Hospital and specialist appointments."
     )
-    REFERRALS = strawberry.enum_value("referrals", description="Referrals and waiting lists.")
-    RESULTS = strawberry.enum_value("results", description="Laboratory results.")
+    REFERRALS = strawberry.enum_value(
+        Category.REFERRALS, description="Referrals and waiting lists."
+    )
+    RESULTS = strawberry.enum_value(Category.RESULTS, description="Laboratory results.")
     DOCUMENTS = strawberry.enum_value(
-        "documents", description="Journal documents, letters and visit summaries."
+        Category.DOCUMENTS, description="Journal documents, letters and visit summaries."
     )
     CRITICAL_INFO = strawberry.enum_value(
-        "critical_info", description="Critical information: allergies, implants, conditions."
+        Category.CRITICAL_INFO, description="Critical information: allergies, implants, conditions."
     )
     PRESCRIPTIONS = strawberry.enum_value(
-        "prescriptions", description="Medicines and e-prescriptions."
+        Category.PRESCRIPTIONS, description="Medicines and e-prescriptions."
     )
-    VACCINATIONS = strawberry.enum_value("vaccinations", description="Vaccinations.")
-    MESSAGES = strawberry.enum_value("messages", description="Messages with care providers.")
-    QUESTIONNAIRES = strawberry.enum_value("questionnaires", description="Questionnaires.")
-    CARE_TEAM = strawberry.enum_value("care_team", description="The care team.")
+    VACCINATIONS = strawberry.enum_value(Category.VACCINATIONS, description="Vaccinations.")
+    MESSAGES = strawberry.enum_value(Category.MESSAGES, description="Messages with care providers.")
+    QUESTIONNAIRES = strawberry.enum_value(Category.QUESTIONNAIRES, description="Questionnaires.")
+    CARE_TEAM = strawberry.enum_value(Category.CARE_TEAM, description="The care team.")
     MONITORING = strawberry.enum_value(
-        "monitoring", description="Follow-up programmes and home measurements."
+        Category.MONITORING, description="Follow-up programmes and home measurements."
     )
-    PREGNANCY = strawberry.enum_value("pregnancy", description="Digital pregnancy care.")
+    PREGNANCY = strawberry.enum_value(Category.PREGNANCY, description="Digital pregnancy care.")
     JOURNAL_REQUESTS = strawberry.enum_value(
-        "journal_requests", description="Requests for access to, or a copy of, the journal."
+        Category.JOURNAL_REQUESTS, description="Requests for access to, or a copy of, the journal."
     )
-    PRIVATE_NOTES = strawberry.enum_value("private_notes", description="Private notes.")
-    ACCESS_LOG = strawberry.enum_value("access_log", description="Who has read the person's data.")
-
-
-CATEGORY_NAMES: frozenset[str] = frozenset(str(c.value) for c in DataCategory)
+    PRIVATE_NOTES = strawberry.enum_value(Category.PRIVATE_NOTES, description="Private notes.")
+    ACCESS_LOG = strawberry.enum_value(
+        Category.ACCESS_LOG, description="Who has read the person's data."
+    )
 
 
 @strawberry.type(

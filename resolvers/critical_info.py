@@ -8,13 +8,14 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.context import Context
 from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
 from sources import models
 
-CATEGORY = "critical_info"
+CATEGORY = Category.CRITICAL_INFO
 
 
 @strawberry.enum(description="What kind of critical information an entry is.")

@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import PageInfo, page
 from resolvers.context import Context
@@ -18,7 +19,7 @@ from resolvers.node import Node, fetches, node_id
 from resolvers.ranges import DateRange, within
 from sources import models
 
-CATEGORY = "documents"
+CATEGORY = Category.DOCUMENTS
 
 
 @strawberry.enum(description="What kind of document it is.")

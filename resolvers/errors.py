@@ -65,6 +65,7 @@ class CategoryUnavailable(GatewayError):
     code = ErrorCode.CATEGORY_UNAVAILABLE
 
     def __init__(self, category: str, reason: str) -> None:
+        category = str(category)  # a `Category` by its value, in the message and the extension
         super().__init__(
             f"The category {category!r} is not available on this access basis.",
             category=category,

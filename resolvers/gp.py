@@ -5,13 +5,14 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.appointments import PostalAddress
 from resolvers.context import Context
 from resolvers.guard import require, served, watch
 from sources import models
 
-CATEGORY = "gp"
+CATEGORY = Category.GP
 
 
 @strawberry.type(description="The office a GP works from; a business address, never the patient's.")

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from authz import filters
 from authz.audit import NO_BASIS, NO_SUBJECT
+from authz.categories import Category
 from authz.facts import Security
 from authz.policy import Action
 from resolvers.access import Subject
@@ -25,12 +26,14 @@ from sources.errors import UpstreamError
 T = TypeVar("T")
 
 
-def may(ctx: Context, subject: Subject, category: str, action: Action = Action.READ) -> bool:
+def may(ctx: Context, subject: Subject, category: Category, action: Action = Action.READ) -> bool:
     """True when the policy allows it; says nothing to the client either way."""
     return ctx.access.decide(subject, category, action).allowed
 
 
-def require(ctx: Context, subject: Subject, category: str, action: Action = Action.READ) -> None:
+def require(
+    ctx: Context, subject: Subject, category: Category, action: Action = Action.READ
+) -> None:
     """Raise CategoryUnavailable (and record the denial, with the policy's reason) unless
     the policy allows it."""
     decision = ctx.access.decide(subject, category, action)
@@ -45,7 +48,7 @@ def require(ctx: Context, subject: Subject, category: str, action: Action = Acti
 def served(
     ctx: Context,
     subject: Subject,
-    category: str,
+    category: Category,
     resources: Iterable[str] = (),
     action: Action = Action.READ,
 ) -> None:
@@ -75,7 +78,7 @@ def refused(
 
 @contextlib.asynccontextmanager
 async def watch(
-    ctx: Context, subject: Subject, category: str, action: Action = Action.READ
+    ctx: Context, subject: Subject, category: Category, action: Action = Action.READ
 ) -> AsyncIterator[None]:
     """Record an upstream failure while fetching `category` (the error still propagates)."""
     try:

@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.policy import Action
 from resolvers.access import Subject
 from resolvers.common import PageInfo, page
@@ -21,7 +22,7 @@ from resolvers.ranges import DateRange
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
 from sources.ehr_journal_requests import JournalRequest as RequestRecord
 
-CATEGORY = "journal_requests"
+CATEGORY = Category.JOURNAL_REQUESTS
 MAX_MESSAGE = 2000
 
 add_texts(

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from authz import filters
+from authz.categories import Category
 from authz.relations import oslo_date
 from resolvers.access import Subject
 from resolvers.common import Source, gather_sources, source
@@ -29,7 +30,7 @@ from resolvers.node import Node, fetches, node_id
 from sources import models
 from sources.ehr_medications import EhrMedicationEntry
 
-CATEGORY = "prescriptions"
+CATEGORY = Category.PRESCRIPTIONS
 ATC_CODE = re.compile(r"[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}")
 LEAFLET_BASE = "https://www.felleskatalogen.no/medisin/atc-register/"
 

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from authz import filters
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import PageInfo, Source, gather_sources, page, path_of, source
 from resolvers.context import Context
@@ -20,7 +21,7 @@ from resolvers.routing import municipal_route
 from sources import models, municipal_messages
 from sources.errors import UpstreamError
 
-CATEGORY = "messages"
+CATEGORY = Category.MESSAGES
 EHR_SOURCE = "ehr"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers import i18n
 from resolvers.access import Subject
 from resolvers.common import PageInfo, page
@@ -18,7 +19,7 @@ from resolvers.node import Node, fetches, node_id
 from resolvers.reported import Confirmation, Origin
 from sources import ehr_care as source
 
-CATEGORY = "monitoring"
+CATEGORY = Category.MONITORING
 
 i18n.add_texts(
     {

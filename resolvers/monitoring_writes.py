@@ -8,6 +8,7 @@ import math
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.policy import Action
 from resolvers import i18n
 from resolvers.context import Context
@@ -23,7 +24,7 @@ from resolvers.node import entity_of, own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources import ehr_care as source
 
-CATEGORY = "monitoring"
+CATEGORY = Category.MONITORING
 # type -> (field, low, high) for each value the type takes
 RANGES: dict[MeasurementType, tuple[tuple[str, float, float], ...]] = {
     MeasurementType.BLOOD_PRESSURE: (("systolic", 50, 300), ("diastolic", 20, 200)),

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import Source, home_municipality, source
 from resolvers.context import Context
@@ -16,7 +17,7 @@ from resolvers.i18n import add_texts, text
 from resolvers.node import Node, fetches, node_id
 from sources import models
 
-CATEGORY = "municipal_services"
+CATEGORY = Category.MUNICIPAL_SERVICES
 
 add_texts(
     {

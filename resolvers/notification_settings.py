@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.policy import Action
 from resolvers import notification_texts
 from resolvers.access import Subject
@@ -24,7 +25,7 @@ from sources.userdata import StoredSettings
 
 notification_texts.register()
 
-CATEGORY = "settings"
+CATEGORY = Category.SETTINGS
 AUDIT_REF = "GATEWAY/NotificationSettings"
 REMINDER_MINUTES = (60, 120, 1440, 2880, 10080)
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 import resolvers.timeline_events  # noqa: F401  (registers the timeline's contributors)
+from authz.categories import Category
 from authz.facts import PersonFacts
 from resolvers.access import Subject
 from resolvers.access_log import AccessLogEntry, access_log_of
@@ -61,10 +62,10 @@ class AccessBasis(Enum):
 
 
 async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFacts | None:
-    require(info.context, subject, "identity")
+    require(info.context, subject, Category.IDENTITY)
     facts = await info.context.national.persons.load(subject.nin)
     if facts is not None:
-        served(info.context, subject, "identity")
+        served(info.context, subject, Category.IDENTITY)
     return facts
 
 

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers import i18n
 from resolvers.access import Subject
 from resolvers.context import Context
@@ -17,7 +18,7 @@ from resolvers.monitoring import Measurement
 from resolvers.node import node_id
 from sources import ehr_pregnancy as source
 
-CATEGORY = "pregnancy"
+CATEGORY = Category.PREGNANCY
 
 i18n.add_texts(
     {
@@ -128,13 +129,13 @@ class PregnancyCare:
         description="Documents of the pregnancy care; empty when the viewer may not see documents."
     )
     def documents(self, info: Info[Context, None]) -> list[PregnancyDocument]:
-        if not may(info.context, self.subject, "documents"):
+        if not may(info.context, self.subject, Category.DOCUMENTS):
             return []
         shown = visible(info.context, self.subject, self.record.documents, lambda d: d.security)
         served(
             info.context,
             self.subject,
-            "documents",
+            Category.DOCUMENTS,
             (f"EHR/DocumentReference/{d.id}" for d in shown),
         )
         return [

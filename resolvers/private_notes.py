@@ -12,6 +12,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import PageInfo, page
 from resolvers.context import Context
@@ -21,7 +22,7 @@ from resolvers.i18n import text
 from resolvers.node import Node, fetches, node_id, resolve_node
 from sources.userdata import Note
 
-CATEGORY = "private_notes"
+CATEGORY = Category.PRIVATE_NOTES
 TYPE = "PrivateNote"
 SOURCE = "gw"
 

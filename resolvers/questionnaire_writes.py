@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.policy import Action
 from resolvers import i18n
 from resolvers.context import Context
@@ -25,7 +26,7 @@ from resolvers.writes import UserError, acting, check_key, once, user_error
 from sources import ehr_questionnaires as source
 from sources.errors import UpstreamConflict, UpstreamRejected
 
-CATEGORY = "questionnaires"
+CATEGORY = Category.QUESTIONNAIRES
 MAX_TEXT = 2000
 MAX_ANSWERS = 200
 

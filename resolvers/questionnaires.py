@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers import i18n
 from resolvers.access import Subject
 from resolvers.common import PageInfo, page
@@ -20,7 +21,7 @@ from resolvers.node import Node, entity_of, fetches, node_id
 from resolvers.questionnaire_items import Question, QuestionnaireAnswers, answers_of, questions_of
 from sources import ehr_questionnaires as source
 
-CATEGORY = "questionnaires"
+CATEGORY = Category.QUESTIONNAIRES
 
 i18n.add_texts(
     {

@@ -8,6 +8,7 @@ import asyncio
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.appointment_rules import HOSPITAL, category_of
 from resolvers.common import Source, gather_sources, source
@@ -53,7 +54,7 @@ def recipient_key(recipient_id: str) -> str:
 
 
 async def _gp(info: Info[Context, None], subject: Subject) -> list[Recipient]:
-    if not may(info.context, subject, "gp"):
+    if not may(info.context, subject, Category.GP):
         return []  # who the GP is belongs to the `gp` category
     async with watch(info.context, subject, CATEGORY):
         listed = await info.context.national.gps.load(subject.nin)

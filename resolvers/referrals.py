@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import PageInfo, page
 from resolvers.context import Context
@@ -17,7 +18,7 @@ from resolvers.node import Node, fetches, node_id
 from sources import ehr_referrals
 from sources.ehr_referrals import Referral as ReferralRecord
 
-CATEGORY = "referrals"
+CATEGORY = Category.REFERRALS
 
 add_texts(
     {

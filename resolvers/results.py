@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
@@ -85,9 +86,9 @@ async def visible_lab_results(
     info: Info[Context, None], subject: Subject
 ) -> list[models.LabResult]:
     """The newest results (up to 100 read) this view may see, newest first; not audited."""
-    require(info.context, subject, "results")
+    require(info.context, subject, Category.RESULTS)
     ctx = info.context
-    async with watch(info.context, subject, "results"):
+    async with watch(info.context, subject, Category.RESULTS):
         patient = await ctx.ehr.patient_id(subject.nin)
         records = [] if patient is None else await ctx.ehr.lab_results(patient, FETCH)
     return visible(info.context, subject, records, lambda r: r.security, lambda r: r.taken_at)
@@ -100,7 +101,7 @@ async def latest_lab_results(
     if first < 1 or first > MAX_RESULTS:
         raise BadUserInput(f"`first` must be between 1 and {MAX_RESULTS}.", argument="first")
     shown = (await visible_lab_results(info, subject))[:first]
-    served(info.context, subject, "results", (f"EHR/Observation/{r.id}" for r in shown))
+    served(info.context, subject, Category.RESULTS, (f"EHR/Observation/{r.id}" for r in shown))
     return [LabResult(record=r, subject=subject) for r in shown]
 
 
@@ -111,12 +112,12 @@ async def fetch_lab_result(
     """One result by id: the person's, a laboratory result, and visible to this view."""
     if source != "ehr":
         return None
-    require(info.context, subject, "results")
-    async with watch(info.context, subject, "results"):
+    require(info.context, subject, Category.RESULTS)
+    async with watch(info.context, subject, Category.RESULTS):
         record = await info.context.ehr.lab_result(subject.nin, upstream_id)
     if record is None:
         return None
     if not visible(info.context, subject, [record], lambda r: r.security, lambda r: r.taken_at):
         return None
-    served(info.context, subject, "results", (f"EHR/Observation/{record.id}",))
+    served(info.context, subject, Category.RESULTS, (f"EHR/Observation/{record.id}",))
     return LabResult(record=record, subject=subject)

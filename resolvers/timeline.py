@@ -21,6 +21,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import PageInfo, Source, gather_sources, page
 from resolvers.context import Context
@@ -83,7 +84,7 @@ class Event:
     node: Any  # the Node the event is about
     reference: str  # the audit reference, e.g. "EHR/Observation/{id}"
     source: Source | None = None
-    category: str | None = None  # the audit category, when not the contributor's first
+    category: Category | None = None  # the audit category, when not the contributor's first
 
 
 Contributor = Callable[[Info[Context, None], Subject], Awaitable[list[Event]]]
@@ -92,14 +93,14 @@ Contributor = Callable[[Info[Context, None], Subject], Awaitable[list[Event]]]
 @dataclass(frozen=True, slots=True)
 class _Registered:
     kind: TimelineKind
-    categories: tuple[str, ...]
+    categories: tuple[Category, ...]
     fetch: Contributor
 
 
 CONTRIBUTORS: list[_Registered] = []
 
 
-def contributes(kind: TimelineKind, *categories: str) -> Callable[[Contributor], Contributor]:
+def contributes(kind: TimelineKind, *categories: Category) -> Callable[[Contributor], Contributor]:
     """Register a source of timeline events of `kind`, asked when the viewer may read any
     of `categories` (events are audited under the first unless they name their own)."""
 

@@ -11,6 +11,7 @@ import datetime as dt
 
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.relations import OSLO
 from resolvers.access import Subject
 from resolvers.appointment_rules import category_of
@@ -42,7 +43,7 @@ def _day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=OSLO)
 
 
-@contributes(TimelineKind.DOCUMENT, "documents")
+@contributes(TimelineKind.DOCUMENT, Category.DOCUMENTS)
 async def _documents(info: Info[Context, None], subject: Subject) -> list[Event]:
     return [
         Event(
@@ -57,7 +58,7 @@ async def _documents(info: Info[Context, None], subject: Subject) -> list[Event]
     ]
 
 
-@contributes(TimelineKind.LAB_RESULT, "results")
+@contributes(TimelineKind.LAB_RESULT, Category.RESULTS)
 async def _results(info: Info[Context, None], subject: Subject) -> list[Event]:
     return [
         Event(
@@ -72,7 +73,7 @@ async def _results(info: Info[Context, None], subject: Subject) -> list[Event]:
     ]
 
 
-@contributes(TimelineKind.VACCINATION, "vaccinations")
+@contributes(TimelineKind.VACCINATION, Category.VACCINATIONS)
 async def _vaccinations(info: Info[Context, None], subject: Subject) -> list[Event]:
     return [
         Event(
@@ -86,7 +87,7 @@ async def _vaccinations(info: Info[Context, None], subject: Subject) -> list[Eve
     ]
 
 
-@contributes(TimelineKind.CRITICAL_INFORMATION, "critical_info")
+@contributes(TimelineKind.CRITICAL_INFORMATION, Category.CRITICAL_INFO)
 async def _critical(info: Info[Context, None], subject: Subject) -> list[Event]:
     return [
         Event(
@@ -101,7 +102,9 @@ async def _critical(info: Info[Context, None], subject: Subject) -> list[Event]:
     ]
 
 
-@contributes(TimelineKind.APPOINTMENT, "hospital_appointments", "municipal_appointments")
+@contributes(
+    TimelineKind.APPOINTMENT, Category.HOSPITAL_APPOINTMENTS, Category.MUNICIPAL_APPOINTMENTS
+)
 async def _appointments(info: Info[Context, None], subject: Subject) -> list[Event]:
     records = await visible_appointments(info, subject, upcoming=True)
     if info.context.access.policy.past_appointments(subject.view):
@@ -119,7 +122,7 @@ async def _appointments(info: Info[Context, None], subject: Subject) -> list[Eve
     ]
 
 
-@contributes(TimelineKind.MESSAGE, "messages")
+@contributes(TimelineKind.MESSAGE, Category.MESSAGES)
 async def _messages(info: Info[Context, None], subject: Subject) -> list[Event]:
     return [
         Event(
@@ -134,7 +137,7 @@ async def _messages(info: Info[Context, None], subject: Subject) -> list[Event]:
     ]
 
 
-@contributes(TimelineKind.REFERRAL, "referrals")
+@contributes(TimelineKind.REFERRAL, Category.REFERRALS)
 async def _referrals(info: Info[Context, None], subject: Subject) -> list[Event]:
     return [
         Event(
@@ -149,7 +152,7 @@ async def _referrals(info: Info[Context, None], subject: Subject) -> list[Event]
     ]
 
 
-@contributes(TimelineKind.MEASUREMENT, "monitoring")
+@contributes(TimelineKind.MEASUREMENT, Category.MONITORING)
 async def _measurements(info: Info[Context, None], subject: Subject) -> list[Event]:
     return [
         Event(
@@ -170,7 +173,7 @@ def _measured(m: care.Measurement) -> str:
     return f"{m.value:g} {m.unit}" if m.value is not None else m.unit
 
 
-@contributes(TimelineKind.MUNICIPAL_SERVICE, "municipal_services")
+@contributes(TimelineKind.MUNICIPAL_SERVICE, Category.MUNICIPAL_SERVICES)
 async def _municipal_services(info: Info[Context, None], subject: Subject) -> list[Event]:
     out = []
     for e in await decisions_of(info, subject):

@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from resolvers.access import Subject
 from resolvers.common import Source, gather_sources, home_municipality, source
 from resolvers.context import Context
@@ -14,7 +15,7 @@ from resolvers.guard import require, served, visible, watch
 from resolvers.node import Node, fetches, node_id
 from sources import models
 
-CATEGORY = "vaccinations"
+CATEGORY = Category.VACCINATIONS
 
 
 @strawberry.type(description="A vaccination, merged across the registries that record it.")

@@ -14,6 +14,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.policy import Action
 from resolvers.access import Subject
 from resolvers.context import Context
@@ -84,7 +85,7 @@ def video_state(record: models.Appointment, now: dt.datetime) -> VideoState:
     return VideoState.OPEN
 
 
-def may_attend(info: Info[Context, None], subject: Subject, category: str) -> bool:
+def may_attend(info: Info[Context, None], subject: Subject, category: Category) -> bool:
     """True when the viewer's basis may act on appointments of this category."""
     return may(info.context, subject, category, Action.WRITE)
 
@@ -93,7 +94,7 @@ def may_attend(info: Info[Context, None], subject: Subject, category: str) -> bo
 class VideoConsultation:
     record: strawberry.Private[models.Appointment]
     subject: strawberry.Private[Subject]
-    category: strawberry.Private[str]
+    category: strawberry.Private[Category]
 
     @strawberry.field(description="When the video room opens (usually shortly before the start).")
     def opens_at(self) -> dt.datetime:

@@ -1,16 +1,17 @@
 """What every mutation shares: user errors, the acting basis, idempotency (and with it
 naming whose data changed), the audit record.
 
-A mutation resolver reads like this:
+A mutation resolver reads like this (`CATEGORY` is its module's `Category`, e.g.
+`Category.QUESTIONNAIRES`):
 
     errors = [*check_key(info, data.idempotency_key), *own input checks]
-    subject, denied = await acting(info, data.person_id, "questionnaires")
+    subject, denied = await acting(info, data.person_id, CATEGORY)
     if denied or errors:
         return Payload(thing=None, user_errors=[*denied, *errors])
     result = await once(info, subject, data.idempotency_key, (fields...), create)
     if isinstance(result, UserError):
         return Payload(thing=None, user_errors=[result])
-    served(info.context, subject, "questionnaires", (reference,), Action.WRITE)   # the audit record
+    served(info.context, subject, CATEGORY, (reference,), Action.WRITE)   # the audit record
 
 Every write runs through `once`, which also names the subject as changed
 (`Context.changed`): the endpoint invalidates their cached answers from that, not from
@@ -29,6 +30,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category
 from authz.policy import Action
 from resolvers.access import Subject
 from resolvers.context import Context
@@ -79,7 +81,7 @@ def check_text(
 async def acting(
     info: Info[Context, None],
     person_id: str,
-    category: str,
+    category: Category,
     action: Action = Action.WRITE,
     *,
     field: str = "personId",

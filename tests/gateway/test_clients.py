@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from authz.categories import Category
 from authz.principal import Principal
 from gateway.auth import AuthenticationError
 from gateway.clients import ClientKind, ClientRegistry
 from gateway.settings import ClientSettings, Settings
 
-CATEGORIES = frozenset({"identity", "results", "prescriptions"})
+CATEGORIES = frozenset({Category.IDENTITY, Category.RESULTS, Category.PRESCRIPTIONS})
 OPERATIONS = frozenset({"home", "results"})
 
 
