@@ -12,7 +12,6 @@ APPOINTMENT_CHANGED when the care provider changed it meanwhile.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -35,6 +34,7 @@ from resolvers.i18n import add_texts
 from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, check_key, check_text, once, user_error
 from sources import models
+from sources.ehr_appointments import Held
 from sources.errors import UpstreamConflict, UpstreamRejected
 
 MAX_REASON = 500
@@ -119,7 +119,7 @@ async def target(
     return subject, record, errors
 
 
-Change = Callable[[str, models.Appointment, dict[str, Any], str], Awaitable[models.Appointment]]
+Change = Callable[[str, models.Appointment, Held, str], Awaitable[models.Appointment]]
 
 
 async def change(
@@ -131,7 +131,8 @@ async def change(
     apply: Change,
     refuse: str,
 ) -> AppointmentPayload:
-    """Run `apply(patient, current record, current resource, scoped key)` once per key."""
+    """Run `apply(patient, current record, the record held for a change, scoped key)` once
+    per key."""
     ctx = info.context
 
     async def action(scoped: str) -> Appointment:
@@ -144,7 +145,7 @@ async def change(
         if patient is None or found is None:
             raise Refused("INVALID")
         try:
-            changed = await apply(patient, found[0], found[1], scoped)
+            changed = await apply(patient, found.record, found, scoped)
         except UpstreamConflict:
             raise Refused("APPOINTMENT_CHANGED") from None
         except UpstreamRejected:
@@ -220,7 +221,7 @@ async def cancel_appointment(
     now = info.context.now
 
     async def apply(
-        patient: str, current: models.Appointment, resource: dict[str, Any], _: str
+        patient: str, current: models.Appointment, held: Held, _: str
     ) -> models.Appointment:
         if current.status == "cancelled":
             return current  # already done (a retry that reached another replica)
@@ -228,9 +229,7 @@ async def cancel_appointment(
         if problem is not None:
             raise Refused(problem)
         reason = data.reason.strip() if data.reason else None
-        return await info.context.ehr.appointments.set_status(
-            dict(resource), patient, "cancelled", reason
-        )
+        return await info.context.ehr.appointments.set_status(held, patient, "cancelled", reason)
 
     parts = ("cancel", data.reason)
     return await change(
@@ -251,7 +250,7 @@ async def request_reschedule(
     now = info.context.now
 
     async def apply(
-        patient: str, current: models.Appointment, _: dict[str, Any], scoped: str
+        patient: str, current: models.Appointment, _: Held, scoped: str
     ) -> models.Appointment:
         problem = reschedule_problem(current, now)
         if problem is not None:
@@ -277,14 +276,14 @@ async def check_in(info: Info[Context, None], data: CheckInInput) -> Appointment
     now = info.context.now
 
     async def apply(
-        patient: str, current: models.Appointment, resource: dict[str, Any], _: str
+        patient: str, current: models.Appointment, held: Held, _: str
     ) -> models.Appointment:
         if current.status == "arrived":
             return current
         problem = check_in_problem(current, now)
         if problem is not None:
             raise Refused(problem)
-        return await info.context.ehr.appointments.set_status(dict(resource), patient, "arrived")
+        return await info.context.ehr.appointments.set_status(held, patient, "arrived")
 
     parts = ("check-in",)
     return await change(info, subject, record, data.idempotency_key, parts, apply, "NOT_CHECKABLE")

@@ -228,7 +228,7 @@ async def find_appointment(
                 if patient is None
                 else await ctx.ehr.appointments.appointment(patient, upstream_id)
             )
-        candidates = [] if found is None else [found[0]]
+        candidates = [] if found is None else [found.record]
     else:
         if not may(info.context, subject, MUNICIPAL):
             return None

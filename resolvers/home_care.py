@@ -21,7 +21,6 @@ from resolvers.municipal_services import (
     service_type,
 )
 from resolvers.node import Node, fetches, node_id
-from sources import home_care
 from sources.home_care import Visit
 
 add_texts(
@@ -190,7 +189,7 @@ async def _visits(
         municipality = await home_municipality(info, subject)
         if municipality is None:
             return []
-        return await home_care.visits(info.context.municipal, municipality, subject.nin, start, end)
+        return await info.context.municipal.home_care.visits(municipality, subject.nin, start, end)
 
 
 async def home_care_visits_of(

@@ -15,7 +15,7 @@ from resolvers.guard import served
 from resolvers.messages import CATEGORY, Message, inbox, references, source_key, thread_key
 from resolvers.node import own_entity, refused_item
 from resolvers.writes import UserError, acting, check_key, once, user_error
-from sources import models, municipal_messages
+from sources import models
 from sources.errors import UpstreamConflict
 
 MAX_IDS = 100
@@ -110,9 +110,7 @@ async def _mark(
         return record
     municipality = record.source.municipality
     if municipality is not None:
-        marked = await municipal_messages.mark_read(
-            ctx.municipal, municipality, subject.nin, record.id
-        )
+        marked = await ctx.municipal.messages.mark_read(municipality, subject.nin, record.id)
     else:
         patient = await ctx.ehr.patient_id(subject.nin)
         if patient is None:

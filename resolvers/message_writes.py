@@ -18,7 +18,7 @@ from resolvers.node import own_entity, refused_item
 from resolvers.recipients import may_write_to, recipient_key, recipients
 from resolvers.threads import conversation
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
-from sources import models, municipal_messages
+from sources import models
 
 MAX_TEXT = 5000
 MAX_SUBJECT = 200
@@ -135,8 +135,7 @@ async def _deliver(
     ctx = info.context
     sent_by = subject.basis.value
     if to.municipality is not None:
-        return await municipal_messages.send(
-            ctx.municipal,
+        return await ctx.municipal.messages.send(
             to.municipality,
             subject.nin,
             subject=data.subject,

@@ -18,7 +18,7 @@ from resolvers.guard import require, served, visible, watch
 from resolvers.i18n import add_texts
 from resolvers.node import Node, fetches, node_id
 from resolvers.routing import municipal_route
-from sources import models, municipal_messages
+from sources import models
 from sources.errors import UpstreamError
 
 CATEGORY = Category.MESSAGES
@@ -144,7 +144,7 @@ async def _municipal(
     info: Info[Context, None], subject: Subject, municipality: str
 ) -> list[models.Message]:
     async with watch(info.context, subject, CATEGORY):
-        return await municipal_messages.messages(info.context.municipal, municipality, subject.nin)
+        return await info.context.municipal.messages.of(municipality, subject.nin)
 
 
 async def inbox(info: Info[Context, None], subject: Subject) -> list[models.Message]:

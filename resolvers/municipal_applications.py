@@ -23,7 +23,6 @@ from resolvers.municipal_services import (
 )
 from resolvers.municipal_services import reference as decision_reference
 from resolvers.node import Node, fetches, node_id
-from sources import municipal_applications as source_module
 from sources.municipal_applications import Application
 
 add_texts(
@@ -187,7 +186,7 @@ async def visible_applications(info: Info[Context, None], subject: Subject) -> l
         records = (
             []
             if municipality is None
-            else await source_module.applications(info.context.municipal, municipality, subject.nin)
+            else await info.context.municipal.applications.of(municipality, subject.nin)
         )
     shown = visible(info.context, subject, records, lambda a: a.security)
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)

@@ -17,8 +17,8 @@ from resolvers.i18n import add_texts
 from resolvers.municipal_applications import MunicipalApplication, reference
 from resolvers.municipal_services import CATEGORY, SERVICE_CODES, MunicipalServiceType
 from resolvers.writes import UserError, acting, check_key, check_text, once, user_error
-from sources import municipal_applications as applications
 from sources.errors import UpstreamRejected
+from sources.municipal_applications import Application, NewApplication
 
 MAX_DESCRIPTION = 2000
 _PHONE = re.compile(r"(\+47)?\d{8}", re.ASCII)
@@ -117,7 +117,7 @@ async def apply_for_municipal_service(
     async with watch(info.context, subject, CATEGORY, Action.WRITE):
         municipality = await home_municipality(info, subject)
         offered = (
-            None if municipality is None else await applications.offerings(municipal, municipality)
+            None if municipality is None else await municipal.applications.offerings(municipality)
         )
     if municipality is None or offered is None:
         error = user_error(info, "personId", "NO_MUNICIPALITY")
@@ -125,18 +125,18 @@ async def apply_for_municipal_service(
     if code not in offered:
         error = user_error(info, "service", "SERVICE_NOT_OFFERED")
         return ApplyForMunicipalServicePayload(application=None, user_errors=[error])
-    new = applications.NewApplication(
+    new = NewApplication(
         service=code,
         description=data.description,
         wished_start=data.wished_start,
         contact_phone=_phone(data.contact_phone),
     )
 
-    async def send(scoped: str) -> applications.Application | UserError:
+    async def send(scoped: str) -> Application | UserError:
         try:
             async with watch(info.context, subject, CATEGORY, Action.WRITE):
-                return await applications.apply(
-                    municipal, municipality, subject.nin, new, idempotency=scoped
+                return await municipal.applications.apply(
+                    municipality, subject.nin, new, idempotency=scoped
                 )
         except UpstreamRejected:
             return user_error(info, [], "REJECTED")

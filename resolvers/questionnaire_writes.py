@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -82,47 +81,48 @@ class AnswerQuestionnairePayload:
     user_errors: list[UserError] = strawberry.field(description="Why it was not answered.")
 
 
-def _value(question: source.Question, raw: str) -> tuple[dict[str, Any] | None, str]:
-    """The FHIR answer of `raw` for `question`, or None and the error code."""
+def _value(question: source.Question, raw: str) -> tuple[source.NewAnswer | None, str]:
+    """The typed answer of `raw` to `question`, or None and the error code."""
+    link_id = question.link_id
     kind = question.type
     text = raw.strip()
     if kind == "string":
         if not text:
             return None, "REQUIRED"
         limit = question.max_length or MAX_TEXT
-        return ({"valueString": raw}, "") if len(raw) <= limit else (None, "TOO_LONG")
+        return (source.NewAnswer(link_id, raw), "") if len(raw) <= limit else (None, "TOO_LONG")
     if kind == "boolean" and text in ("true", "false"):
-        return {"valueBoolean": text == "true"}, ""
+        return source.NewAnswer(link_id, text == "true"), ""
     if kind == "integer" and text.lstrip("-").isdigit() and len(text) <= 9:
-        return {"valueInteger": int(text)}, ""
+        return source.NewAnswer(link_id, int(text)), ""
     if kind == "decimal":
         try:
             number = float(text)
         except ValueError:
             return None, "INVALID"
         if abs(number) < 1e9 and text.lower() not in ("nan", "inf", "-inf", "infinity"):
-            return {"valueDecimal": number}, ""
+            return source.NewAnswer(link_id, number), ""
         return None, "INVALID"
     if kind == "date":
         try:
-            return {"valueDate": dt.date.fromisoformat(text).isoformat()}, ""
+            return source.NewAnswer(link_id, dt.date.fromisoformat(text)), ""
         except ValueError:
             return None, "INVALID"
     if kind == "choice":
         for option in question.options:
             if option.code == text:
-                return {"valueCoding": {"system": option.system, "code": option.code}}, ""
+                return source.NewAnswer(link_id, option), ""
         return None, "NOT_AN_OPTION"
     return None, "INVALID"
 
 
 def check_answers(
     info: Info[Context, None], form: source.Form, answers: list[AnswerInput]
-) -> tuple[list[dict[str, Any]], list[UserError]]:
-    """The FHIR `item` entries for `answers`, in form order, and the user errors."""
-    questions = {q.link_id: q for q in form.questions if q.type in source.VALUE_KEYS}
+) -> tuple[list[source.NewAnswer], list[UserError]]:
+    """The typed answers of `answers`, in form order, and the user errors."""
+    questions = {q.link_id: q for q in form.questions if q.type in source.ANSWERABLE}
     errors: list[UserError] = []
-    given: dict[str, dict[str, Any]] = {}
+    given: dict[str, source.NewAnswer] = {}
     if len(answers) > MAX_ANSWERS:
         return [], [user_error(info, "answers", "TOO_LONG")]
     for n, answer in enumerate(answers):
@@ -139,12 +139,7 @@ def check_answers(
         if question.required and question.link_id not in given and not errors:
             errors.append(user_error(info, ["answers"], "REQUIRED"))
             break
-    items = [
-        {"linkId": q.link_id, "answer": [given[q.link_id]]}
-        for q in form.questions
-        if q.link_id in given
-    ]
-    return items, errors
+    return [given[q.link_id] for q in form.questions if q.link_id in given], errors
 
 
 TYPE = ("Questionnaire", "ehr")
@@ -207,7 +202,7 @@ async def _answer(
     info: Info[Context, None],
     nin: str,
     found: source.Assigned,
-    items: list[dict[str, Any]],
+    items: list[source.NewAnswer],
     scoped: str,
 ) -> source.Assigned | UserError:
     """Store the answers in the EHR once per `scoped` key and complete the task; a user

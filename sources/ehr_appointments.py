@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,20 @@ if TYPE_CHECKING:
 Json = dict[str, Any]
 RESCHEDULE_STATUS = "tentative"
 MAX_SLOTS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """One of the patient's appointments as read for a change: its typed `record`, and
+    the resource at the version read, which only `EhrAppointments.set_status` reads."""
+
+    record: Appointment
+    _resource: Json = field(repr=False, compare=False)
+
+
+def held(resource: Json) -> Held:
+    """An Appointment resource as read, held for a change."""
+    return Held(parse.appointment(resource), resource)
 
 
 def _match(resource: Json) -> Json:
@@ -60,23 +75,22 @@ class EhrAppointments:
         found = [parse.appointment(r) for r in self._ehr.own(bundle, patient_id)]
         return [a for a in found if (a.start >= now) is upcoming]
 
-    async def appointment(
-        self, patient_id: str, appointment_id: str
-    ) -> tuple[Appointment, Json] | None:
-        """One of the patient's appointments and its current resource (for an update);
+    async def appointment(self, patient_id: str, appointment_id: str) -> Held | None:
+        """One of the patient's appointments, held at its current version (for a change);
         None when the EHR has none, or it is another patient's."""
         resource = await self._ehr.read("Appointment", appointment_id)
         if resource is None:
             return None
         if not self._ehr.own({"resourceType": "Bundle", "entry": [_match(resource)]}, patient_id):
             return None
-        return parse.appointment(resource), resource
+        return held(resource)
 
     async def set_status(
-        self, resource: Json, patient_id: str, status: str, reason: str | None = None
+        self, current: Held, patient_id: str, status: str, reason: str | None = None
     ) -> Appointment:
-        """Store `resource` with a new status (UpstreamConflict when it changed meanwhile)."""
-        changed = {**resource, "status": status}
+        """Store the `current` appointment with a new status, as a new version of the one
+        read (UpstreamConflict when it changed meanwhile)."""
+        changed = {**current._resource, "status": status}
         if reason:
             changed["cancelationReason"] = {"text": reason}
         return parse.appointment(await self._ehr.update(changed, patient_id))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from authz.facts import Security
@@ -30,14 +30,7 @@ TASK_CODE = PROFILE + "CodeSystem/task-code|complete-questionnaire"
 ORIGIN_SYSTEM = PROFILE + "CodeSystem/origin"
 PATIENT_REPORTED = "patient-reported"
 REVIEWED_URL = PROFILE + "StructureDefinition/reviewed"
-VALUE_KEYS = {
-    "boolean": "valueBoolean",
-    "integer": "valueInteger",
-    "decimal": "valueDecimal",
-    "string": "valueString",
-    "date": "valueDate",
-    "choice": "valueCoding",
-}
+ANSWERABLE = frozenset({"boolean", "integer", "decimal", "string", "date", "choice"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +72,15 @@ class Answer:
     link_id: str
     value: str
     display: str | None  # the option's text of a choice answer
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnswer:
+    """One answer to store, typed by its question's type: bool (boolean), int (integer),
+    float (decimal), str (string), date (date) or the chosen Option (choice)."""
+
+    link_id: str
+    value: bool | int | float | str | dt.date | Option = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +202,28 @@ def assigned(task: fhir.Json, forms: dict[str, Form], responses: dict[str, Respo
     )
 
 
+def _value(value: bool | int | float | str | dt.date | Option) -> fhir.Json:
+    """The FHIR `answer` entry of one typed value (bool before int: a bool is an int)."""
+    if isinstance(value, Option):
+        return {"valueCoding": {"system": value.system, "code": value.code}}
+    if isinstance(value, bool):
+        return {"valueBoolean": value}
+    if isinstance(value, int):
+        return {"valueInteger": value}
+    if isinstance(value, float):
+        return {"valueDecimal": value}
+    if isinstance(value, dt.date):
+        return {"valueDate": value.isoformat()}
+    return {"valueString": value}
+
+
+def _items(answers: list[NewAnswer]) -> list[fhir.Json]:
+    """The QuestionnaireResponse `item` entries of `answers`, in their order."""
+    return [{"linkId": a.link_id, "answer": [_value(a.value)]} for a in answers]
+
+
 def _response_resource(
-    patient_id: str, item: Assigned, answers: list[fhir.Json], now: dt.datetime
+    patient_id: str, item: Assigned, answers: list[NewAnswer], now: dt.datetime
 ) -> fhir.Json:
     """The QuestionnaireResponse of the patient's `answers` to `item`'s form, tagged as
     reported by the patient and carrying the task's sensitivity labels."""
@@ -222,7 +244,7 @@ def _response_resource(
         "authored": now.isoformat(timespec="seconds"),
         "author": patient,
         "source": patient,
-        "item": answers,
+        "item": _items(answers),
     }
 
 
@@ -255,12 +277,12 @@ class EhrQuestionnaires:
         self,
         patient_id: str,
         item: Assigned,
-        answers: list[fhir.Json],
+        answers: list[NewAnswer],
         *,
         idempotency: str,
         now: dt.datetime,
     ) -> Assigned:
-        """Store the answers (`item` entries) once per key and complete the task.
+        """Store the answers (in form order) once per key and complete the task.
 
         A retry finds the response created the first time (conditional create) and a task
         already completed with it.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.models import SourceKind, SourceRef
-from sources.municipal import MunicipalClient
 from sources.ownership import own_items
+
+if TYPE_CHECKING:
+    from sources.municipal import MunicipalClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,30 +46,36 @@ def parse(item: dict[str, Any], source: SourceRef) -> Visit:
     return Visit(identifier, source, service, start, end, status, tuple(tasks), team)
 
 
-async def visits(
-    client: MunicipalClient,
-    municipality: str,
-    nin: str,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-) -> list[Visit]:
-    """The person's visits on the days from `start` to `end` (both included), in time order."""
-    batcher = client.batcher(municipality)
-    body: dict[str, Any] = {"nin": nin}
-    if start is not None:
-        body["from"] = start.isoformat()
-    if end is not None:
-        body["to"] = end.isoformat()
-    try:
-        found = await batcher.post_all("/home-care/visits/_search", body, "visits")
-    except UpstreamNotFound:
-        return []  # not (or no longer) a resident there: nothing to show
-    items = own_items(found, {nin}, source=batcher.source, kind="visit")
-    source = SourceRef(SourceKind.MUNICIPAL, municipality)
-    try:
-        found_visits = [parse(i, source) for i in items]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UpstreamBadResponse(
-            f"MUNICIPAL {municipality}", "home-care visits", "malformed entry"
-        ) from exc
-    return sorted(found_visits, key=lambda v: (v.start, v.id))
+class HomeCare:
+    """The person's home-care visits from their municipality."""
+
+    def __init__(self, client: MunicipalClient) -> None:
+        self._client = client
+
+    async def visits(
+        self,
+        municipality: str,
+        nin: str,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[Visit]:
+        """The person's visits on the days from `start` to `end` (both included), in time order."""
+        batcher = self._client.batcher(municipality)
+        body: dict[str, Any] = {"nin": nin}
+        if start is not None:
+            body["from"] = start.isoformat()
+        if end is not None:
+            body["to"] = end.isoformat()
+        try:
+            found = await batcher.post_all("/home-care/visits/_search", body, "visits")
+        except UpstreamNotFound:
+            return []  # not (or no longer) a resident there: nothing to show
+        items = own_items(found, {nin}, source=batcher.source, kind="visit")
+        source = SourceRef(SourceKind.MUNICIPAL, municipality)
+        try:
+            found_visits = [parse(i, source) for i in items]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamBadResponse(
+                f"MUNICIPAL {municipality}", "home-care visits", "malformed entry"
+            ) from exc
+        return sorted(found_visits, key=lambda v: (v.start, v.id))

@@ -7,6 +7,7 @@ from typing import Any
 
 from authz.facts import NO_LABELS, Address, Security
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
+from sources.home_care import HomeCare
 from sources.models import (
     Appointment,
     Location,
@@ -16,6 +17,8 @@ from sources.models import (
     SourceRef,
     VaccinationEntry,
 )
+from sources.municipal_applications import MunicipalApplications
+from sources.municipal_messages import MunicipalMessages
 from sources.ownership import own_items
 from sources.rest import RestBatcher
 from sources.subject_cache import RequestCache
@@ -74,6 +77,10 @@ class MunicipalClient:
         self._upstreams = upstreams
         self._names = names
         self._shared_ehr = shared_ehr
+        # One object per domain, each holding this client: `municipal.applications.apply(...)`.
+        self.applications = MunicipalApplications(self)
+        self.home_care = HomeCare(self)
+        self.messages = MunicipalMessages(self)
 
     def on_shared_ehr(self, municipality: str | None) -> bool:
         """True when the municipality's health services run on the shared EHR."""

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authz.facts import NO_LABELS, Security
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.models import SourceKind, SourceRef
-from sources.municipal import KEPT, MunicipalClient
 from sources.ownership import own_items
+
+if TYPE_CHECKING:
+    from sources.municipal import MunicipalClient
+
+KEPT = Security(kept_from_guardians=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,61 +86,67 @@ def _malformed(municipality: str, operation: str, exc: Exception) -> UpstreamBad
     return error
 
 
-async def applications(client: MunicipalClient, municipality: str, nin: str) -> list[Application]:
-    """The person's applications to the municipality, as it lists them (newest first)."""
-    batcher = client.batcher(municipality)
-    try:
-        found = await batcher.post_all("/applications/_search", {"nin": nin}, "applications")
-    except UpstreamNotFound:
-        return []  # not (or no longer) a resident there: nothing to show
-    items = own_items(found, {nin}, source=batcher.source, kind="application")
-    source = SourceRef(SourceKind.MUNICIPAL, municipality)
-    try:
-        return [parse(i, source) for i in items]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _malformed(municipality, "applications", exc) from exc
+class MunicipalApplications:
+    """A person's applications for care services with their municipality."""
 
+    def __init__(self, client: MunicipalClient) -> None:
+        self._client = client
 
-async def offerings(client: MunicipalClient, municipality: str) -> frozenset[str]:
-    """The services the municipality takes applications for, as it codes them."""
-    found = await client.batcher(municipality).post_all("/offerings/_search", {}, "offerings")
-    try:
-        return frozenset(str(o["type"]) for o in found)
-    except (KeyError, TypeError) as exc:
-        raise _malformed(municipality, "offerings", exc) from exc
+    async def of(self, municipality: str, nin: str) -> list[Application]:
+        """The person's applications to the municipality, as it lists them (newest first)."""
+        batcher = self._client.batcher(municipality)
+        try:
+            found = await batcher.post_all("/applications/_search", {"nin": nin}, "applications")
+        except UpstreamNotFound:
+            return []  # not (or no longer) a resident there: nothing to show
+        items = own_items(found, {nin}, source=batcher.source, kind="application")
+        source = SourceRef(SourceKind.MUNICIPAL, municipality)
+        try:
+            return [parse(i, source) for i in items]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _malformed(municipality, "applications", exc) from exc
 
+    async def offerings(self, municipality: str) -> frozenset[str]:
+        """The services the municipality takes applications for, as it codes them."""
+        found = await self._client.batcher(municipality).post_all(
+            "/offerings/_search", {}, "offerings"
+        )
+        try:
+            return frozenset(str(o["type"]) for o in found)
+        except (KeyError, TypeError) as exc:
+            raise _malformed(municipality, "offerings", exc) from exc
 
-async def apply(
-    client: MunicipalClient,
-    municipality: str,
-    nin: str,
-    new: NewApplication,
-    *,
-    idempotency: str,
-) -> Application:
-    """Send an application; a retry with the same `idempotency` key never sends a second.
+    async def apply(
+        self,
+        municipality: str,
+        nin: str,
+        new: NewApplication,
+        *,
+        idempotency: str,
+    ) -> Application:
+        """Send an application; a retry with the same `idempotency` key never sends a second.
 
-    Raises UpstreamRejected when the municipality refuses the input (HTTP 400/422).
-    """
-    body: dict[str, Any] = {
-        "nin": nin,
-        "service": new.service,
-        "description": new.description,
-        "wishedStart": new.wished_start.isoformat() if new.wished_start else None,
-        "contactPhone": new.contact_phone,
-    }
-    # The key makes the POST safe to repeat, so the upstream may retry it like a read.
-    result = await client.upstream(municipality).call(
-        "POST",
-        "applications",
-        operation="apply",
-        json_body=body,
-        idempotent=True,
-        headers={"Idempotency-Key": idempotency},
-    )
-    if not isinstance(result, dict) or result.get("nin", nin) != nin:
-        raise UpstreamBadResponse(f"MUNICIPAL {municipality}", "apply", "not an application")
-    try:
-        return parse(result, SourceRef(SourceKind.MUNICIPAL, municipality))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _malformed(municipality, "apply", exc) from exc
+        Raises UpstreamRejected when the municipality refuses the input (HTTP 400/422).
+        """
+        body: dict[str, Any] = {
+            "nin": nin,
+            "service": new.service,
+            "description": new.description,
+            "wishedStart": new.wished_start.isoformat() if new.wished_start else None,
+            "contactPhone": new.contact_phone,
+        }
+        # The key makes the POST safe to repeat, so the upstream may retry it like a read.
+        result = await self._client.upstream(municipality).call(
+            "POST",
+            "applications",
+            operation="apply",
+            json_body=body,
+            idempotent=True,
+            headers={"Idempotency-Key": idempotency},
+        )
+        if not isinstance(result, dict) or result.get("nin", nin) != nin:
+            raise UpstreamBadResponse(f"MUNICIPAL {municipality}", "apply", "not an application")
+        try:
+            return parse(result, SourceRef(SourceKind.MUNICIPAL, municipality))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _malformed(municipality, "apply", exc) from exc

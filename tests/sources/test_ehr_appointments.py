@@ -11,6 +11,7 @@ import pytest
 
 from resolvers.appointment_rules import cancel_problem, category_of, check_in_problem
 from resolvers.video import VideoState, video_state
+from sources.ehr_appointments import held
 from sources.errors import UpstreamConflict
 from sources.fhir_appointments import appointment, duration, public_link
 from tests.sources.test_ehr import client
@@ -148,8 +149,8 @@ async def test_a_status_change_is_a_versioned_put_and_a_412_is_a_conflict() -> N
 
     ehr, seen = client(handler)
     with pytest.raises(UpstreamConflict):
-        await ehr.appointments.set_status(resource(), "e1", "cancelled", "Syk")
-    changed = await ehr.appointments.set_status(resource(), "e1", "cancelled", "Syk")
+        await ehr.appointments.set_status(held(resource()), "e1", "cancelled", "Syk")
+    changed = await ehr.appointments.set_status(held(resource()), "e1", "cancelled", "Syk")
     assert changed.status == "cancelled"
     assert len(seen) == 2
 

@@ -120,20 +120,11 @@ async def test_answering_completes_the_task_and_a_race_is_a_conflict(
     now = store.now()  # the mock's clock: answers from its future are refused
     found = await ehr().questionnaires.of(patient)
     item = next(q for q in found if q.status == "requested" and q.form.id == "q-general-health")
+    good = ehr_questionnaires.Option(ehr_questionnaires.PROFILE + "CodeSystem/answer", "good", "")
     answers = [
-        {"linkId": "smoker", "answer": [{"valueBoolean": False}]},
-        {"linkId": "height", "answer": [{"valueInteger": 180}]},
-        {
-            "linkId": "health",
-            "answer": [
-                {
-                    "valueCoding": {
-                        "system": ehr_questionnaires.PROFILE + "CodeSystem/answer",
-                        "code": "good",
-                    }
-                }
-            ],
-        },
+        ehr_questionnaires.NewAnswer("smoker", False),
+        ehr_questionnaires.NewAnswer("height", 180),
+        ehr_questionnaires.NewAnswer("health", good),
     ]
     done = await ehr().questionnaires.answer(patient, item, answers, idempotency="k-1", now=now)
     assert done.status == "completed"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sources import fhir, municipal_messages
+from sources import fhir
 from sources.ehr import EhrClient
 from sources.errors import UpstreamBadResponse, UpstreamConflict
 from sources.models import SourceKind
@@ -153,7 +153,7 @@ async def test_municipal_messages_are_typed_records_following_pages() -> None:
         bodies.append(json.loads(request.content))
         return httpx.Response(200, json=next(pages))
 
-    found = await municipal_messages.messages(municipal(handler), "5037", NIN)
+    found = await municipal(handler).messages.of("5037", NIN)
     assert [m.id for m in found] == ["mm1", "mm2"]
     assert found[0].source.kind is SourceKind.MUNICIPAL
     assert found[0].source.municipality == "5037"
@@ -171,6 +171,6 @@ async def test_a_malformed_municipal_message_is_a_bad_response_and_absent_is_non
         lambda r: httpx.Response(200, json={"messages": [{"id": 3}], "nextPageToken": None})
     )
     with pytest.raises(UpstreamBadResponse):
-        await municipal_messages.messages(broken, "5037", NIN)
+        await broken.messages.of("5037", NIN)
     missing = municipal(lambda r: httpx.Response(404, json={"title": "Unknown message"}))
-    assert await municipal_messages.mark_read(missing, "5037", NIN, "mm9") is None
+    assert await missing.messages.mark_read("5037", NIN, "mm9") is None

@@ -10,11 +10,10 @@ import httpx
 import orjson
 import pytest
 
-from sources import home_care
-from sources import municipal_applications as apps
 from sources.errors import UpstreamBadResponse, UpstreamRejected
 from sources.models import SourceKind, SourceRef
 from sources.municipal import MunicipalClient
+from sources.municipal_applications import NewApplication
 from sources.upstream import Upstream
 
 NIN = "01017012345"
@@ -60,8 +59,8 @@ def listing(key: str, items: list[Any]) -> Answer:
 async def test_applications_are_typed_and_another_persons_are_dropped() -> None:
     seen: list[httpx.Request] = []
     other = {**APPLICATION, "id": "ap-2", "nin": "02027012345"}
-    found = await apps.applications(
-        client(listing("applications", [APPLICATION, other]), seen), "5001", NIN
+    found = await client(listing("applications", [APPLICATION, other]), seen).applications.of(
+        "5001", NIN
     )
     assert [a.id for a in found] == ["ap-1"]
     [application] = found
@@ -78,14 +77,14 @@ async def test_applications_are_typed_and_another_persons_are_dropped() -> None:
 )
 async def test_a_malformed_application_is_a_bad_response(item: Any) -> None:
     with pytest.raises(UpstreamBadResponse):
-        await apps.applications(client(listing("applications", [item]), []), "5001", NIN)
+        await client(listing("applications", [item]), []).applications.of("5001", NIN)
 
 
 async def test_apply_sends_the_key_and_the_fields() -> None:
     seen: list[httpx.Request] = []
     created = client(lambda request: httpx.Response(201, json=APPLICATION), seen)
-    new = apps.NewApplication("respiteCare", "Avlastning", dt.date(2026, 12, 1), "+4791234567")
-    application = await apps.apply(created, "5001", NIN, new, idempotency="k" * 64)
+    new = NewApplication("respiteCare", "Avlastning", dt.date(2026, 12, 1), "+4791234567")
+    application = await created.applications.apply("5001", NIN, new, idempotency="k" * 64)
     assert application.status == "received"
     [request] = seen
     assert (request.method, request.url.path) == ("POST", "/api/applications")
@@ -102,26 +101,25 @@ async def test_apply_sends_the_key_and_the_fields() -> None:
 async def test_a_refused_application_is_rejected_and_a_foreign_one_bad() -> None:
     problem = {"type": "x/invalid-field", "status": 422, "detail": "service ..."}
     refused = client(lambda request: httpx.Response(422, json=problem), [])
-    new = apps.NewApplication("respiteCare", "Avlastning")
+    new = NewApplication("respiteCare", "Avlastning")
     with pytest.raises(UpstreamRejected):
-        await apps.apply(refused, "5001", NIN, new, idempotency="key-00001")
+        await refused.applications.apply("5001", NIN, new, idempotency="key-00001")
     foreign = {**APPLICATION, "nin": "02027012345"}
     wrong = client(lambda request: httpx.Response(201, json=foreign), [])
     with pytest.raises(UpstreamBadResponse):
-        await apps.apply(wrong, "5001", NIN, new, idempotency="key-00001")
+        await wrong.applications.apply("5001", NIN, new, idempotency="key-00001")
 
 
 async def test_offerings_are_the_service_codes() -> None:
     offered = [{"type": "homeNursing"}, {"type": "dayCentre"}]
-    found = await apps.offerings(client(listing("offerings", offered), []), "5001")
+    found = await client(listing("offerings", offered), []).applications.offerings("5001")
     assert found == frozenset({"homeNursing", "dayCentre"})
 
 
 async def test_visits_are_typed_sorted_and_filtered_by_day() -> None:
     seen: list[httpx.Request] = []
     earlier = {**VISIT, "id": "hv-0", "start": "2026-11-23T08:00:00+01:00", "end": None}
-    found = await home_care.visits(
-        client(listing("visits", [VISIT, earlier]), seen),
+    found = await client(listing("visits", [VISIT, earlier]), seen).home_care.visits(
         "5001",
         NIN,
         dt.date(2026, 11, 23),
@@ -143,10 +141,10 @@ async def test_visits_are_typed_sorted_and_filtered_by_day() -> None:
 )
 async def test_a_malformed_visit_is_a_bad_response(item: Any) -> None:
     with pytest.raises(UpstreamBadResponse):
-        await home_care.visits(client(listing("visits", [item]), []), "5001", NIN)
+        await client(listing("visits", [item]), []).home_care.visits("5001", NIN)
 
 
 async def test_a_non_resident_has_no_visits_or_applications() -> None:
     gone = client(lambda request: httpx.Response(404, json={"type": "x/unknown-resident"}), [])
-    assert await home_care.visits(gone, "5001", NIN) == []
-    assert await apps.applications(gone, "5001", NIN) == []
+    assert await gone.home_care.visits("5001", NIN) == []
+    assert await gone.applications.of("5001", NIN) == []
