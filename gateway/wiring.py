@@ -19,7 +19,8 @@ from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.clients import ClientRegistry
 from gateway.limits import BUDGETS, Budget
 from gateway.persisted import PersistedOperations, SafelistError
-from gateway.settings import Settings, UpstreamSettings
+from gateway.settings import Settings
+from gateway.settings_sections import UpstreamSettings
 from resolvers.categories import CATEGORY_NAMES
 from sources.buffers import BufferBudget
 from sources.reference_cache import ReferenceCache

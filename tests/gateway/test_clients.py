@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from authz.principal import Principal
 from gateway.auth import AuthenticationError
 from gateway.clients import ClientKind, ClientRegistry
-from gateway.settings import ClientSettings, Settings
+from gateway.settings import Settings
+from gateway.settings_sections import ClientSettings
 
 CATEGORIES = frozenset({"identity", "results", "prescriptions"})
 OPERATIONS = frozenset({"home", "results"})
