@@ -14,9 +14,10 @@ from typing import Literal
 import httpx
 
 from authz.policy import Policy
-from gateway.auth import JwksCache, TokenValidator
+from gateway.auth import TokenValidator
 from gateway.cache import Cache, LocalTier, RedisTier, Sealer
 from gateway.clients import ClientRegistry
+from gateway.jwks import JwksCache
 from gateway.limits import BUDGETS, Budget
 from gateway.persisted import PersistedOperations, SafelistError
 from gateway.settings import Settings
