@@ -44,10 +44,10 @@ class EhrClient:
 
     Every read is a relative FHIR URL handed to a coalescer, so the reads of one
     dependency level go out as one FHIR batch Bundle (`sources.fhir_batch`), and
-    Practitioners and Locations
-    are loaded in batches by id (or taken from `_include`d resources when present),
-    through the process's reference cache: a fresh copy is not asked again, and an older
-    one stands in, marked stale, while the EHR fails (`sources.reference_cache`).
+    Practitioners and Locations are loaded in batches by id (or taken from `_include`d
+    resources when present), through the process's reference cache: a fresh copy is not
+    asked again, and an older one stands in, marked stale, while the EHR fails
+    (`sources.reference_cache`).
     """
 
     def __init__(
