@@ -62,7 +62,7 @@ class FaultPlan:
     slow_ms: float = SLOW_MS
 
     def mock_faults(self) -> dict[str, dict[str, object]]:
-        """`HELSEGRAF_MOCKS__FAULTS`' value (see `gateway.settings.MockFaultSettings`)."""
+        """`HELSEGRAF_MOCKS__FAULTS`' value (see `gateway.settings_sections.MockFaultSettings`)."""
         as_setting: dict[str, dict[str, object]] = {
             "hang": {"hang": True},
             "reset": {"reset": True},

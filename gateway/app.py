@@ -17,8 +17,9 @@ from gateway.download import download
 from gateway.endpoint import graphql
 from gateway.notifications import notifications
 from gateway.readiness import Readiness
-from gateway.services import Clock, Services, oslo_now
+from gateway.services import Services, oslo_now
 from gateway.settings import Settings
+from gateway.wiring import Clock
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -210,8 +210,8 @@ async def _audit(settings: Settings, command: str, checkpoint: tuple[int, str] |
     return 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `helsegraf` console script."""
+def _parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per job, `audit` with its own two."""
     parser = argparse.ArgumentParser(prog="helsegraf", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the gateway (embedded mocks unless upstreams are set)")
@@ -237,7 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="an earlier `audit head`: also catches records removed from the end",
     )
     audit.add_parser("head", help="print the last record as SEQ:HASH, to keep as a checkpoint")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `helsegraf` console script."""
+    args = _parser().parse_args(argv)
 
     if args.command == "schema":
         from gateway.schema import print_sdl

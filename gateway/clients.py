@@ -17,7 +17,7 @@ from enum import StrEnum
 from authz.categories import Category
 from authz.principal import Principal
 from gateway.auth import AuthenticationError
-from gateway.settings import ClientSettings
+from gateway.settings_sections import ClientSettings
 
 
 class ClientKind(StrEnum):

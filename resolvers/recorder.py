@@ -29,6 +29,47 @@ class _Refusal:
     resource: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Stamp:
+    """What every audit entry of one request carries: when, for whom, and what was asked."""
+
+    at: dt.datetime
+    request_id: str
+    actor: str
+    actor_kind: str
+    client_id: str | None
+    acr: str | None
+    operation: str | None
+
+    def entry(
+        self,
+        subject: str,
+        basis: str,
+        action: Action,
+        outcome: str,
+        categories: Iterable[str] = (),
+        resources: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> AuditEntry:
+        """One entry, stamped."""
+        return AuditEntry(
+            at=self.at,
+            request_id=self.request_id,
+            actor=self.actor,
+            actor_kind=self.actor_kind,
+            basis=basis,
+            subject=subject,
+            categories=tuple(sorted(categories)),
+            resources=tuple(resources),
+            action=action.value,
+            outcome=outcome,
+            client_id=self.client_id,
+            reason=reason,
+            acr=self.acr,
+            operation=self.operation,
+        )
+
+
 class AccessRecorder:
     """One accumulating record per (subject, action), and one per refused attempt; turned
     into audit entries at the end."""
@@ -99,33 +140,7 @@ class AccessRecorder:
     ) -> list[AuditEntry]:
         """One entry per subject, action and outcome (denials: per reason), then one per
         refused attempt; each stamped with the caller's login level and the operation."""
-
-        def entry(
-            subject: str,
-            basis: str,
-            action: Action,
-            outcome: str,
-            categories: Iterable[str] = (),
-            resources: Iterable[str] = (),
-            reason: str | None = None,
-        ) -> AuditEntry:
-            return AuditEntry(
-                at=at,
-                request_id=request_id,
-                actor=actor,
-                actor_kind=actor_kind,
-                basis=basis,
-                subject=subject,
-                categories=tuple(sorted(categories)),
-                resources=tuple(resources),
-                action=action.value,
-                outcome=outcome,
-                client_id=client_id,
-                reason=reason,
-                acr=acr,
-                operation=operation,
-            )
-
+        entry = _Stamp(at, request_id, actor, actor_kind, client_id, acr, operation).entry
         out: list[AuditEntry] = []
         for (subject, basis, action), access in self._accesses.items():
             if access.categories:

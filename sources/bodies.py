@@ -1,7 +1,8 @@
 """What the gateway takes from an upstream answer's body: JSON content only, read within
 the call's size cap and the byte budget every upstream shares (`sources.buffers`).
 
-Used by `Upstream` for every call; kept apart so the rules about a body stay in one place.
+Used by `Upstream` for every call; kept apart so the rules about an answer (its status,
+its content type, its body) stay in one place.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import httpx
 from sources.buffers import Reservation
 from sources.errors import (
     UpstreamBadResponse,
+    UpstreamNotFound,
     UpstreamSaturated,
     UpstreamTimeout,
     UpstreamUnavailable,
+    client_error,
 )
+from sources.resilience import parse_retry_after
 
 # application/json, application/fhir+json and any other application/<x>+json (RFC 6839)
 _JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9!#$&^_.-][a-z0-9!#$&^_.+-]*\+)?json")
@@ -30,6 +34,33 @@ def is_json_content(content_type: str | None) -> bool:
         return False
     media_type = content_type.split(";", 1)[0].strip().lower()
     return _JSON_MEDIA_TYPE.fullmatch(media_type) is not None
+
+
+def check_answer(response: httpx.Response, source: str, operation: str, not_found_ok: bool) -> None:
+    """Raise unless `response` (status and headers arrived, body unread) is a JSON answer
+    to take: a redirect is never followed, a 404 is data only when `not_found_ok`, a server
+    error or 429 means the upstream is unavailable (with its `Retry-After`), another 4xx is
+    a client error, and only JSON content is read."""
+    status = response.status_code
+    if 300 <= status < 400:
+        # Never followed: a redirect could send the gateway's request, and what it
+        # reveals, to another host.
+        raise UpstreamBadResponse(source, operation, f"HTTP {status} redirect")
+    if status == 404 and not not_found_ok:
+        raise UpstreamNotFound(source, operation)
+    if status >= 500 or status == 429:
+        raise UpstreamUnavailable(
+            source,
+            operation,
+            f"HTTP {status}",
+            retry_after_s=parse_retry_after(response.headers.get("retry-after")),
+        )
+    if status >= 400 and status != 404:
+        raise client_error(source, operation, status)
+    if not is_json_content(response.headers.get("content-type")):
+        # an error page, a misrouted proxy's answer (a 404 too: it says nothing
+        # about the thing asked for): not data, whatever the body looks like
+        raise UpstreamBadResponse(source, operation, "not JSON content")
 
 
 def declared_length(response: httpx.Response) -> int | None:

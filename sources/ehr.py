@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,8 +20,9 @@ from sources.ehr_messages import EhrMessages
 from sources.ehr_pregnancy import EhrPregnancy
 from sources.ehr_questionnaires import EhrQuestionnaires
 from sources.ehr_referrals import EhrReferrals
-from sources.errors import UpstreamBadResponse, UpstreamNotFound, status_error
+from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.fhir import query
+from sources.fhir_batch import BatchReads
 from sources.models import (
     AccessEvent,
     Document,
@@ -40,19 +40,15 @@ SOURCE = "EHR"
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
-def _reads_only(bundle: dict[str, Any]) -> bool:
-    """True when every entry of a batch Bundle is a GET: the batch is safe to retry."""
-    return all(e["request"]["method"] == "GET" for e in bundle["entry"])
-
-
 class EhrClient:
     """Reads from the EHR for one GraphQL request.
 
     Every read is a relative FHIR URL handed to a coalescer, so the reads of one
-    dependency level go out as one FHIR batch Bundle, and Practitioners and Locations
-    are loaded in batches by id (or taken from `_include`d resources when present),
-    through the process's reference cache: a fresh copy is not asked again, and an older
-    one stands in, marked stale, while the EHR fails (`sources.reference_cache`).
+    dependency level go out as one FHIR batch Bundle (`sources.fhir_batch`), and
+    Practitioners and Locations are loaded in batches by id (or taken from `_include`d
+    resources when present), through the process's reference cache: a fresh copy is not
+    asked again, and an older one stands in, marked stale, while the EHR fails
+    (`sources.reference_cache`).
     """
 
     def __init__(
@@ -65,9 +61,8 @@ class EhrClient:
         `reference` keeps practitioners and locations (none kept when not given)."""
         self._upstream = upstream
         self._patients: dict[str, str] = {}  # FHIR Patient id -> national id, as read here
-        dispatch = (
-            self._dispatch if cache is None else cache.through(SOURCE, self._about, self._dispatch)
-        )
+        batch = BatchReads(upstream, SOURCE)
+        dispatch = batch if cache is None else cache.through(SOURCE, self._about, batch)
         self._reads: Coalescer[str, Any] = Coalescer(dispatch)
         self._directory = Directory(
             self._by_ids, ReferenceCache.off() if reference is None else reference
@@ -86,49 +81,6 @@ class EhrClient:
         self.referrals = EhrReferrals(self)
 
     # -- transport -----------------------------------------------------------------
-
-    async def _dispatch(self, urls: Sequence[str]) -> list[Any]:
-        if len(urls) == 1:
-            return [await self._single(urls[0])]
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "batch",
-            "entry": [{"request": {"method": "GET", "url": url}} for url in urls],
-        }
-        response = await self._upstream.call(
-            "POST",
-            "",
-            operation="batch",
-            json_body=bundle,
-            content_type="application/fhir+json",
-            idempotent=_reads_only(bundle),
-        )
-        entries = response.get("entry") if isinstance(response, dict) else None
-        if (
-            response.get("type") != "batch-response"
-            or not isinstance(entries, list)
-            or len(entries) != len(urls)
-        ):
-            raise UpstreamBadResponse(SOURCE, "batch", "malformed batch-response")
-        out: list[Any] = []
-        for url, entry in zip(urls, entries, strict=True):
-            status_text = str((entry.get("response") or {}).get("status", "500"))
-            status = int(status_text.split()[0]) if status_text.split()[0].isdigit() else 500
-            error = status_error(SOURCE, url.split("?", 1)[0].split("/", 1)[0], status)
-            out.append(error if error is not None else entry.get("resource"))
-        return out
-
-    async def _single(self, url: str) -> Any:
-        path, _, query = url.partition("?")
-        if not query:  # a read: Type/id
-            return await self._upstream.call(
-                "GET", path, operation=f"read {path.split('/')[0]}", idempotent=True
-            )
-        # POST _search keeps search values (identifiers) out of URLs and access logs; it
-        # is a read, so as safe to retry as a GET.
-        return await self._upstream.call(
-            "POST", f"{path}/_search", operation=f"search {path}", form=query, idempotent=True
-        )
 
     def _about(self, url: str) -> About | None:
         """A search is about the patient it names (by identifier, or by a Patient id this

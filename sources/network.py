@@ -5,17 +5,43 @@ silently, when the connection it went out on is reset or closed before an answer
 upstream that resets connections then sees two requests per attempt, outside the retry
 budget that `Upstream.call` keeps (at most `1 + ratio` calls per first attempt). Every
 retry the gateway makes is its own, counted and paced; aiohttp's is turned off here.
+
+A request that reaches no answer is translated into the `sources.errors` family here.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
+from sources.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
+
 if TYPE_CHECKING:
     from httpx_aiohttp import AiohttpTransport
+
+
+def pooled_transport(
+    limits: httpx.Limits, network: Literal["aiohttp", "httpx"]
+) -> httpx.AsyncBaseTransport:
+    """A connection pool within `limits` over `network`: aiohttp's connection handling
+    (without its own retry), or httpx's own transport."""
+    if network == "aiohttp":
+        return aiohttp_transport(limits)
+    return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+
+def unreached(exc: httpx.HTTPError | OSError, source: str, operation: str) -> UpstreamError:
+    """The error for a request that got no answer from `source`: a timeout, or the upstream
+    unavailable (a refused or reset connection, a failed name lookup, ...)."""
+    if isinstance(exc, httpx.TimeoutException):
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and not isinstance(cause, TimeoutError):
+            # httpx-aiohttp reports a refused connection as a connect timeout
+            return UpstreamUnavailable(source, operation, type(cause).__name__)
+        return UpstreamTimeout(source, operation)
+    return UpstreamUnavailable(source, operation, type(exc).__name__)
 
 
 def aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:

@@ -17,20 +17,18 @@ from typing import Any, Literal
 import httpx
 import orjson
 
-from sources.bodies import is_json_content, read_body
+from sources.bodies import check_answer, read_body
 from sources.buffers import BufferBudget, Reservation
 from sources.bulkhead import Bulkhead, BulkheadFull
 from sources.errors import (
     UpstreamBadResponse,
     UpstreamError,
-    UpstreamNotFound,
     UpstreamSaturated,
     UpstreamTimeout,
     UpstreamUnavailable,
-    client_error,
 )
-from sources.network import aiohttp_transport
-from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy, parse_retry_after
+from sources.network import pooled_transport, unreached
+from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy
 from sources.waiting import waiting
 
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -95,10 +93,7 @@ class Upstream:
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
         if transport is None:
-            if network == "aiohttp":
-                transport = aiohttp_transport(limits)  # without aiohttp's own retry
-            else:
-                transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+            transport = pooled_transport(limits, network)
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(self.timeout_s),
@@ -275,37 +270,14 @@ class Upstream:
         return UpstreamTimeout(self.name, operation)
 
     async def _exchange(self, request: httpx.Request, operation: str, not_found_ok: bool) -> Any:
+        """One attempt: send `request`, check the answer (`sources.bodies.check_answer`) and
+        decode its JSON body, read within the size cap and the shared byte budget."""
         try:
             response = await self.open(request)
-        except httpx.TimeoutException as exc:
-            cause = exc.__cause__
-            if isinstance(cause, OSError) and not isinstance(cause, TimeoutError):
-                # httpx-aiohttp reports a refused connection as a connect timeout
-                raise UpstreamUnavailable(self.name, operation, type(cause).__name__) from exc
-            raise UpstreamTimeout(self.name, operation) from exc
         except (httpx.HTTPError, OSError) as exc:
-            raise UpstreamUnavailable(self.name, operation, type(exc).__name__) from exc
+            raise unreached(exc, self.name, operation) from exc
         try:
-            status = response.status_code
-            if 300 <= status < 400:
-                # Never followed: a redirect could send the gateway's request, and what it
-                # reveals, to another host.
-                raise UpstreamBadResponse(self.name, operation, f"HTTP {status} redirect")
-            if status == 404 and not not_found_ok:
-                raise UpstreamNotFound(self.name, operation)
-            if status >= 500 or status == 429:
-                raise UpstreamUnavailable(
-                    self.name,
-                    operation,
-                    f"HTTP {status}",
-                    retry_after_s=parse_retry_after(response.headers.get("retry-after")),
-                )
-            if status >= 400 and status != 404:
-                raise client_error(self.name, operation, status)
-            if not is_json_content(response.headers.get("content-type")):
-                # an error page, a misrouted proxy's answer (a 404 too: it says nothing
-                # about the thing asked for): not data, whatever the body looks like
-                raise UpstreamBadResponse(self.name, operation, "not JSON content")
+            check_answer(response, self.name, operation, not_found_ok)
             with self.buffers.hold() as held:  # given back however the call ends
                 body = await self._read(response, operation, held)
                 await response.aclose()

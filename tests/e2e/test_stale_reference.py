@@ -21,7 +21,7 @@ import orjson
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway import services as services_module
+from gateway import wiring as services_module
 from gateway.app import create_app
 from gateway.cache import LocalTier
 from gateway.persisted import OPERATIONS_DIR

@@ -26,9 +26,9 @@ from gateway.auth import (
     GENERIC_MESSAGE,
     MAX_LEEWAY_S,
     AuthenticationError,
-    JwksCache,
     TokenValidator,
 )
+from gateway.jwks import JwksCache
 from mocks.oidc import DEFAULT_AUDIENCE, DEFAULT_ISSUER, MockIssuer, create_oidc_app, jwk_thumbprint
 from mocks.population import Person, Population
 

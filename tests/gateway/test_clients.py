@@ -11,7 +11,8 @@ from authz.categories import Category
 from authz.principal import Principal
 from gateway.auth import AuthenticationError
 from gateway.clients import ClientKind, ClientRegistry
-from gateway.settings import ClientSettings, Settings
+from gateway.settings import Settings
+from gateway.settings_sections import ClientSettings
 
 CATEGORIES = frozenset({Category.IDENTITY, Category.RESULTS, Category.PRESCRIPTIONS})
 OPERATIONS = frozenset({"home", "results"})

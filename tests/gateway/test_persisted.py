@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from gateway.persisted import OPERATIONS_DIR, PersistedOperations, SafelistError, document_hash
-from gateway.services import Services, load_safelist
+from gateway.services import Services
 from gateway.settings import Settings
+from gateway.wiring import load_safelist
 
 HOME = (OPERATIONS_DIR / "home.graphql").read_text(encoding="utf-8")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from gateway.services import _reference, oslo_now
+from gateway.services import oslo_now
 from gateway.settings import Settings
+from gateway.wiring import reference_cache as _reference
 
 
 def test_defaults_fresh_five_minutes_stale_a_day() -> None:
