@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from authz.facts import Security
 from sources import fhir
@@ -76,33 +76,43 @@ class EhrPregnancy:
         episode = found[0]
         ref = f"EpisodeOfCare/{episode['id']}"
         own_measurements = (measurement(r) for r in self._ehr.own(observations, patient_id))
-        checks = [
-            Check(id=str(a["id"]), start=when(a.get("start")), status=str(a.get("status", "")))
-            for a in self._ehr.own(appointments, patient_id)
-            if any(s.get("reference") == ref for s in a.get("supportingInformation", ()))
-        ]
-        docs = [
-            parse_document(d)
-            for d in self._ehr.own(documents, patient_id)
-            if any(c.get("reference") == ref for c in (d.get("context") or {}).get("encounter", ()))
-        ]
-        due = next(
-            (
-                e.get("valueDate")
-                for e in episode.get("extension", ())
-                if e.get("url") == DUE_DATE_URL
-            ),
-            None,
-        )
         return Pregnancy(
             id=str(episode["id"]),
             status=str(episode.get("status")),
             start=day((episode.get("period") or {}).get("start")),
-            due=day(due),
+            due=day(_due_date(episode)),
             measurements=tuple(
                 m for m in own_measurements if m is not None and m.episode_id == episode["id"]
             ),
-            checks=tuple(checks),
-            documents=tuple(docs),
+            checks=tuple(_checks(self._ehr.own(appointments, patient_id), ref)),
+            documents=tuple(_documents(self._ehr.own(documents, patient_id), ref)),
             security=fhir.security(episode),
         )
+
+
+def _due_date(episode: dict[str, Any]) -> Any:
+    """The expected date of delivery the EHR put on the episode, when it did."""
+    return next(
+        (e.get("valueDate") for e in episode.get("extension", ()) if e.get("url") == DUE_DATE_URL),
+        None,
+    )
+
+
+def _checks(appointments: list[dict[str, Any]], episode_ref: str) -> list[Check]:
+    """The appointments that belong to the episode (its check-ups)."""
+    return [
+        Check(id=str(a["id"]), start=when(a.get("start")), status=str(a.get("status", "")))
+        for a in appointments
+        if any(s.get("reference") == episode_ref for s in a.get("supportingInformation", ()))
+    ]
+
+
+def _documents(documents: list[dict[str, Any]], episode_ref: str) -> list[Document]:
+    """The documents written in the episode's encounters."""
+    return [
+        parse_document(d)
+        for d in documents
+        if any(
+            c.get("reference") == episode_ref for c in (d.get("context") or {}).get("encounter", ())
+        )
+    ]
