@@ -20,7 +20,7 @@ Versions of the canonical form. Every record stores the version it was hashed in
 
 Subjects. `subject` is the national id of the person whose data was reached, or tried.
 A refusal about someone the viewer has no relation to knows that person only by the
-opaque person key the id carried (see `resolvers/ids.py`): it is recorded as
+opaque person key the id carried (see `resolvers/core/ids.py`): it is recorded as
 `key:<person key>` (an auditor holding the id secret can find the person by hashing
 candidate national ids), never as a national id guessed or looked up for the record.
 An attempt whose id named no person at all (malformed) records `NO_SUBJECT`.

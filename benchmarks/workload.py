@@ -17,7 +17,7 @@ from gateway.persisted import OPERATIONS_DIR, document_hash
 from gateway.settings import DEVELOPMENT_ID_SECRET
 from mocks.oidc import MockIssuer
 from mocks.population import Person, Population
-from resolvers.ids import IdCodec
+from resolvers.core.ids import IdCodec
 
 SCREENS = ("home", "child_overview", "inbox", "results")
 WARM_SET = 20

@@ -25,8 +25,8 @@ from gateway.limits import (
     count_tokens,
 )
 from gateway.services import Services
-from resolvers.access import PrincipalKind
-from resolvers.errors import ErrorCode
+from resolvers.core.access import PrincipalKind
+from resolvers.core.errors import ErrorCode
 
 log = logging.getLogger("helsegraf.http")
 

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from authz.audit import AuditEntry
 from authz.principal import Principal
 from gateway.exchange import Exchange
-from resolvers.access import PrincipalKind
-from resolvers.errors import ErrorCode
+from resolvers.core.access import PrincipalKind
+from resolvers.core.errors import ErrorCode
 from sources.audit import AuditStore, AuditUnavailable
 
 log = logging.getLogger("helsegraf.http")

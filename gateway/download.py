@@ -8,7 +8,7 @@ a download before the first byte of content; when the trail cannot take it, noth
 sent (503).
 
 It decides, filters and records through the same guard as the graph's fields
-(`resolvers.guard`): the category decision (a denial recorded as a field's is), the
+(`resolvers.core.guard`): the category decision (a denial recorded as a field's is), the
 item's labels, the served record and every refused id.
 """
 
@@ -31,12 +31,12 @@ from gateway.exchange import Exchange, guarded, request_id_of
 from gateway.graphql_http import JSON
 from gateway.responses import SOURCE_NAMES
 from gateway.services import Services
-from resolvers import guard
-from resolvers.access import Subject
-from resolvers.context import Context
-from resolvers.errors import CategoryUnavailable, ErrorCode, GatewayError
-from resolvers.i18n import negotiate
-from resolvers.ids import entity_parts
+from resolvers.core import guard
+from resolvers.core.access import Subject
+from resolvers.core.context import Context
+from resolvers.core.errors import CategoryUnavailable, ErrorCode, GatewayError
+from resolvers.core.i18n import negotiate
+from resolvers.core.ids import entity_parts
 from sources.documents import Download, open_binary
 from sources.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 from sources.models import Document
@@ -130,7 +130,7 @@ async def _find(context: Context, global_id: str) -> tuple[Subject, Document] | 
     """The document and the subject it belongs to, when this viewer may see it; None
     (and the refusal recorded, with its reason) otherwise.
 
-    The id names the person the document was listed for (see `resolvers.node`): only
+    The id names the person the document was listed for (see `resolvers.core.node`): only
     that person is considered, and the document must be in their record.
     """
     parts = entity_parts(global_id)

@@ -42,10 +42,10 @@ from gateway.operation import is_query, runnable
 from gateway.response_cache import Flight, Hit, response_key
 from gateway.responses import format_error, format_problems
 from gateway.services import Services
-from resolvers.access import principal_kind
-from resolvers.context import Context
-from resolvers.errors import ErrorCode
-from resolvers.i18n import Language, negotiate
+from resolvers.core.access import principal_kind
+from resolvers.core.context import Context
+from resolvers.core.errors import ErrorCode
+from resolvers.core.i18n import Language, negotiate
 from sources.registry_reads import still_hold
 
 log = logging.getLogger("helsegraf.http")

@@ -18,8 +18,8 @@ from gateway.graphql_http import json_response
 from gateway.logs import NATIONAL_ID_RUN, REQUEST_ID
 from gateway.overload import InFlightLimit
 from gateway.responses import error_body
-from resolvers.errors import ErrorCode
-from resolvers.i18n import Language
+from resolvers.core.errors import ErrorCode
+from resolvers.core.i18n import Language
 from sources.waiting import WAITS
 
 access_log = logging.getLogger("helsegraf.access")
@@ -40,7 +40,7 @@ def request_id_of(request: Request) -> str:
     return made
 
 
-REFUSAL_LANGUAGE: Language = "en"  # refusals are not translated (resolvers.i18n)
+REFUSAL_LANGUAGE: Language = "en"  # refusals are not translated (resolvers.core.i18n)
 
 
 @dataclass

@@ -18,8 +18,8 @@ from gateway.exchange import Exchange
 from gateway.limits import LimitExceeded
 from gateway.persisted import document_hash
 from gateway.services import Services
-from resolvers.access import PrincipalKind
-from resolvers.errors import ErrorCode
+from resolvers.core.access import PrincipalKind
+from resolvers.core.errors import ErrorCode
 
 log = logging.getLogger("helsegraf.http")
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from resolvers.context import Problem
-from resolvers.errors import ErrorCode, GatewayError
+from resolvers.core.context import Problem
+from resolvers.core.errors import ErrorCode, GatewayError
 from sources.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 
 log = logging.getLogger("helsegraf.errors")

@@ -36,11 +36,11 @@ from gateway.wiring import (
     response_tiers,
     token_validator,
 )
-from resolvers.access import Access
-from resolvers.context import Context
-from resolvers.i18n import Language
-from resolvers.ids import IdCodec
-from resolvers.recorder import AccessRecorder
+from resolvers.core.access import Access
+from resolvers.core.context import Context
+from resolvers.core.i18n import Language
+from resolvers.core.ids import IdCodec
+from resolvers.core.recorder import AccessRecorder
 from sources.audit import AuditStore
 from sources.coalescer import batching
 from sources.ehr import EhrClient

@@ -11,34 +11,34 @@ from strawberry.types import Info
 import resolvers.timeline_events  # noqa: F401  (registers the timeline's contributors)
 from authz.categories import Category
 from authz.facts import PersonFacts
-from resolvers.access import Subject
-from resolvers.access_log import AccessLogEntry, access_log_of
-from resolvers.appointments import AppointmentFields
-from resolvers.care_team import CareTeamFields
-from resolvers.categories import CategoryRestriction, restrictions_of
-from resolvers.context import Context
-from resolvers.critical_info import CriticalInformation, critical_information_of
-from resolvers.documents import DocumentConnection, DocumentFilter, documents_of
-from resolvers.gp import GeneralPractitioner, gp_of
-from resolvers.guard import require, served
-from resolvers.home_care import HomeCareFields
-from resolvers.journal_requests import JournalRequestFields
-from resolvers.medications import Medication, medications_of
-from resolvers.message_fields import MessageFields
-from resolvers.monitoring import MonitoringFields
-from resolvers.municipal_applications import MunicipalApplicationFields
-from resolvers.municipal_services import MunicipalService, municipal_services_of
-from resolvers.node import Node, resolve_node
-from resolvers.notification_settings import NotificationSettingFields
-from resolvers.pregnancy import PregnancyFields
-from resolvers.private_notes import PrivateNoteFields
-from resolvers.questionnaires import QuestionnaireFields
-from resolvers.referrals import ReferralFields
-from resolvers.results import LabResult, latest_lab_results
-from resolvers.slots import SlotFields
+from resolvers.appointments.appointments import AppointmentFields
+from resolvers.appointments.slots import SlotFields
+from resolvers.care.care_team import CareTeamFields
+from resolvers.care.gp import GeneralPractitioner, gp_of
+from resolvers.core.access import Subject
+from resolvers.core.categories import CategoryRestriction, restrictions_of
+from resolvers.core.context import Context
+from resolvers.core.guard import require, served
+from resolvers.core.node import Node, resolve_node
+from resolvers.medications.medications import Medication, medications_of
+from resolvers.messages.message_fields import MessageFields
+from resolvers.monitoring.monitoring import MonitoringFields
+from resolvers.monitoring.pregnancy import PregnancyFields
+from resolvers.municipal.home_care import HomeCareFields
+from resolvers.municipal.municipal_applications import MunicipalApplicationFields
+from resolvers.municipal.municipal_services import MunicipalService, municipal_services_of
+from resolvers.notes.private_notes import PrivateNoteFields
+from resolvers.questionnaires.questionnaires import QuestionnaireFields
+from resolvers.records.access_log import AccessLogEntry, access_log_of
+from resolvers.records.critical_info import CriticalInformation, critical_information_of
+from resolvers.records.documents import DocumentConnection, DocumentFilter, documents_of
+from resolvers.records.journal_requests import JournalRequestFields
+from resolvers.records.referrals import ReferralFields
+from resolvers.records.results import LabResult, latest_lab_results
+from resolvers.records.vaccinations import Vaccination, vaccinations_of
+from resolvers.settings.notification_settings import NotificationSettingFields
 from resolvers.statistics import Statistics, statistics
 from resolvers.timeline import TimelineFields
-from resolvers.vaccinations import Vaccination, vaccinations_of
 
 
 @strawberry.enum(description="Why the viewer may see a person's data.")

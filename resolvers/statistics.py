@@ -11,9 +11,9 @@ import strawberry
 from strawberry.types import Info
 
 from authz.suppression import Counts, Key, suppressed
-from resolvers.access import PrincipalKind
-from resolvers.context import Context
-from resolvers.errors import BadUserInput, Forbidden
+from resolvers.core.access import PrincipalKind
+from resolvers.core.context import Context
+from resolvers.core.errors import BadUserInput, Forbidden
 from sources.national import CoverageRow
 
 

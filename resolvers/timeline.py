@@ -22,13 +22,13 @@ import strawberry
 from strawberry.types import Info
 
 from authz.categories import Category
-from resolvers.access import Subject
-from resolvers.common import PageInfo, Source, gather_sources, page
-from resolvers.context import Context
-from resolvers.guard import may, served
-from resolvers.i18n import add_texts, text
-from resolvers.node import Node
-from resolvers.ranges import DateRange
+from resolvers.core.access import Subject
+from resolvers.core.common import PageInfo, Source, gather_sources, page
+from resolvers.core.context import Context
+from resolvers.core.guard import may, served
+from resolvers.core.i18n import add_texts, text
+from resolvers.core.node import Node
+from resolvers.core.ranges import DateRange
 
 
 @strawberry.enum(description="What a timeline event is about.")

@@ -13,24 +13,24 @@ from strawberry.types import Info
 
 from authz.categories import Category
 from authz.relations import OSLO
-from resolvers.access import Subject
-from resolvers.appointment_rules import category_of
-from resolvers.appointment_types import Appointment
-from resolvers.appointments import audit_ref, visible_appointments
-from resolvers.common import source
-from resolvers.context import Context
-from resolvers.critical_info import CriticalInformation, visible_entries
-from resolvers.documents import Document, visible_documents
-from resolvers.i18n import text
-from resolvers.messages import Message, inbox
-from resolvers.messages import references as message_references
-from resolvers.monitoring import Measurement, visible_measurements
-from resolvers.municipal_services import MunicipalService, decisions_of
-from resolvers.municipal_services import reference as municipal_reference
-from resolvers.referrals import Referral, visible_referrals
-from resolvers.results import LabResult, visible_lab_results
+from resolvers.appointments.appointment_rules import category_of
+from resolvers.appointments.appointment_types import Appointment
+from resolvers.appointments.appointments import audit_ref, visible_appointments
+from resolvers.core.access import Subject
+from resolvers.core.common import source
+from resolvers.core.context import Context
+from resolvers.core.i18n import text
+from resolvers.messages.messages import Message, inbox
+from resolvers.messages.messages import references as message_references
+from resolvers.monitoring.monitoring import Measurement, visible_measurements
+from resolvers.municipal.municipal_services import MunicipalService, decisions_of
+from resolvers.municipal.municipal_services import reference as municipal_reference
+from resolvers.records.critical_info import CriticalInformation, visible_entries
+from resolvers.records.documents import Document, visible_documents
+from resolvers.records.referrals import Referral, visible_referrals
+from resolvers.records.results import LabResult, visible_lab_results
+from resolvers.records.vaccinations import merged_vaccinations, reference
 from resolvers.timeline import Event, TimelineKind, contributes
-from resolvers.vaccinations import merged_vaccinations, reference
 from sources import ehr_care as care
 from sources.models import SourceKind, SourceRef
 

@@ -13,7 +13,7 @@ from gateway.app import create_app
 from mocks.app import MockUpstreams
 from mocks.fhir.appointments import held
 from mocks.records import Appointment as HeldAppointment
-from resolvers.ids import encode
+from resolvers.core.ids import encode
 from tests.conftest import REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings
 

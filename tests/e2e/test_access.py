@@ -7,7 +7,7 @@ import time
 import pytest
 
 from mocks.oidc import MockIssuer
-from resolvers.ids import encode
+from resolvers.core.ids import encode
 from tests.e2e.conftest import Harness
 
 VIEWER = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from resolvers.ids import decode, encode
+from resolvers.core.ids import decode, encode
 from tests.e2e.appointment_support import BOOK, CANCEL, listing, mutate, nodes, person_id
 from tests.e2e.conftest import NOON, Harness
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.ids import encode
+from resolvers.core.ids import encode
 from sources.audit import AuditUnavailable
 from tests.e2e.conftest import MOCK_ORIGIN, Harness
 from tests.e2e.test_matrix import person_id

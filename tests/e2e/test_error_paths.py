@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from strawberry.types import Info
 
-from resolvers.access import Subject
-from resolvers.categories import restrictions_of
-from resolvers.context import Context
+from resolvers.core.access import Subject
+from resolvers.core.categories import restrictions_of
+from resolvers.core.context import Context
 from sources.errors import UpstreamError
 from tests.e2e.conftest import Harness
 from tests.e2e.test_national_outage import in_data

@@ -42,7 +42,7 @@ async def test_marking_read_drops_the_unread_count_in_the_next_read(harness: Har
 
 
 def _upstream(harness: Harness, message: dict[str, Any]) -> str:
-    from resolvers.ids import decode
+    from resolvers.core.ids import decode
 
     return decode(message["id"])[2].partition(".")[2]
 

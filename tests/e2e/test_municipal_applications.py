@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.ids import encode
+from resolvers.core.ids import encode
 from tests.e2e.conftest import MOCK_ORIGIN, Harness
 from tests.e2e.municipal_support import (
     PARTNER,

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from resolvers.ids import encode
+from resolvers.core.ids import encode
 from tests.e2e.conftest import MOCK_ORIGIN, Harness
 from tests.e2e.test_matrix import person_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.persisted import OPERATIONS_DIR
-from resolvers.i18n import text
+from resolvers.core.i18n import text
 from tests.e2e.conftest import Harness
 from tests.e2e.test_matrix import person_id
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.persisted import OPERATIONS_DIR
-from resolvers.i18n import text
-from resolvers.ids import encode
+from resolvers.core.i18n import text
+from resolvers.core.ids import encode
 from tests.e2e.conftest import Harness
 from tests.e2e.test_matrix import person_id
 

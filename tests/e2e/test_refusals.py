@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from authz.audit import NO_SUBJECT, AuditEntry, key_subject
-from resolvers.ids import encode
+from resolvers.core.ids import encode
 from tests.e2e.conftest import Harness
 from tests.e2e.test_matrix import person_id
 

@@ -15,7 +15,7 @@ from authz.policy import Action
 from gateway.app import create_app
 from gateway.persisted import OPERATIONS_DIR
 from mocks.app import MockUpstreams
-from resolvers import message_writes
+from resolvers.messages import message_writes
 from sources.audit import AuditUnavailable
 from tests.conftest import REDIS_URL, REFERENCE_DAY
 from tests.e2e.conftest import NOON, Harness, gateway_settings

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gateway.responses import format_problems, in_answer
-from resolvers.context import Problem
+from resolvers.core.context import Problem
 from sources.errors import UpstreamTimeout, UpstreamUnavailable
 
 DATA: dict[str, Any] = {

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.appointment_rules import cancel_problem, category_of, check_in_problem
-from resolvers.video import VideoState, video_state
+from resolvers.appointments.appointment_rules import cancel_problem, category_of, check_in_problem
+from resolvers.appointments.video import VideoState, video_state
 from sources.ehr_appointments import held
 from sources.errors import UpstreamConflict
 from sources.fhir_appointments import appointment, duration, public_link

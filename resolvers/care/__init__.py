@@ -1,0 +1,1 @@
+"""Who looks after the person: the care team and the regular GP."""

@@ -1,0 +1,1 @@
+"""Medications: the list, its entries and renewals."""

@@ -1,0 +1,1 @@
+"""Messages: threads, recipients, sending, replying and marking read."""

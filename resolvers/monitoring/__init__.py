@@ -1,0 +1,3 @@
+"""Home monitoring: measurements, plans and reporting, and the pregnancy health card that reads
+them.
+"""

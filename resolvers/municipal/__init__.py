@@ -1,0 +1,1 @@
+"""Municipal health services: the services, applications and home care."""

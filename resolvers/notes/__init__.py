@@ -1,0 +1,1 @@
+"""The person's private notes and their links."""

@@ -1,0 +1,1 @@
+"""Questionnaires: the forms, their items and answers."""

@@ -1,0 +1,3 @@
+"""The journal: critical information, documents, results, referrals, vaccinations, requests
+about the journal and who has read it.
+"""
