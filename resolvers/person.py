@@ -19,7 +19,7 @@ from resolvers.core.access import Subject
 from resolvers.core.categories import CategoryRestriction, restrictions_of
 from resolvers.core.context import Context
 from resolvers.core.guard import require, served
-from resolvers.core.node import Node, resolve_node
+from resolvers.core.node import Node, person_type, resolve_node
 from resolvers.medications.medications import Medication, medications_of
 from resolvers.messages.message_fields import MessageFields
 from resolvers.monitoring.monitoring import MonitoringFields
@@ -69,6 +69,7 @@ async def _facts_field(info: Info[Context, None], subject: Subject) -> PersonFac
     return facts
 
 
+@person_type
 @strawberry.type(
     description="A person whose data the viewer may see: themself, or someone "
     "they act for. Every field reflects the viewer's access basis; "

@@ -24,7 +24,7 @@ to the caller is the same whatever the reason.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -43,6 +43,12 @@ Fetcher = Callable[[Info[Context, None], Subject, str, str], Awaitable[Any]]
 
 FETCHERS: dict[str, Fetcher] = {}
 
+T = TypeVar("T", bound=type)
+
+PERSON_TYPE: list[Callable[..., Any]] = []
+"""The Person type, registered by `resolvers.person` (`@person_type`): it sits above every
+domain, so the floor is told of it rather than importing it."""
+
 
 @strawberry.interface(description="Anything with a global id that `node(id:)` can fetch again.")
 class Node:
@@ -59,6 +65,12 @@ def fetches(type_name: str) -> Callable[[Fetcher], Fetcher]:
         return fn
 
     return register
+
+
+def person_type(cls: T) -> T:
+    """Register `cls` as what `node(id:)` returns for a person's id."""
+    PERSON_TYPE[:] = [cls]
+    return cls
 
 
 def node_id(
@@ -122,8 +134,6 @@ async def resolve_node(info: Info[Context, None], global_id: str, *, asked: bool
     """The node behind `global_id`; Forbidden for anything absent or out of reach, and the
     refusal recorded. `asked=False` for an id the gateway kept (a note's link), not one
     the caller sent: an item gone since is then no refused attempt."""
-    from resolvers.person import Person  # the Person type imports every field module
-
     ctx = info.context
     try:
         type_name, _, _ = decode(global_id)
@@ -131,7 +141,7 @@ async def resolve_node(info: Info[Context, None], global_id: str, *, asked: bool
         ctx.recorder.refused(NO_SUBJECT, NO_BASIS, refusals.MALFORMED_ID)
         raise
     if type_name == PERSON:
-        return Person(subject=await ctx.access.subject(global_id))
+        return PERSON_TYPE[0](subject=await ctx.access.subject(global_id))
     parts = entity_parts(global_id)
     fetch = FETCHERS.get(type_name)
     if fetch is None or parts is None:
