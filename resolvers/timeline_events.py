@@ -22,7 +22,7 @@ from resolvers.core.context import Context
 from resolvers.core.i18n import text
 from resolvers.messages.messages import Message, inbox
 from resolvers.messages.messages import references as message_references
-from resolvers.monitoring.monitoring import Measurement, visible_measurements
+from resolvers.monitoring.measurements import Measurement, visible_measurements
 from resolvers.municipal.municipal_services import MunicipalService, decisions_of
 from resolvers.municipal.municipal_services import reference as municipal_reference
 from resolvers.records.critical_info import CriticalInformation, visible_entries

@@ -16,7 +16,7 @@ from resolvers.core.errors import BadUserInput, Forbidden
 from resolvers.core.guard import served
 from resolvers.core.node import entity_of, own_entity, refused_item
 from resolvers.core.writes import UserError, acting, check_key, once, user_error
-from resolvers.monitoring.monitoring import (
+from resolvers.monitoring.measurements import (
     Measurement,
     MeasurementType,
     kind_of,

@@ -15,7 +15,7 @@ from resolvers.core.context import Context
 from resolvers.core.guard import may, require, served, visible, watch
 from resolvers.core.i18n import text
 from resolvers.core.node import node_id
-from resolvers.monitoring.monitoring import Measurement
+from resolvers.monitoring.measurements import Measurement
 from sources import ehr_pregnancy as source
 
 CATEGORY = Category.PREGNANCY
