@@ -22,7 +22,7 @@ from resolvers.core.guard import require, served
 from resolvers.core.node import Node, person_type, resolve_node
 from resolvers.medications.medications import Medication, medications_of
 from resolvers.messages.message_fields import MessageFields
-from resolvers.monitoring.measurements import MonitoringFields
+from resolvers.monitoring.monitoring import MonitoringFields
 from resolvers.monitoring.pregnancy import PregnancyFields
 from resolvers.municipal.home_care import HomeCareFields
 from resolvers.municipal.municipal_applications import MunicipalApplicationFields

@@ -20,8 +20,8 @@ from resolvers.monitoring.measurements import (
     Measurement,
     MeasurementType,
     kind_of,
-    visible_programmes,
 )
+from resolvers.monitoring.programmes import visible_programmes
 from sources import ehr_care as source
 
 CATEGORY = Category.MONITORING
