@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from authz.policy import Action
 from authz.relations import OSLO
+from resolvers.appointments.appointment_changes import AppointmentPayload, Refused
 from resolvers.appointments.appointment_rules import HOSPITAL
 from resolvers.appointments.appointment_types import (
     Appointment,
@@ -23,7 +24,6 @@ from resolvers.appointments.appointment_types import (
     location,
     practitioner,
 )
-from resolvers.appointments.appointment_writes import AppointmentPayload, Refused
 from resolvers.appointments.appointments import audit_ref
 from resolvers.core.access import Subject
 from resolvers.core.common import PageInfo, page
