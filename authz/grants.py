@@ -1,6 +1,6 @@
 """What one basis variant may do (`Grant`), and reading grants from the policy file.
 
-Pure: the policy loader (`authz.policy`) hands the parsed TOML tables in; every error
+Pure: the policy loader (`authz.policy_file`) hands the parsed TOML tables in; every error
 names the offending key.
 """
 

@@ -41,7 +41,8 @@ from collections.abc import Callable, Sequence
 
 from authz.facts import PersonFacts, PowerOfAttorney
 from authz.identity import InvalidNationalId, parse_national_id
-from authz.policy import LOW_ASSURANCE, NO_BASIS, Policy
+from authz.policy import LOW_ASSURANCE, Policy
+from authz.policy_file import NO_BASIS
 from authz.relations import age_on
 
 NO_RELATION = "NO_RELATION"

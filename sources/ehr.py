@@ -18,7 +18,7 @@ from sources.ehr_journal_requests import EhrJournalRequests
 from sources.ehr_medications import EhrMedications
 from sources.ehr_messages import EhrMessages
 from sources.ehr_pregnancy import EhrPregnancy
-from sources.ehr_questionnaires import EhrQuestionnaires
+from sources.ehr_questionnaire_tasks import EhrQuestionnaires
 from sources.ehr_referrals import EhrReferrals
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.fhir import query

@@ -3,23 +3,24 @@ e-prescriptions, vaccinations, regular GPs and critical information."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from authz.facts import NO_LABELS, Address, PersonFacts, PowerOfAttorney, Security
+from authz.facts import PersonFacts, PowerOfAttorney
 from sources.coalescer import loader_options
 from sources.errors import UpstreamBadResponse
-from sources.models import (
-    NATIONAL,
-    CriticalEntry,
-    GpOffice,
-    MedicationEntry,
-    RegularGp,
-    VaccinationEntry,
+from sources.models import CriticalEntry, MedicationEntry, RegularGp, VaccinationEntry
+from sources.national_entries import (
+    SOURCE,
+    critical,
+    facts,
+    gp,
+    power,
+    prescription,
+    vaccination,
 )
 from sources.ownership import own_items
 from sources.registry_reads import (
@@ -35,93 +36,6 @@ from sources.subject_cache import About, RequestCache
 from sources.upstream import Upstream
 
 T = TypeVar("T")
-SOURCE = "NATIONAL"
-RESERVED = Security(reserved_from_guardians=True)
-CRITICAL_KINDS = frozenset({"allergy", "implant", "condition"})
-
-
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
-
-
-def _active(prescription: dict[str, Any]) -> bool:
-    """Only a prescription the register calls active is; any other status has ended."""
-    return bool(prescription.get("status", "active") == "active")
-
-
-def _facts(item: dict[str, Any]) -> PersonFacts:
-    address = item.get("address")
-    born = _date(item.get("birthDate"))
-    if born is None:
-        raise UpstreamBadResponse(SOURCE, "persons", "person without birth date")
-    return PersonFacts(
-        nin=item["nin"],
-        given_name=item.get("givenName", ""),
-        family_name=item.get("familyName", ""),
-        birth_date=born,
-        address=Address(
-            address.get("street", ""), address.get("postalCode", ""), address.get("city", "")
-        )
-        if address
-        else None,
-        municipality=item.get("municipality"),
-        address_protection=item.get("addressProtection"),
-        lives_abroad=bool(item.get("livesAbroad")),
-        youth_consent=bool(item.get("youthConsent")),
-        deceased_date=_date(item.get("deceasedDate")),
-        children=tuple(c["childNin"] for c in item.get("parentalResponsibility", [])),
-        parents=tuple(p["nin"] for p in item.get("parents", []) if p.get("parentalResponsibility")),
-    )
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise TypeError("not a string")
-    return value
-
-
-def _required(value: Any) -> str:
-    text = _text(value)
-    if text is None:
-        raise ValueError("a required text is missing")
-    return text
-
-
-def _office(office: Any) -> GpOffice | None:
-    if office is None:
-        return None
-    if not isinstance(office, dict):
-        raise TypeError("office is not an object")
-    street, city = _text(office.get("street")), _text(office.get("city"))
-    return GpOffice(
-        name=_required(office.get("name")),
-        address=Address(street or "", "", city or "") if street or city else None,
-        phone=_text(office.get("phone")),
-    )
-
-
-def _gp(item: dict[str, Any]) -> RegularGp:
-    doctor = item["gp"]
-    return RegularGp(
-        name=_required(doctor["name"]),
-        hpr_number=_text(doctor.get("hprNumber")),
-        office=_office(item.get("office")),
-    )
-
-
-def _critical(item: dict[str, Any]) -> CriticalEntry:
-    kind = item["type"]
-    if kind not in CRITICAL_KINDS:
-        # never drop critical information silently: the whole list is refused instead
-        raise ValueError("unknown critical-information type")
-    return CriticalEntry(
-        id=_required(item["id"]),
-        kind=kind,
-        text=_required(item["text"]),
-        registered_on=_date(item.get("registeredOn")),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,14 +104,14 @@ class NationalClient:
     async def _load_persons(self, nins: list[str]) -> list[PersonFacts | None]:
         entries = await self._person_entries(nins)
         try:
-            return cast(list[PersonFacts | None], [_parsed(e, _facts) for e in entries])
+            return cast(list[PersonFacts | None], [_parsed(e, facts) for e in entries])
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "persons", "malformed person") from exc
 
     async def _load_gps(self, nins: list[str]) -> list[RegularGp | None]:
         entries = await self._gp_entries(nins)
         try:
-            return cast(list[RegularGp | None], [_parsed(e, _gp) for e in entries])
+            return cast(list[RegularGp | None], [_parsed(e, gp) for e in entries])
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "gp", "malformed gp listing") from exc
 
@@ -208,7 +122,7 @@ class NationalClient:
         )
         items = own_items(items, {nin}, source=SOURCE, kind="critical information")
         try:
-            return [_critical(i) for i in items]
+            return [critical(i) for i in items]
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "critical-information", "malformed entry") from exc
 
@@ -227,18 +141,7 @@ class NationalClient:
         items = await self._rest.post_all(POWERS, {"holderNin": nin}, "powersOfAttorney")
         items = own_items(items, {nin}, source=SOURCE, kind="power of attorney", key="holderNin")
         try:
-            return [
-                PowerOfAttorney(
-                    id=p["id"],
-                    grantor=p["grantorNin"],
-                    holder=p["holderNin"],
-                    kind=p["kind"],
-                    service_areas=tuple(p.get("serviceAreas", ())),
-                    valid_from=_date(p["validFrom"]) or dt.date.min,
-                    valid_to=_date(p.get("validTo")),
-                )
-                for p in items
-            ]
+            return [power(p) for p in items]
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "powers-of-attorney", "malformed entry") from exc
 
@@ -247,21 +150,7 @@ class NationalClient:
         items = await self._rest.post_all("/prescriptions/_search", {"nin": nin}, "prescriptions")
         items = own_items(items, {nin}, source=SOURCE, kind="prescription")
         try:
-            return [
-                MedicationEntry(
-                    id=p["id"],
-                    source=NATIONAL,
-                    atc=p.get("atc"),
-                    name=p["name"],
-                    form=p.get("form"),
-                    dosage=p.get("dosage"),
-                    started=_date(p.get("issuedOn")),
-                    security=RESERVED if p.get("reservedFromGuardians") else NO_LABELS,
-                    active=_active(p),
-                    ended_on=None if _active(p) else _date(p.get("validTo")),
-                )
-                for p in items
-            ]
+            return [prescription(p) for p in items]
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "prescriptions", "malformed entry") from exc
 
@@ -270,16 +159,7 @@ class NationalClient:
         items = await self._rest.post_all("/vaccinations/_search", {"nin": nin}, "vaccinations")
         items = own_items(items, {nin}, source=SOURCE, kind="vaccination")
         try:
-            return [
-                VaccinationEntry(
-                    id=v["id"],
-                    source=NATIONAL,
-                    atc=v.get("atc"),
-                    name=v["name"],
-                    date=dt.date.fromisoformat(v["date"]),
-                )
-                for v in items
-            ]
+            return [vaccination(v) for v in items]
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamBadResponse(SOURCE, "vaccinations", "malformed entry") from exc
 

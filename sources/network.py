@@ -6,11 +6,14 @@ upstream that resets connections then sees two requests per attempt, outside the
 budget that `Upstream.call` keeps (at most `1 + ratio` calls per first attempt). Every
 retry the gateway makes is its own, counted and paced; aiohttp's is turned off here.
 
-A request that reaches no answer is translated into the `sources.errors` family here.
+An upstream's connection pool (`pooled_client`) and its health probe (`answers`) are built
+here too, and a request that reaches no answer is translated into the `sources.errors`
+family here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +33,43 @@ def pooled_transport(
     if network == "aiohttp":
         return aiohttp_transport(limits)
     return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+
+def pooled_client(
+    base_url: str,
+    *,
+    timeout_s: float,
+    max_connections: int,
+    transport: httpx.AsyncBaseTransport | None,
+    network: Literal["aiohttp", "httpx"],
+) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
+    """The connection pool of an upstream at `base_url` (JSON accepted, no redirects), and
+    the transport it sends through: `transport` when given (tests, embedded mocks),
+    otherwise a pool of `max_connections` over `network` (`pooled_transport`)."""
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    if transport is None:
+        transport = pooled_transport(limits, network)
+    client = httpx.AsyncClient(
+        base_url=base_url.rstrip("/") + "/",
+        timeout=httpx.Timeout(timeout_s),
+        limits=limits,
+        transport=transport,
+        follow_redirects=False,
+        headers={"accept": "application/json, application/fhir+json"},
+    )
+    return client, transport
+
+
+async def answers(client: httpx.AsyncClient, path: str, timeout_s: float) -> bool:
+    """True when `GET path` is answered within `timeout_s` with anything but a server error."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await client.get(path)
+    except (TimeoutError, httpx.HTTPError, OSError):
+        return False
+    return response.status_code < 500
 
 
 def unreached(exc: httpx.HTTPError | OSError, source: str, operation: str) -> UpstreamError:

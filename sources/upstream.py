@@ -27,7 +27,7 @@ from sources.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from sources.network import pooled_transport, unreached
+from sources.network import answers, pooled_client, unreached
 from sources.resilience import CircuitBreaker, RetryBudget, RetryPolicy
 from sources.waiting import waiting
 
@@ -79,33 +79,16 @@ class Upstream:
             max_concurrency, max_concurrency if max_queue is None else max_queue
         )
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not a secret)
-        self._connect(base_url, max_connections, transport, network)
-
-    def _connect(
-        self,
-        base_url: str,
-        max_connections: int,
-        transport: httpx.AsyncBaseTransport | None,
-        network: Literal["aiohttp", "httpx"],
-    ) -> None:
-        """The connection pool (`client`) and what `request` and `open` use of it."""
-        limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
-        if transport is None:
-            transport = pooled_transport(limits, network)
-        self.client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
-            timeout=httpx.Timeout(self.timeout_s),
-            limits=limits,
+        self.client, self._transport = pooled_client(
+            base_url,
+            timeout_s=timeout_s,
+            max_connections=max_connections,
             transport=transport,
-            follow_redirects=False,
-            headers={"accept": "application/json, application/fhir+json"},
+            network=network,
         )
         # `call` hands its requests to the transport itself: the client's per-request work
         # (auth and redirect flows, cookie jar, url merging) measured a fifth of a cold
         # call's CPU, and an upstream's cookies must never be kept between citizens anyway.
-        self._transport = transport
         self._headers = dict(self.client.headers)
         self._timeout = httpx.Timeout(self.timeout_s).as_dict()
         self._urls: dict[str, httpx.URL] = {}
@@ -145,7 +128,7 @@ class Upstream:
 
     async def ping(self, path: str) -> bool:
         """True when the upstream answers `GET path` with anything but a server error."""
-        return await _ping(self, path)
+        return await answers(self.client, path, self.timeout_s)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -296,12 +279,3 @@ class Upstream:
         """The body, within the size cap and the shared byte budget (`sources.bodies`)."""
         limit = min(self.max_response_bytes, self.buffers.capacity)
         return await read_body(response, held, limit=limit, source=self.name, operation=operation)
-
-
-async def _ping(upstream: Upstream, path: str) -> bool:
-    try:
-        async with asyncio.timeout(upstream.timeout_s):
-            response = await upstream.client.get(path)
-    except (TimeoutError, httpx.HTTPError, OSError):
-        return False
-    return response.status_code < 500

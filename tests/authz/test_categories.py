@@ -7,7 +7,8 @@ import tomllib
 import pytest
 
 from authz.categories import Category
-from authz.policy import DEFAULT_POLICY, Basis, Policy, PolicyError, View
+from authz.policy import Basis, Policy, PolicyError, View
+from authz.policy_file import DEFAULT_POLICY
 
 RAW = tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))
 

@@ -8,7 +8,8 @@ import tomllib
 
 import pytest
 
-from authz.policy import DEFAULT_POLICY, Basis, Policy, PolicyError, View
+from authz.policy import Basis, Policy, PolicyError, View
+from authz.policy_file import DEFAULT_POLICY
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from authz.categories import Category
 from authz.policy import (
-    DEFAULT_POLICY,
     Action,
     Basis,
     Policy,
@@ -20,6 +19,7 @@ from authz.policy import (
     View,
     partner_view,
 )
+from authz.policy_file import DEFAULT_POLICY
 
 POLICY = Policy.load()
 RAW = tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))

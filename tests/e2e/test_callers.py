@@ -172,7 +172,7 @@ async def test_citizens_may_run_persisted_operations_by_get(harness: Harness) ->
 async def test_a_policy_file_from_configuration_changes_access_without_code(
     tmp_path: Path,
 ) -> None:
-    from authz.policy import DEFAULT_POLICY
+    from authz.policy_file import DEFAULT_POLICY
 
     text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
         '[proxy.kinds.full]\nread = ["identity", "gp",', '[proxy.kinds.full]\nread = ["identity",'
@@ -461,7 +461,7 @@ async def test_no_suppressed_cell_follows_from_the_shown_ones_and_the_totals() -
 
 
 async def test_the_small_cell_threshold_comes_from_the_policy(tmp_path: Path) -> None:
-    from authz.policy import DEFAULT_POLICY
+    from authz.policy_file import DEFAULT_POLICY
 
     text = DEFAULT_POLICY.read_text(encoding="utf-8").replace("min_cell = 5", "min_cell = 12")
     assert "min_cell = 12" in text

@@ -7,12 +7,12 @@ import datetime as dt
 from mocks.fhir import careplans, questionnaires
 from mocks.fhir import questionnaire_forms as forms
 from mocks.population import Population
-from sources import ehr_care, ehr_questionnaires
+from sources import ehr_care, ehr_questionnaires, fhir_questionnaires
 
 
 def test_forms_tasks_and_answers(population: Population) -> None:
     general = forms.FORMS["q-general-health"]
-    form = ehr_questionnaires.form(forms.questionnaire(general, population.today).resource)
+    form = fhir_questionnaires.form(forms.questionnaire(general, population.today).resource)
     assert form.kind == "general"
     health = next(q for q in form.questions if q.link_id == "health")
     assert health.type == "choice"
@@ -29,13 +29,13 @@ def test_forms_tasks_and_answers(population: Population) -> None:
         reviewed=None,
     )
     task = questionnaires.task(item, kari).resource
-    answers = ehr_questionnaires.response(questionnaires.response(item, kari).resource)
+    answers = fhir_questionnaires.response(questionnaires.response(item, kari).resource)
     assert answers.reported_by_patient
     assert not answers.confirmed
-    follow = ehr_questionnaires.form(
+    follow = fhir_questionnaires.form(
         forms.questionnaire(forms.FORMS["q-follow-up"], population.today).resource
     )
-    assigned = ehr_questionnaires.assigned(task, {follow.id: follow}, {answers.id: answers})
+    assigned = fhir_questionnaires.assigned(task, {follow.id: follow}, {answers.id: answers})
     assert assigned.status == "completed"
     assert assigned.response == answers
     assert assigned.due == population.today
@@ -50,10 +50,10 @@ def test_sensitive_task_carries_its_label(population: Population) -> None:
         population.today,
         dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC),
     )
-    form = ehr_questionnaires.form(
+    form = fhir_questionnaires.form(
         forms.questionnaire(forms.FORMS["q-mental-health"], population.today).resource
     )
-    assigned = ehr_questionnaires.assigned(
+    assigned = fhir_questionnaires.assigned(
         questionnaires.task(item, kari).resource, {form.id: form}, {}
     )
     assert assigned.security.sensitivity == frozenset({"PSY"})
@@ -120,7 +120,7 @@ async def test_answering_completes_the_task_and_a_race_is_a_conflict(
     now = store.now()  # the mock's clock: answers from its future are refused
     found = await ehr().questionnaires.of(patient)
     item = next(q for q in found if q.status == "requested" and q.form.id == "q-general-health")
-    good = ehr_questionnaires.Option(ehr_questionnaires.PROFILE + "CodeSystem/answer", "good", "")
+    good = ehr_questionnaires.Option(fhir_questionnaires.PROFILE + "CodeSystem/answer", "good", "")
     answers = [
         ehr_questionnaires.NewAnswer("smoker", False),
         ehr_questionnaires.NewAnswer("height", 180),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import Enum
 
 from authz.categories import Category
-from authz.policy import DEFAULT_POLICY, Basis, Policy, View
+from authz.policy import Basis, Policy, View
+from authz.policy_file import DEFAULT_POLICY
 from resolvers.core.categories import DataCategory
 
 
