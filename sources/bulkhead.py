@@ -56,7 +56,7 @@ class Bulkhead:
         except BaseException:
             if waiter.done() and not waiter.cancelled():
                 self._leave()  # handed a slot as it was cancelled: pass it on
-            else:
+            elif waiter in self._waiters:  # a leaving holder may have dropped it already
                 self._waiters.remove(waiter)
             raise
 

@@ -93,3 +93,19 @@ def test_a_bulkhead_needs_a_slot() -> None:
         Bulkhead(limit=0, queue=1)
     with pytest.raises(ValueError, match="queue"):
         Bulkhead(limit=1, queue=-1)
+
+
+async def test_a_holder_and_a_waiter_ending_in_the_same_turn_leave_it_clean() -> None:
+    """Calls that share a deadline end together: the holder's slot passes over the
+    waiter it finds already cancelled, and the waiter must still leave quietly."""
+    bulkhead = Bulkhead(limit=1, queue=2)
+    release = asyncio.Event()
+    holder = asyncio.create_task(hold(bulkhead, release, [], 0))
+    await settle()
+    waiter = asyncio.create_task(hold(bulkhead, release, [], 1))
+    await settle()
+    holder.cancel()
+    waiter.cancel()  # the same turn, as two calls timing out at one deadline
+    results = await asyncio.gather(holder, waiter, return_exceptions=True)
+    assert [type(r) for r in results] == [asyncio.CancelledError, asyncio.CancelledError]
+    assert (bulkhead.open, bulkhead.waiting) == (0, 0)
