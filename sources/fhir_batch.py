@@ -10,14 +10,9 @@ from sources.errors import UpstreamBadResponse, status_error
 from sources.upstream import Upstream
 
 
-def _reads_only(bundle: dict[str, Any]) -> bool:
-    """True when every entry of a batch Bundle is a GET: the batch is safe to retry."""
-    return all(e["request"]["method"] == "GET" for e in bundle["entry"])
-
-
 class BatchReads:
     """Sends the relative FHIR urls of one dispatch (`sources.coalescer`) to `upstream`,
-    naming `source` in the errors; a batch is retried only when every entry is a read."""
+    naming `source` in the errors; every entry is a read (GET), so a batch is safe to retry."""
 
     __slots__ = ("_source", "_upstream")
 
@@ -41,22 +36,29 @@ class BatchReads:
             operation="batch",
             json_body=bundle,
             content_type="application/fhir+json",
-            idempotent=_reads_only(bundle),
+            idempotent=True,  # only GETs
         )
         entries = response.get("entry") if isinstance(response, dict) else None
         if (
-            response.get("type") != "batch-response"
+            not isinstance(response, dict)
+            or response.get("type") != "batch-response"
             or not isinstance(entries, list)
             or len(entries) != len(urls)
         ):
             raise UpstreamBadResponse(self._source, "batch", "malformed batch-response")
-        out: list[Any] = []
-        for url, entry in zip(urls, entries, strict=True):
-            status_text = str((entry.get("response") or {}).get("status", "500"))
-            status = int(status_text.split()[0]) if status_text.split()[0].isdigit() else 500
-            error = status_error(self._source, url.split("?", 1)[0].split("/", 1)[0], status)
-            out.append(error if error is not None else entry.get("resource"))
-        return out
+        return [self._entry(url, entry) for url, entry in zip(urls, entries, strict=True)]
+
+    def _entry(self, url: str, entry: Any) -> Any:
+        """One batch entry's resource, or the error it carries; a malformed entry is a
+        bad answer to its read alone."""
+        operation = url.split("?", 1)[0].split("/", 1)[0]
+        response = entry.get("response") if isinstance(entry, dict) else None
+        status = response.get("status") if isinstance(response, dict) else None
+        code = str(status).split(maxsplit=1)[0] if status else ""
+        if not code.isdigit():
+            return UpstreamBadResponse(self._source, operation, "malformed batch entry")
+        error = status_error(self._source, operation, int(code))
+        return error if error is not None else entry.get("resource")
 
     async def _single(self, url: str) -> Any:
         """One read alone: `Type/id` as GET, a search as POST `_search`."""
