@@ -20,7 +20,7 @@ import httpx
 import orjson
 
 from sources import fhir
-from sources.bodies import read_body
+from sources.bodies import declared_length, read_body
 from sources.bulkhead import BulkheadFull
 from sources.errors import (
     UpstreamBadResponse,
@@ -31,6 +31,7 @@ from sources.errors import (
     UpstreamUnavailable,
 )
 from sources.models import Document
+from sources.network import unreached
 from sources.upstream import Upstream
 from sources.waiting import waiting
 
@@ -157,15 +158,15 @@ async def _send(
     except BulkheadFull as exc:
         upstream.breaker.release(ticket)
         raise UpstreamSaturated(SOURCE, operation, "every slot busy, queue full") from exc
-    except (TimeoutError, httpx.TimeoutException) as exc:
+    except TimeoutError as exc:
         if queued:  # no slot came free in time: the EHR itself did nothing wrong
             upstream.breaker.release(ticket)
             raise UpstreamSaturated(SOURCE, operation, "no free connection slot") from exc
         upstream.breaker.failure(ticket)
         raise UpstreamTimeout(SOURCE, operation) from exc
-    except (httpx.HTTPError, OSError) as exc:
+    except (httpx.HTTPError, OSError) as exc:  # no answer: mapped as every call's is
         upstream.breaker.failure(ticket)
-        raise UpstreamUnavailable(SOURCE, operation, type(exc).__name__) from exc
+        raise unreached(exc, SOURCE, operation) from exc
     except BaseException:
         upstream.breaker.release(ticket)
         raise
@@ -179,8 +180,8 @@ def _check(response: httpx.Response, upstream: Upstream, operation: str) -> None
         raise UpstreamUnavailable(SOURCE, operation, f"HTTP {status}")
     if status >= 300:
         raise UpstreamBadResponse(SOURCE, operation, f"HTTP {status}")
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > upstream.max_response_bytes:
+    declared = declared_length(response)
+    if declared is not None and declared > upstream.max_response_bytes:
         raise UpstreamBadResponse(SOURCE, operation, "response too large")
 
 

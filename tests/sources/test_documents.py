@@ -213,3 +213,20 @@ async def test_a_binary_resource_answer_is_read_within_the_shared_byte_budget() 
     with pytest.raises(UpstreamSaturated, match="buffers full"):
         await open_binary(ehr, "Binary/d1", "application/pdf")
     assert ehr.buffers.used == 0
+
+
+async def test_a_refused_connection_is_unavailable_like_any_other_call() -> None:
+    """httpx-aiohttp reports a refused connection as a connect timeout caused by the
+    OSError; a download maps it as `Upstream.call` does (`sources.network.unreached`)."""
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        try:
+            raise ConnectionRefusedError(111, "refused")
+        except ConnectionRefusedError as cause:
+            raise httpx.ConnectTimeout("connect failed", request=request) from cause
+
+    ehr = upstream(refused)
+    with pytest.raises(UpstreamUnavailable, match="ConnectionRefusedError"):
+        await open_binary(ehr, "Binary/d1", "text/plain")
+    with pytest.raises(UpstreamUnavailable, match="ConnectionRefusedError"):
+        await ehr.call("GET", "Binary/d1", operation="read Binary")
