@@ -140,7 +140,9 @@ async def change(
         return Appointment(record=changed, subject=subject)
 
     try:
-        result = await once(info, subject, key, (record.id, *parts), action)
+        result = await once(
+            info, subject, key, (record.id, *parts), action, category=category_of(record)
+        )
     except Refused as refused:
         return AppointmentPayload(
             appointment=None, user_errors=[user_error(info, FIELD, refused.code)]

@@ -254,7 +254,9 @@ async def book_appointment(
         return Appointment(record=record, subject=subject)
 
     try:
-        result = await once(info, subject, data.idempotency_key, ("book", slot, reason), action)
+        result = await once(
+            info, subject, data.idempotency_key, ("book", slot, reason), action, category=HOSPITAL
+        )
     except Refused as refused:
         return AppointmentPayload(
             appointment=None, user_errors=[user_error(info, "slotId", refused.code)]

@@ -35,7 +35,7 @@ from authz.policy import Action
 from resolvers.core.access import Subject
 from resolvers.core.context import Context
 from resolvers.core.errors import BadUserInput, CategoryUnavailable, Forbidden
-from resolvers.core.guard import require
+from resolvers.core.guard import require, watch
 from resolvers.core.i18n import text
 from sources.idempotency import KeyReused
 
@@ -111,8 +111,10 @@ async def once(
     key: str,
     parts: Sequence[object],
     action: Callable[[str], Awaitable[T]],
+    *,
+    category: Category,
 ) -> T | UserError:
-    """The result of `action`, run at most once per (caller, key).
+    """The result of `action`, a write of `category`, run at most once per (caller, key).
 
     `parts` is the input that defines the write (the subject is added); a retry with the
     same key and parts gets the first result, with other parts a KEY_REUSED error.
@@ -121,7 +123,8 @@ async def once(
 
     The subject is named as changed before anything runs: the write may land even when
     it then fails (a timeout after the upstream stored it), and a retry answered from an
-    attempt still in flight must not find a stale cache either.
+    attempt still in flight must not find a stale cache either. An upstream failing the
+    write goes on the audit record as a failed write of `category`, here for every mutation.
     """
     ctx = info.context
     ctx.changed(subject.nin)
@@ -131,6 +134,9 @@ async def once(
         digest.update(b"\x00" + repr(part).encode())
     scoped = ctx.idempotency.scoped_key(caller, key)
     try:
-        return await ctx.idempotency.run(caller, key, digest.hexdigest(), lambda: action(scoped))
+        async with watch(ctx, subject, category, Action.WRITE):
+            return await ctx.idempotency.run(
+                caller, key, digest.hexdigest(), lambda: action(scoped)
+            )
     except KeyReused:
         return user_error(info, KEY_FIELD, "KEY_REUSED")

@@ -151,7 +151,7 @@ async def add_medication(
         )
 
     parts = (name, dosage, reason, data.started_on)
-    entry = await once(info, subject, data.idempotency_key, parts, create)
+    entry = await once(info, subject, data.idempotency_key, parts, create, category=CATEGORY)
     if isinstance(entry, UserError):
         return AddMedicationPayload(medication=None, user_errors=[entry])
     served(info.context, subject, CATEGORY, (f"EHR/MedicationStatement/{entry.id}",), Action.WRITE)
@@ -190,6 +190,7 @@ async def comment_on_medication(
             data.idempotency_key,
             (statement.id, text),
             lambda scoped: _comment(ctx, subject.nin, statement.id, text, scoped),
+            category=CATEGORY,
         )
     except (UpstreamConflict, UpstreamRejected, _Gone) as exc:
         result = _comment_refused(info, exc)

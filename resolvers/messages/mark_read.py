@@ -139,7 +139,7 @@ async def mark_messages_read(
 
     parts = (tuple(data.message_ids or ()), data.thread_id)
     try:
-        marked = await once(info, subject, data.idempotency_key, parts, mark)
+        marked = await once(info, subject, data.idempotency_key, parts, mark, category=CATEGORY)
     except UpstreamConflict:
         field = "threadId" if data.thread_id is not None else "messageIds"
         return MarkMessagesReadPayload(

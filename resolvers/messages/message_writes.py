@@ -178,7 +178,7 @@ async def send_message(info: Info[Context, None], data: SendMessageInput) -> Sen
         return await _deliver(info, subject, data, target, scoped)
 
     parts = (data.thread_id, data.recipient_id, data.subject, data.text)
-    sent = await once(info, subject, data.idempotency_key, parts, create)
+    sent = await once(info, subject, data.idempotency_key, parts, create, category=CATEGORY)
     if isinstance(sent, UserError):
         return SendMessagePayload(message=None, user_errors=[sent])
     served(info.context, subject, CATEGORY, references([sent]), Action.WRITE)

@@ -167,7 +167,7 @@ async def submit_measurement(
         return await ctx.ehr.care.submit(patient, kind, values, at, programme, idempotency=scoped)
 
     parts = (data.type.value, values, at.isoformat(), programme)
-    result = await once(info, subject, data.idempotency_key, parts, create)
+    result = await once(info, subject, data.idempotency_key, parts, create, category=CATEGORY)
     if isinstance(result, UserError):
         return _reply([result])
     served(info.context, subject, CATEGORY, (f"EHR/Observation/{result.id}",), Action.WRITE)

@@ -142,7 +142,7 @@ async def apply_for_municipal_service(
             return user_error(info, [], "REJECTED")
 
     parts = (municipality, new.service, new.description, new.wished_start, new.contact_phone)
-    result = await once(info, subject, data.idempotency_key, parts, send)
+    result = await once(info, subject, data.idempotency_key, parts, send, category=CATEGORY)
     if isinstance(result, UserError):
         return ApplyForMunicipalServicePayload(application=None, user_errors=[result])
     served(info.context, subject, CATEGORY, (reference(result),), Action.WRITE)

@@ -159,7 +159,7 @@ async def create_private_note(
             return user_error(info, "idempotencyKey", "NOT_FOUND")
 
     parts = (content.title, content.text, content.link)
-    note = await once(info, subject, data.idempotency_key, parts, create)
+    note = await once(info, subject, data.idempotency_key, parts, create, category=CATEGORY)
     if isinstance(note, UserError):
         return PrivateNotePayload(note=None, user_errors=[note])
     served(info.context, subject, CATEGORY, (audit_ref(note.id),), Action.WRITE)
@@ -204,7 +204,7 @@ async def update_private_note(
             return user_error(info, "id", "NOT_FOUND")
 
     parts = (found_id, data.expected_version, content.title, content.text, content.link)
-    note = await once(info, subject, data.idempotency_key, parts, update)
+    note = await once(info, subject, data.idempotency_key, parts, update, category=CATEGORY)
     if isinstance(note, UserError):
         return PrivateNotePayload(note=None, user_errors=[note])
     served(info.context, subject, CATEGORY, (audit_ref(note.id),), Action.WRITE)
@@ -243,7 +243,12 @@ async def delete_private_note(
         return None
 
     failed = await once(
-        info, subject, data.idempotency_key, ("delete", found_id, data.expected_version), delete
+        info,
+        subject,
+        data.idempotency_key,
+        ("delete", found_id, data.expected_version),
+        delete,
+        category=CATEGORY,
     )
     if failed is not None:
         return DeletePrivateNotePayload(deleted_id=None, user_errors=[failed])

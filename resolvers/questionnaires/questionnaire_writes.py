@@ -189,6 +189,7 @@ async def answer_questionnaire(
         data.idempotency_key,
         parts,
         lambda scoped: _answer(info, subject.nin, found, items, scoped),
+        category=CATEGORY,
     )
     if isinstance(result, UserError):
         return _reply([result])

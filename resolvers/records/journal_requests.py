@@ -272,7 +272,12 @@ async def request_journal_access(
         )
 
     record = await once(
-        info, subject, data.idempotency_key, (data.kind.name, period, message), create
+        info,
+        subject,
+        data.idempotency_key,
+        (data.kind.name, period, message),
+        create,
+        category=CATEGORY,
     )
     if isinstance(record, UserError):
         return RequestJournalAccessPayload(journal_request=None, user_errors=[record])

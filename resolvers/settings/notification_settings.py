@@ -262,7 +262,9 @@ async def update_notification_settings(
                 subject_key(info, subject), changes, now=ctx.now
             )
 
-    stored = await once(info, subject, data.idempotency_key, sorted(changes.items()), change)
+    stored = await once(
+        info, subject, data.idempotency_key, sorted(changes.items()), change, category=CATEGORY
+    )
     if isinstance(stored, UserError):
         return UpdateNotificationSettingsPayload(settings=None, user_errors=[stored])
     served(info.context, subject, CATEGORY, (AUDIT_REF,), Action.WRITE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,12 +10,15 @@ import pytest
 import strawberry
 from graphql import get_named_type, is_non_null_type
 
+from authz.categories import Category
 from resolvers.core.writes import KEY_FIELD, once
 from resolvers.mutations import Mutation
 from resolvers.person import Query
 from sources.errors import UpstreamUnavailable
 from sources.idempotency import IdempotencyStore
 from tests.resolvers.core.test_context import KARI, OLA, context
+
+NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
 def info(viewer: str = KARI, idempotency: IdempotencyStore | None = None) -> Any:
@@ -32,7 +36,10 @@ async def test_a_write_names_its_subject_as_changed_and_nobody_else() -> None:
     async def write(scoped: str) -> str:
         return "sent"
 
-    assert await once(asked, subject(OLA), "key-00001", ("text",), write) == "sent"
+    assert (
+        await once(asked, subject(OLA), "key-00001", ("text",), write, category=Category.MESSAGES)
+        == "sent"
+    )
     assert asked.context.changed_people == {OLA}  # whom it changed, not who asked
     assert not asked.context.recorder  # the audit record is the resolver's own step
 
@@ -45,7 +52,7 @@ async def test_a_write_that_fails_midway_still_names_its_subject() -> None:
         raise UpstreamUnavailable("ehr", "timed out")
 
     with pytest.raises(UpstreamUnavailable):
-        await once(asked, subject(KARI), "key-00001", ("text",), write)
+        await once(asked, subject(KARI), "key-00001", ("text",), write, category=Category.MESSAGES)
     assert asked.context.changed_people == {KARI}
 
 
@@ -59,11 +66,41 @@ async def test_a_retry_answered_by_the_first_attempt_names_its_subject_too() -> 
         calls += 1
         return "sent"
 
-    await once(info(KARI, store), subject(KARI), "key-00001", ("text",), write)
+    await once(
+        info(KARI, store), subject(KARI), "key-00001", ("text",), write, category=Category.MESSAGES
+    )
     retry = info(KARI, store)
-    assert await once(retry, subject(KARI), "key-00001", ("text",), write) == "sent"
+    assert (
+        await once(retry, subject(KARI), "key-00001", ("text",), write, category=Category.MESSAGES)
+        == "sent"
+    )
     assert calls == 1
     assert retry.context.changed_people == {KARI}
+
+
+async def test_a_write_the_upstream_fails_is_on_the_record_as_a_failed_write() -> None:
+    """Every mutation runs its write through `once`: the failure is recorded there, so
+    no mutation can leave a failed write off the audit trail."""
+    asked = info()
+
+    async def write(scoped: str) -> str:
+        raise UpstreamUnavailable("ehr", "timed out")
+
+    with pytest.raises(UpstreamUnavailable):
+        await once(asked, subject(KARI), "key-00001", ("text",), write, category=Category.MESSAGES)
+    stamp = {
+        "at": NOON,
+        "request_id": "r" * 16,
+        "actor": KARI,
+        "actor_kind": "citizen",
+        "client_id": None,
+        "acr": None,
+        "operation": None,
+    }
+    entries = asked.context.recorder.entries(**stamp)
+    assert [(e.action, e.outcome, e.categories) for e in entries] == [
+        ("write", "failed", ("messages",))
+    ]
 
 
 def test_every_mutation_takes_an_idempotency_key() -> None:
