@@ -113,8 +113,22 @@ async def _serve(request: Request, services: Services, exchange: Exchange) -> Re
             guard.refused(context, subject, global_id, refusals.ITEM_UNAVAILABLE)
             return await _not_found(services, context, exchange)
         log.warning("document download failed: %s", error.code)
-        return _upstream_failed(exchange, error)
+        if subject is not None:  # as a field's `watch` records it
+            context.recorder.failed(subject.nin, subject.basis.value, CATEGORY)
+        return await _failed(services, context, exchange, error)
     return await _audited(services, context, exchange, subject, document, opened)
+
+
+async def _failed(
+    services: Services, context: Context, exchange: Exchange, error: UpstreamError
+) -> Response:
+    """The upstream's failure, once what the attempt put on the record (a refusal for
+    want of the registry, a failed read) is written: 503 when it cannot be."""
+    if context.recorder:
+        auditor = _auditor(context, exchange, services)
+        if not await _recorded(auditor, context):
+            return auditor.refused()
+    return _upstream_failed(exchange, error)
 
 
 async def _not_found(services: Services, context: Context, exchange: Exchange) -> Response:

@@ -268,3 +268,20 @@ async def test_documents_filter_by_type_and_days(harness: Harness) -> None:
     refused = (await harness.query("kari", FILTERED, backwards)).json()
     assert refused["data"]["person"]["documents"] is None
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_download_refused_for_want_of_the_registry_is_on_the_record(
+    harness: Harness,
+) -> None:
+    """With the national portal down, a child's document is not served (503 naming the
+    portal), and the attempt is recorded as on /graphql: REGISTRY_UNAVAILABLE."""
+    [document, *_] = await nodes(harness, "kari", "emil")
+    harness.mocks.national.faults.error_rate = 1.0
+    audit = harness.app_services.audit
+    before = (await audit.head())[0]
+    response = await fetch(harness, "kari", document["downloadUrl"])
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["source"] == "NATIONAL"
+    entries = [r.entry async for r in audit.records() if r.seq > before]
+    assert [(e.outcome, e.reason) for e in entries] == [("denied", "REGISTRY_UNAVAILABLE")]
+    assert harness.mocks.population.persona("emil").nin not in response.text
