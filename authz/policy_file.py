@@ -62,8 +62,14 @@ class PolicyFile:
         self.self_min_age = integer(own, "min_age", "self")
         self.own = grant("self", {**own, "reason": NO_BASIS}, "self", self.categories)
         youth = table(raw, "youth", "")
+        for key in ("from_age", "to_age"):  # a band open at either end would admit anyone
+            if key not in youth:
+                raise PolicyError(f"youth.{key} is required")
         self.youth = grant("youth", youth, "youth", self.categories)
-        self.youth_requires_consent = youth.get("requires_consent") is True
+        consent = youth.get("requires_consent")
+        if not isinstance(consent, bool):  # unread, a youth basis would need no consent
+            raise PolicyError("youth.requires_consent must be true or false")
+        self.youth_requires_consent = consent
         sees = youth.get("sees_guardian_messages", False)
         if not isinstance(sees, bool):
             raise PolicyError("youth.sees_guardian_messages must be true or false")

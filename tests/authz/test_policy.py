@@ -404,3 +404,22 @@ def test_the_youth_window_and_cell_threshold_are_data() -> None:
     changed = Policy(variant(**{"youth.prescription_months": 6, "analyst.min_cell": 10}))
     assert changed.youth.prescription_months == 6
     assert changed.analyst_min_cell == 10
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("requires_consent", None),  # missing: a youth basis without consent would open
+        ("requires_consent", "true"),  # a string is not a yes
+        ("from_age", None),  # missing: the band would start at birth
+        ("to_age", None),
+    ],
+)
+def test_the_youth_rules_fail_closed_when_unreadable(key: str, value: Any) -> None:
+    raw = variant()
+    if value is None:
+        del raw["youth"][key]
+    else:
+        raw["youth"][key] = value
+    with pytest.raises(PolicyError, match=f"youth.{key}"):
+        Policy(raw)
