@@ -50,9 +50,11 @@ class Context:
     audit: AuditStore
     userdata: UserdataStore
     idempotency: IdempotencyStore
+    # The request's one recorder, the one `access` records refusals in: given, never a
+    # fresh default, so nothing recorded by either can miss the audit write.
+    recorder: AccessRecorder
     raw: RequestCache | None = None  # this request's use of the raw upstream cache
     problems: list[Problem] = field(default_factory=list)
-    recorder: AccessRecorder = field(default_factory=AccessRecorder)
     changed_people: set[str] = field(default_factory=set)  # national ids; see `changed`
 
     @property

@@ -9,6 +9,7 @@ from authz.policy import Action
 from authz.principal import Principal
 from resolvers.core.context import Context
 from resolvers.core.ids import IdCodec
+from resolvers.core.recorder import AccessRecorder
 from sources.idempotency import IdempotencyStore
 
 KARI, OLA = "nin-of-kari", "nin-of-ola"  # any text: only compared
@@ -31,6 +32,7 @@ def context(nin: str = KARI, idempotency: IdempotencyStore | None = None) -> Con
         audit=UNUSED,
         userdata=UNUSED,
         idempotency=idempotency or IdempotencyStore(),
+        recorder=AccessRecorder(),
     )
 
 
