@@ -59,12 +59,19 @@ def digest(answers: Mapping[PageKey, Any]) -> str:
 
 def about(answers: Mapping[PageKey, Any], nins: Collection[str]) -> dict[PageKey, Any]:
     """The reads among `answers` that name any of `nins`: an entry search asking for one
-    of them, or a search of the powers one of them holds."""
+    of them, or a search of the powers one of them holds. A read of any other kind is
+    kept whoever it names (fail closed: it is checked again rather than trusted)."""
     wanted = set(nins)
     out = {}
     for (path, body), answer in answers.items():
         asked = orjson.loads(body)
-        named = asked.get("nins", []) if path == PERSONS else [asked.get("holderNin")]
+        if path == PERSONS:
+            named = asked.get("nins", [])
+        elif path == POWERS:
+            named = [asked.get("holderNin")]
+        else:
+            out[(path, body)] = answer
+            continue
         if wanted.intersection(named):
             out[(path, body)] = answer
     return out

@@ -115,3 +115,15 @@ async def test_municipal_non_resident_is_an_empty_list_not_an_error() -> None:
     assert not client.serves(None)
     assert client.name("5001") == "Trondheim"
     assert await client.appointments("5001", "26878118862") == []
+
+
+def test_a_registry_read_of_an_unknown_kind_is_always_checked_again() -> None:
+    """`about` picks the reads a cached answer rests on; a read whose kind it does not
+    know could name anyone, so it is kept (checked again), never dropped."""
+    from sources.registry_reads import POWERS, about
+
+    reads: dict[tuple[str, bytes], Any] = {
+        (POWERS, b'{"holderNin": "x"}'): {"powers": []},
+        ("/guardianships/_search", b'{"wardNin": "y"}'): {"guardianships": []},
+    }
+    assert set(about(reads, ["z"])) == {("/guardianships/_search", b'{"wardNin": "y"}')}
