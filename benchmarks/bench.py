@@ -38,6 +38,7 @@ COMMON_ENV = {
     "HELSEGRAF_RATE_LIMIT_PER_MINUTE_PRINCIPAL": "1000000",
     "HELSEGRAF_RATE_LIMIT_PER_MINUTE_CLIENT": "10000000",
     "HELSEGRAF_MAX_IN_FLIGHT": "256",
+    "HELSEGRAF_MAX_LOOP_LAG_MS": "0",
     "HELSEGRAF_LOG_FORMAT": "json",
 }
 # The baseline, in one place: every switch that turns a batching, loader or cache tier off.

@@ -133,7 +133,11 @@ class Services:
             operations=operations,
             limiter=RateLimiter.from_settings(settings),
             budgets=budgets(settings),
-            in_flight=InFlightLimit(settings.max_in_flight, settings.max_open_requests),
+            in_flight=InFlightLimit(
+                settings.max_in_flight,
+                settings.max_open_requests,
+                max_lag_s=settings.max_loop_lag_ms / 1000 or None,
+            ),
             clients=clients,
             responses=None if cache is None else ResponseCache(cache, settings.cache_ttl_s),
             subjects=None if cache is None else SubjectCache(cache, settings.cache_ttl_s),

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     # their memory. Each upstream's own bulkhead (`max_concurrency` + `max_queue`) bounds
     # how many wait on it.
     max_open_requests: int = Field(default=1024, ge=1, le=1_000_000)
+    # Per process: refused at the door while the event loop has run this late throughout
+    # its last ticks (a CPU backlog the counts above cannot see: gateway/overload.py);
+    # 0 turns it off.
+    max_loop_lag_ms: int = Field(default=500, ge=0, le=60_000)
     # Per kind of caller, overrides of gateway.limits.Budget fields, e.g.
     # HELSEGRAF_OPERATION_LIMITS='{"partner": {"max_depth": 8, "max_cost": 2000}}'
     operation_limits: dict[str, dict[str, int]] = Field(default_factory=dict)

@@ -60,3 +60,36 @@ def test_the_open_cap_defaults_to_the_cpu_cap() -> None:
     assert seat is not None
     seat.park()
     assert limit.enter() is None
+
+
+async def test_a_loop_running_late_throughout_refuses_at_the_door() -> None:
+    """Requests whose upstreams have answered but that the loop has not resumed yet count
+    as waiting: the CPU's backlog shows as the loop running late, and past `max_lag_s`
+    (sustained over the last few ticks, not one slow moment) the door refuses."""
+    import asyncio
+    import time
+
+    limit = InFlightLimit(32, open_limit=1024, max_lag_s=0.05, tick_s=0.01)
+    first = limit.enter()  # starts the measuring
+    assert first is not None
+    limit.leave(first)
+    await asyncio.sleep(0.03)
+    for _ in range(6):  # a backlog: every tick runs ~0.1 s late
+        time.sleep(0.1)  # noqa: ASYNC251 - the point: the loop is kept busy
+        await asyncio.sleep(0)
+    assert limit.enter() is None
+    await asyncio.sleep(0.1)  # the backlog drained: the ticks run on time again
+    assert limit.enter() is not None
+
+
+async def test_one_slow_moment_is_not_a_backlog() -> None:
+    import asyncio
+    import time
+
+    limit = InFlightLimit(32, open_limit=1024, max_lag_s=0.05, tick_s=0.01)
+    seat = limit.enter()
+    assert seat is not None
+    await asyncio.sleep(0.03)
+    time.sleep(0.2)  # noqa: ASYNC251 - one long synchronous step, then on time
+    await asyncio.sleep(0)
+    assert limit.enter() is not None
