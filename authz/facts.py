@@ -30,6 +30,8 @@ class Security:
 
 
 NO_LABELS = Security()
+# What a municipality keeps from a 12-15-year-old's guardians (its own label, read as such).
+KEPT_FROM_GUARDIANS = Security(kept_from_guardians=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from authz.facts import NO_LABELS, Address, Security
+from authz.facts import KEPT_FROM_GUARDIANS, NO_LABELS, Address
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.home_care import HomeCare
 from sources.models import (
@@ -24,7 +24,6 @@ from sources.rest import RestBatcher
 from sources.subject_cache import RequestCache
 from sources.upstream import Upstream
 
-KEPT = Security(kept_from_guardians=True)
 _STATUS = {
     "booked": "booked",
     "completed": "fulfilled",
@@ -51,7 +50,7 @@ def _appointment(item: dict[str, Any], source: SourceRef) -> Appointment:
         )
         if staff
         else None,
-        security=KEPT if item.get("keptFromGuardians") else NO_LABELS,
+        security=KEPT_FROM_GUARDIANS if item.get("keptFromGuardians") else NO_LABELS,
         location=Location(
             id=f"{source.municipality}:{place.get('name', '')}",
             name=place.get("name", ""),
@@ -164,5 +163,5 @@ def _service(item: dict[str, Any], source: SourceRef) -> MunicipalServiceEntry:
         kind=kind,
         status=status,
         decided_on=dt.date.fromisoformat(decided) if decided else None,
-        security=KEPT if item.get("keptFromGuardians") else NO_LABELS,
+        security=KEPT_FROM_GUARDIANS if item.get("keptFromGuardians") else NO_LABELS,
     )

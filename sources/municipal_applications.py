@@ -7,15 +7,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from authz.facts import NO_LABELS, Security
+from authz.facts import KEPT_FROM_GUARDIANS, NO_LABELS, Security
 from sources.errors import UpstreamBadResponse, UpstreamNotFound
 from sources.models import SourceKind, SourceRef
 from sources.ownership import own_items
 
 if TYPE_CHECKING:
     from sources.municipal import MunicipalClient
-
-KEPT = Security(kept_from_guardians=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +74,7 @@ def parse(item: dict[str, Any], source: SourceRef) -> Application:
         decided_on=_date(item.get("decidedOn")),
         decision_id=_text(item.get("decisionId")),
         unit=_text(item.get("unit")),
-        security=KEPT if item.get("keptFromGuardians") else NO_LABELS,
+        security=KEPT_FROM_GUARDIANS if item.get("keptFromGuardians") else NO_LABELS,
     )
 
 

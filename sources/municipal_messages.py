@@ -14,8 +14,6 @@ from sources.ownership import own_items
 if TYPE_CHECKING:
     from sources.municipal import MunicipalClient
 
-KEPT = Security(kept_from_guardians=True)
-
 
 def _security(item: dict[str, Any]) -> Security:
     by_guardian = item.get("sentBy") == "PARENT"
