@@ -92,15 +92,21 @@ class Directory:
         return [out[i] for i in ids]
 
     def prime_included(self, bundle: dict[str, Any]) -> None:
-        """Included Practitioners and Locations are fresh copies: kept, and this
-        request's loaders answer with them. (A search answered from the subject cache
-        stamps them again: `asOf` may be late by at most that cache's lifetime.)"""
+        """Included Practitioners and Locations answer this request's loaders: a fresh
+        copy the process holds stands (a search answered from the subject cache carries
+        records as they were when it was kept), else the included record is kept as one."""
         reference = self._reference
         for resource in fhir.bundle_resources(bundle, mode="include"):
             kind = resource.get("resourceType")
             if kind == "Practitioner":
-                copy = reference.keep(SOURCE, kind, resource["id"], fhir.practitioner(resource))
-                self.practitioners.prime(resource["id"], copy)
+                loader: DataLoader[str, Any] = self.practitioners
+                parse: Callable[[dict[str, Any]], Any] = fhir.practitioner
             elif kind == "Location":
-                place = reference.keep(SOURCE, kind, resource["id"], fhir.location(resource))
-                self.locations.prime(resource["id"], place)
+                loader, parse = self.locations, fhir.location
+            else:
+                continue
+            ident = resource["id"]
+            copy = reference.fresh(SOURCE, kind, ident) or reference.keep(
+                SOURCE, kind, ident, parse(resource)
+            )
+            loader.prime(ident, copy)

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from sources.ehr import EhrClient
+from sources.ehr_directory import Directory as RequestDirectory
 from sources.errors import UpstreamBadResponse, UpstreamNotFound, UpstreamUnavailable
 from sources.reference_cache import ReferenceCache
 from sources.resilience import RetryPolicy
@@ -215,3 +216,34 @@ async def test_a_bad_answer_without_a_copy_is_the_callers(world: World) -> None:
     world.directory.failure = lambda: httpx.Response(200, json={"resourceType": "Patient"})
     with pytest.raises(UpstreamBadResponse):
         await world.request().practitioners.load("pr1")
+
+
+async def no_reads(kind: str, ids: list[str]) -> Any:
+    raise AssertionError("nothing is read")
+
+
+async def test_an_included_record_does_not_replace_a_fresh_copy() -> None:
+    """A search answered from the raw cache carries records as they were when it was
+    kept: a fresh copy the directory read since stays, with its own `asOf`."""
+    clock = Clock()
+    reference = ReferenceCache(
+        fresh_s=300, stale_s=86_400, max_entries=100, max_bytes=1 << 20, clock=clock
+    )
+    kept = reference.keep("EHR", "Practitioner", "pr1", "Dr. Newer")
+    clock.now += dt.timedelta(seconds=60)
+    directory = RequestDirectory(no_reads, reference)
+    included = {
+        "resourceType": "Bundle",
+        "entry": [
+            {
+                "search": {"mode": "include"},
+                "resource": {
+                    "resourceType": "Practitioner",
+                    "id": "pr1",
+                    "name": [{"text": "Dr. Older"}],
+                },
+            }
+        ],
+    }
+    directory.prime_included(included)
+    assert reference.fresh("EHR", "Practitioner", "pr1") == kept
